@@ -1,0 +1,109 @@
+//! Genesis presets: `development` (single validator Alice) and `local` (four validators Alice,
+//! Bob, Charlie and Dave). The node's `--dev` / `--chain dev` and `--chain local` use them.
+//!
+//! Both presets fund every well-known development account (Alice … Ferdie and their `//stash`
+//! accounts) with [`ENDOWMENT`] and make Alice the sudo key. They are for development and local
+//! testing only: their keys are public.
+
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use pallet_grandpa::AuthorityId as GrandpaId;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_genesis_builder::PresetId;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+use crate::{
+	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+};
+
+/// Name of the single-validator development preset.
+pub const DEV_PRESET: &str = sp_genesis_builder::DEV_RUNTIME_PRESET;
+/// Name of the four-validator local testnet preset.
+pub const LOCAL_PRESET: &str = "local";
+
+/// Balance given to each endowed development account: one million tokens.
+pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+
+/// The Aura and GRANDPA keys of a well-known development validator.
+fn authority_keys(who: Sr25519Keyring) -> (AuraId, GrandpaId) {
+	let ed = match who {
+		Sr25519Keyring::Alice => Ed25519Keyring::Alice,
+		Sr25519Keyring::Bob => Ed25519Keyring::Bob,
+		Sr25519Keyring::Charlie => Ed25519Keyring::Charlie,
+		Sr25519Keyring::Dave => Ed25519Keyring::Dave,
+		Sr25519Keyring::Eve => Ed25519Keyring::Eve,
+		Sr25519Keyring::Ferdie => Ed25519Keyring::Ferdie,
+		Sr25519Keyring::One => Ed25519Keyring::One,
+		Sr25519Keyring::Two => Ed25519Keyring::Two,
+		Sr25519Keyring::AliceStash => Ed25519Keyring::AliceStash,
+		Sr25519Keyring::BobStash => Ed25519Keyring::BobStash,
+		Sr25519Keyring::CharlieStash => Ed25519Keyring::CharlieStash,
+		Sr25519Keyring::DaveStash => Ed25519Keyring::DaveStash,
+		Sr25519Keyring::EveStash => Ed25519Keyring::EveStash,
+		Sr25519Keyring::FerdieStash => Ed25519Keyring::FerdieStash,
+	};
+	(who.public().into(), ed.public().into())
+}
+
+/// A genesis configuration with the given validators, endowed accounts and sudo key.
+fn testnet_genesis(
+	validators: &[Sr25519Keyring],
+	endowed_accounts: Vec<AccountId>,
+	root: AccountId,
+) -> Value {
+	let (aura, grandpa): (Vec<AuraId>, Vec<(GrandpaId, u64)>) = validators
+		.iter()
+		.map(|v| {
+			let (a, g) = authority_keys(*v);
+			(a, (g, 1))
+		})
+		.unzip();
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed_accounts.into_iter().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+		},
+		aura: AuraConfig { authorities: aura },
+		grandpa: GrandpaConfig { authorities: grandpa },
+		sudo: SudoConfig { key: Some(root) },
+	})
+}
+
+/// Every well-known development account.
+fn endowed() -> Vec<AccountId> {
+	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+}
+
+/// The single-validator development preset.
+pub fn development_config_genesis() -> Value {
+	testnet_genesis(&[Sr25519Keyring::Alice], endowed(), Sr25519Keyring::Alice.to_account_id())
+}
+
+/// The four-validator local testnet preset.
+pub fn local_config_genesis() -> Value {
+	testnet_genesis(
+		&[
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		],
+		endowed(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The JSON of the preset with the given id, if it exists.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		DEV_PRESET => development_config_genesis(),
+		LOCAL_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	serde_json::to_string(&patch).ok().map(|s| s.into_bytes())
+}
+
+/// The names of all presets.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![PresetId::from(DEV_PRESET), PresetId::from(LOCAL_PRESET)]
+}

@@ -1,0 +1,69 @@
+# Shared helpers for gridbrain scripts (sourced, not executed).
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+# The node binary: $GRIDBRAIN_NODE, else the release build of this checkout.
+NODE_BIN="${GRIDBRAIN_NODE:-$TARGET_DIR/release/gridbrain-node}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require_node_bin() {
+	[ -x "$NODE_BIN" ] || die "no node binary at $NODE_BIN: run scripts/setup.sh first (or set GRIDBRAIN_NODE)"
+}
+
+# rpc PORT METHOD [PARAMS-JSON] -> prints the raw JSON-RPC response (empty on connection error).
+rpc() {
+	local port=$1 method=$2 params=${3:-[]}
+	curl -s --max-time 5 -H 'Content-Type: application/json' \
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$method\",\"params\":$params}" \
+		"http://127.0.0.1:$port" 2>/dev/null || true
+}
+
+# json_field NAME < JSON -> first string value of "NAME":"..." in the input.
+json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | sed 's/.*:"\(.*\)"/\1/'; }
+
+# finalized_number PORT -> decimal number of the node's finalized head (empty if unreachable).
+finalized_number() {
+	local port=$1 hash hex
+	hash=$(rpc "$port" chain_getFinalizedHead | json_field result)
+	[ -n "$hash" ] || return 0
+	hex=$(rpc "$port" chain_getHeader "[\"$hash\"]" | json_field number)
+	[ -n "$hex" ] && printf '%d\n' "$hex"
+}
+
+# best_number PORT -> decimal number of the node's best block (empty if unreachable).
+best_number() {
+	local hex
+	hex=$(rpc "$1" chain_getHeader | json_field number)
+	[ -n "$hex" ] && printf '%d\n' "$hex"
+}
+
+# block_hash PORT NUMBER -> hash of the block at NUMBER on the node's best chain.
+block_hash() { rpc "$1" chain_getBlockHash "[$2]" | json_field result; }
+
+# stop_pids PID... : SIGINT, wait up to 30 s, then SIGKILL what is left.
+stop_pids() {
+	local pid waited=0
+	for pid in "$@"; do kill -INT "$pid" 2>/dev/null || true; done
+	while [ $waited -lt 30 ]; do
+		local alive=0
+		for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+		[ $alive -eq 0 ] && return 0
+		sleep 1
+		waited=$((waited + 1))
+	done
+	for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+	log "some nodes did not stop within 30 s and were killed"
+}
+
+# cargo_release ARGS... : `cargo ARGS --release`, linking with mold when it is installed
+# (GRIDBRAIN_NO_MOLD=1 disables it). `mold -run` does not change cargo's fingerprints, so
+# builds with and without it share the target directory.
+cargo_release() {
+	if command -v mold >/dev/null && [ -z "${GRIDBRAIN_NO_MOLD:-}" ]; then
+		mold -run cargo "$@" --release
+	else
+		cargo "$@" --release
+	fi
+}

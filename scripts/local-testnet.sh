@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Start a local gridbrain testnet of N validators (1-4) on loopback, from the `local` chain spec.
+#
+#   scripts/local-testnet.sh N [--base-dir DIR] [--until-finalized H] [--timeout SECONDS]
+#
+# Validators are alice, bob, charlie, dave (the `local` spec's Aura + GRANDPA authorities).
+# GRANDPA needs more than 2/3 of the 4 authorities online, so finality needs N >= 3.
+#
+# Node i (0-based) listens on p2p port 30333+i, RPC (HTTP + WebSocket) 9944+i and Prometheus
+# 9615+i. Logs and databases go to DIR (default ./testnet-data, wiped at start).
+# The script waits until every node's finalized height is >= H (default 3) and all nodes have the
+# same block hash at that height, prints the endpoints, then keeps running until Ctrl-C, which
+# stops all nodes cleanly. With --until-finalized H it exits 0 as soon as that is reached (CI).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+N=""
+BASE_DIR="$REPO_ROOT/testnet-data"
+TARGET_FINALIZED=3
+EXIT_WHEN_FINALIZED=0
+TIMEOUT=300
+while [ $# -gt 0 ]; do
+	case "$1" in
+		-h|--help) usage 0 ;;
+		--base-dir) BASE_DIR=${2:?--base-dir needs a value}; shift 2 ;;
+		--until-finalized) TARGET_FINALIZED=${2:?--until-finalized needs a value}; EXIT_WHEN_FINALIZED=1; shift 2 ;;
+		--timeout) TIMEOUT=${2:?--timeout needs a value}; shift 2 ;;
+		[0-9]*) N=$1; shift ;;
+		*) printf 'unknown argument: %s\n\n' "$1" >&2; usage 2 ;;
+	esac
+done
+[ -n "$N" ] || usage 2
+[[ "$N" =~ ^[1-4]$ ]] || die "N must be 1-4 (the local spec has 4 authorities), got '$N'"
+[[ "$TARGET_FINALIZED" =~ ^[0-9]+$ ]] || die "--until-finalized needs a number"
+[[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout needs a number of seconds"
+require_node_bin
+[ "$N" -ge 3 ] || log "warning: with $N of 4 validators GRANDPA cannot finalize (needs 3); blocks are still authored"
+
+NAMES=(alice bob charlie dave)
+PIDS=()
+cleanup() {
+	trap - INT TERM EXIT
+	if [ ${#PIDS[@]} -gt 0 ]; then
+		log "stopping ${#PIDS[@]} node(s)"
+		stop_pids "${PIDS[@]}"
+	fi
+	log "logs: $BASE_DIR/logs"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for port in $(seq 30333 $((30333 + N - 1))) $(seq 9944 $((9944 + N - 1))) $(seq 9615 $((9615 + N - 1))); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		die "port $port is already in use (another testnet running?)"
+	fi
+done
+
+rm -rf "$BASE_DIR"
+mkdir -p "$BASE_DIR/logs"
+log "node: $NODE_BIN ($("$NODE_BIN" --version))"
+
+# A fixed node key for alice makes her the bootnode with a known peer id.
+"$NODE_BIN" key generate-node-key --file "$BASE_DIR/alice.node-key" 2> "$BASE_DIR/alice.peer-id" >/dev/null
+BOOT_PEER=$(tr -d '[:space:]' < "$BASE_DIR/alice.peer-id")
+BOOTNODE="/ip4/127.0.0.1/tcp/30333/p2p/$BOOT_PEER"
+
+for i in $(seq 0 $((N - 1))); do
+	name=${NAMES[$i]}
+	args=(
+		--chain local --"$name" --validator
+		--base-path "$BASE_DIR/$name"
+		--port $((30333 + i)) --rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
+		--rpc-cors all --no-telemetry --no-mdns
+		--name "gridbrain-$name"
+	)
+	if [ "$i" -eq 0 ]; then
+		args+=(--node-key-file "$BASE_DIR/alice.node-key")
+	else
+		args+=(--bootnodes "$BOOTNODE")
+	fi
+	"$NODE_BIN" "${args[@]}" > "$BASE_DIR/logs/$name.log" 2>&1 &
+	PIDS+=($!)
+	log "started $name (pid $!, rpc ws://127.0.0.1:$((9944 + i)), log $BASE_DIR/logs/$name.log)"
+done
+
+log "waiting for finalized height >= $TARGET_FINALIZED on all $N node(s) (timeout ${TIMEOUT}s)"
+start=$(date +%s)
+reached=0
+while true; do
+	now=$(date +%s)
+	status="" min_fin=""
+	for i in $(seq 0 $((N - 1))); do
+		kill -0 "${PIDS[$i]}" 2>/dev/null || die "${NAMES[$i]} exited; see $BASE_DIR/logs/${NAMES[$i]}.log"
+		best=$(best_number $((9944 + i))); fin=$(finalized_number $((9944 + i)))
+		status+=" ${NAMES[$i]}=#${best:-?}/#${fin:-?}"
+		if [ -z "$fin" ]; then min_fin=-1; elif [ -z "$min_fin" ] || [ "$fin" -lt "$min_fin" ]; then min_fin=$fin; fi
+	done
+	log "best/finalized:$status"
+	if [ "${min_fin:--1}" -ge "$TARGET_FINALIZED" ]; then
+		ref=$(block_hash 9944 "$min_fin")
+		agree=1
+		for i in $(seq 1 $((N - 1))); do
+			[ "$(block_hash $((9944 + i)) "$min_fin")" = "$ref" ] || agree=0
+		done
+		if [ $agree -eq 1 ] && [ -n "$ref" ]; then
+			log "all $N node(s) finalized #$min_fin with hash $ref"
+			reached=1
+			break
+		fi
+		log "nodes disagree on block #$min_fin; waiting"
+	fi
+	[ $((now - start)) -lt "$TIMEOUT" ] || break
+	sleep 3
+done
+
+if [ $reached -eq 0 ]; then
+	[ $EXIT_WHEN_FINALIZED -eq 1 ] && die "finalized height $TARGET_FINALIZED not reached within ${TIMEOUT}s"
+	log "finality not reached within ${TIMEOUT}s (need >= 3 validators); nodes keep running"
+fi
+[ $EXIT_WHEN_FINALIZED -eq 1 ] && exit 0
+
+echo
+echo "gridbrain local testnet is running:"
+for i in $(seq 0 $((N - 1))); do
+	echo "  ${NAMES[$i]}: ws://127.0.0.1:$((9944 + i))  (metrics http://127.0.0.1:$((9615 + i))/metrics)"
+done
+echo "  polkadot.js apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944"
+echo "  logs: $BASE_DIR/logs    stop: Ctrl-C"
+while true; do
+	for i in $(seq 0 $((N - 1))); do
+		kill -0 "${PIDS[$i]}" 2>/dev/null || die "${NAMES[$i]} exited; see $BASE_DIR/logs/${NAMES[$i]}.log"
+	done
+	sleep 5
+done

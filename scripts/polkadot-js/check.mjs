@@ -1,0 +1,131 @@
+// polkadot.js check against a running gridbrain node (dev chain).
+//
+//   node check.mjs [--ws ws://127.0.0.1:9944] [--timeout 180]
+//
+// 1. connects with @polkadot/api and reads the runtime version and metadata;
+// 2. checks the pallets and their indices that polkadot.js users rely on;
+// 3. transfers 10 GRID from Alice to a fresh account and waits until the block is finalized;
+// 4. checks the Transfer event, the fee event and both balances at the finalized block.
+// Exits 0 on success, 1 with a message on the first failed check.
+
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const WS = arg('ws', 'ws://127.0.0.1:9944');
+const TIMEOUT_S = Number(arg('timeout', '180'));
+const EXPECTED_PALLETS = {
+  System: 0, Timestamp: 1, Aura: 2, Grandpa: 3, Balances: 4, TransactionPayment: 5, Sudo: 6,
+};
+
+let failures = 0;
+let passes = 0;
+function check(cond, what) {
+  if (cond) {
+    passes += 1;
+    console.log(`ok   ${what}`);
+  } else {
+    failures += 1;
+    console.log(`FAIL ${what}`);
+  }
+  return cond;
+}
+
+async function main() {
+  await cryptoWaitReady();
+  const provider = new WsProvider(WS, 1000);
+  const api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
+
+  const version = api.runtimeVersion;
+  console.log(`connected to ${WS}: ${version.specName.toString()} v${version.specVersion.toNumber()}, ` +
+    `chain "${(await api.rpc.system.chain()).toString()}"`);
+  check(version.specName.toString() === 'gridbrain', `specName is gridbrain (${version.specName})`);
+
+  const pallets = api.runtimeMetadata.asLatest.pallets;
+  for (const [name, index] of Object.entries(EXPECTED_PALLETS)) {
+    const p = pallets.find((x) => x.name.toString() === name);
+    check(p !== undefined && p.index.toNumber() === index, `pallet ${name} at index ${index}`);
+  }
+  const props = await api.rpc.system.properties();
+  check(props.tokenSymbol.unwrapOrDefault().toString().includes('GRID'), 'token symbol GRID');
+
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const fresh = keyring.addFromUri(mnemonicGenerate());
+  const decimals = api.registry.chainDecimals[0];
+  const amount = 10n * 10n ** BigInt(decimals);
+
+  const aliceBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
+
+  const result = await new Promise((resolve, reject) => {
+    let unsub = () => {};
+    api.tx.balances
+      .transferKeepAlive(fresh.address, amount)
+      .signAndSend(alice, ({ status, events, dispatchError }) => {
+        if (dispatchError) {
+          unsub();
+          reject(new Error(`transfer failed: ${dispatchError.toString()}`));
+        } else if (status.isInBlock) {
+          console.log(`     transfer included in block ${status.asInBlock.toHex()}`);
+        } else if (status.isFinalized) {
+          unsub();
+          resolve({ blockHash: status.asFinalized, events });
+        } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+          unsub();
+          reject(new Error(`transfer not included: ${status.type}`));
+        }
+      })
+      .then((u) => { unsub = u; }, reject);
+  });
+  console.log(`     transfer finalized in block ${result.blockHash.toHex()}`);
+
+  const transfer = result.events.find(({ event }) => api.events.balances.Transfer.is(event));
+  check(transfer !== undefined, 'Balances.Transfer event emitted');
+  if (transfer) {
+    const { from, to, amount: moved } = transfer.event.data;
+    check(from.toString() === alice.address && to.toString() === fresh.address &&
+      moved.toBigInt() === amount, 'Transfer event has from = Alice, to = fresh account, amount = 10 GRID');
+  }
+  check(result.events.some(({ event }) => api.events.system.ExtrinsicSuccess.is(event)),
+    'System.ExtrinsicSuccess event emitted');
+  const feeEvent = result.events.find(({ event }) =>
+    api.events.transactionPayment.TransactionFeePaid.is(event));
+  check(feeEvent !== undefined, 'TransactionPayment.TransactionFeePaid event emitted');
+
+  const at = await api.at(result.blockHash);
+  const freshAfter = (await at.query.system.account(fresh.address)).data.free.toBigInt();
+  check(freshAfter === amount, `fresh account holds exactly 10 GRID at the finalized block (${freshAfter})`);
+  if (feeEvent) {
+    const fee = feeEvent.event.data.actualFee.toBigInt() + feeEvent.event.data.tip.toBigInt();
+    const aliceAfter = (await at.query.system.account(alice.address)).data.free.toBigInt();
+    check(aliceBefore - aliceAfter === amount + fee,
+      `Alice paid amount + fee (${aliceBefore - aliceAfter} = ${amount} + ${fee})`);
+  }
+  const finalized = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
+  check(finalized.number.toNumber() >= 1, `finalized head is #${finalized.number.toNumber()}`);
+
+  await api.disconnect();
+}
+
+const timer = setTimeout(() => {
+  console.error(`polkadot.js check timed out after ${TIMEOUT_S}s`);
+  process.exit(1);
+}, TIMEOUT_S * 1000);
+
+main()
+  .then(() => {
+    clearTimeout(timer);
+    console.log(`${passes} passed, ${failures} failed`);
+    process.exit(failures === 0 ? 0 : 1);
+  })
+  .catch((e) => {
+    clearTimeout(timer);
+    console.error(`polkadot.js check error: ${e.message ?? e}`);
+    console.log(`${passes} passed, ${failures + 1} failed`);
+    process.exit(1);
+  });
