@@ -57,13 +57,13 @@ stop_pids() {
 	log "some nodes did not stop within 30 s and were killed"
 }
 
-# cargo_release ARGS... : `cargo ARGS --release`, linking with mold when it is installed
+# cargo_release SUBCOMMAND ARGS... : `cargo SUBCOMMAND --release ARGS...`, linking with mold when it is installed
 # (GRIDBRAIN_NO_MOLD=1 disables it). `mold -run` does not change cargo's fingerprints, so
 # builds with and without it share the target directory.
 cargo_release() {
 	if command -v mold >/dev/null && [ -z "${GRIDBRAIN_NO_MOLD:-}" ]; then
-		mold -run cargo "$@" --release
+		mold -run cargo "$1" --release "${@:2}"
 	else
-		cargo "$@" --release
+		cargo "$1" --release "${@:2}"
 	fi
 }

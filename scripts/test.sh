@@ -3,20 +3,24 @@
 #
 #   scripts/test.sh
 #
-#  1. unit and property tests of the runtime, pallets and maths crates (debug build, overflow
-#     checks on, SKIP_WASM_BUILD=1 so no wasm is needed);
-#  2. clippy on runtime code with the no-panic lints (unwrap/expect/indexing/arithmetic denied);
-#  3. the node's end-to-end tests (release): dev-node smoke test, 3-validator finality,
-#     chain-spec consistency;
-#  4. the polkadot.js check against a dev node;
-#  5. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3.
+#  1. unit and property tests of the pallets and maths crates (debug build, overflow checks
+#     on, no wasm needed), plus the pallets' benchmark test suites (runtime-benchmarks);
+#  2. clippy with the no-panic lints (unwrap/expect/indexing/arithmetic denied in runtime code);
+#  3. the release build of gridbrain-node;
+#  4. the runtime's tests (genesis presets, configuration, chain-spec lock) and the node's
+#     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
+#     release mode so they reuse the node build;
+#  5. the polkadot.js check against a dev node;
+#  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3.
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-# Crates tested without the node (everything but the node binary).
-NO_NODE=(--workspace --exclude gridbrain-node)
+# Crates whose tests need neither the node nor the runtime (pallets, maths).
+LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime)
+# Pallets with benchmarks.
+BENCHED=(-p pallet-energy-data)
 
 passed=0
 failed=0
@@ -38,15 +42,16 @@ stage() {
 	fi
 }
 
-stage "unit tests" env SKIP_WASM_BUILD=1 cargo test "${NO_NODE[@]}"
-stage "clippy (no-panic lints)" env SKIP_WASM_BUILD=1 cargo clippy "${NO_NODE[@]}" --all-targets -- -D warnings
+stage "pallet and maths unit tests" env SKIP_WASM_BUILD=1 cargo test "${LIBS[@]}"
+stage "benchmark test suites" env SKIP_WASM_BUILD=1 cargo test "${BENCHED[@]}" --features runtime-benchmarks
 if stage "build node (release)" cargo_release build -p gridbrain-node; then
-	stage "node end-to-end tests" cargo_release test -p gridbrain-node -- --test-threads 1
+	stage "clippy (no-panic lints)" cargo_release clippy --workspace --exclude gridbrain-node --all-targets -- -D warnings
+	stage "runtime tests and node end-to-end tests" cargo_release test -p gridbrain-runtime -p gridbrain-node -- --test-threads 1
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
 		--base-dir "$(mktemp -d)/testnet" --timeout 240
 else
-	log "the node did not build: skipping the stages that run it"
+	log "the node did not build: skipping the stages that need it"
 fi
 
 [ $failed -eq 0 ] || log "failed stages: ${failed_names[*]}"

@@ -11,6 +11,8 @@
 //! UPDATE_CHAIN_SPEC_LOCK=1 SKIP_WASM_BUILD=1 cargo test -p gridbrain-runtime --test chain_spec_lock
 //! ```
 
+#![allow(clippy::arithmetic_side_effects)]
+
 mod common;
 
 use std::{collections::BTreeMap, path::PathBuf};

@@ -1,5 +1,7 @@
 //! Runtime configuration sanity (reliability guide, threat 13: misconfiguration).
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use frame_support::{traits::Get, weights::constants::WEIGHT_REF_TIME_PER_SECOND};
 use gridbrain_runtime::{
 	configs::RuntimeBlockWeights, Runtime, EXISTENTIAL_DEPOSIT, INTERVAL_BLOCKS,

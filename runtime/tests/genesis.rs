@@ -1,5 +1,7 @@
 //! The genesis presets build valid state with the documented validators, balances and sudo key.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 mod common;
 
 use common::{preset_config, preset_storage};

@@ -1,5 +1,5 @@
 //! Helpers shared by the runtime's integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use gridbrain_runtime::{genesis_config_presets, BuildStorage, RuntimeGenesisConfig};
 use serde_json::Value;

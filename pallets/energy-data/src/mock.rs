@@ -1,0 +1,103 @@
+//! Mock runtime for the EnergyData pallet's tests.
+
+use crate::{self as pallet_energy_data, types::*};
+use frame_support::{derive_impl, traits::ConstU64};
+use sp_core::{ed25519, Pair};
+use sp_runtime::BuildStorage;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		EnergyData: pallet_energy_data,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Deposit per device in the mock.
+pub const DEPOSIT: u64 = 100;
+
+#[derive_impl(pallet_energy_data::config_preludes::TestDefaultConfig)]
+impl pallet_energy_data::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DeviceDeposit = ConstU64<DEPOSIT>;
+}
+
+pub const ALICE: u64 = 1;
+pub const BOB: u64 = 2;
+/// Can't afford a deposit.
+pub const POOR: u64 = 3;
+/// Accounts 10..20 are funded too, for tests that need many devices.
+pub const MANY: core::ops::Range<u64> = 10..20;
+
+/// The meter key pair with seed byte `seed`.
+pub fn meter(seed: u8) -> ed25519::Pair {
+	ed25519::Pair::from_seed(&[seed; 32])
+}
+
+/// A reading signed by `key` over this chain's payload.
+pub fn signed(
+	key: &ed25519::Pair,
+	device: DeviceId,
+	interval: IntervalIndex,
+	produced_wh: u64,
+	consumed_wh: u64,
+) -> SignedReading {
+	let payload = EnergyData::reading_payload(device, interval, produced_wh, consumed_wh);
+	SignedReading { device, interval, produced_wh, consumed_wh, signature: key.sign(&payload) }
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut balances = vec![(ALICE, 10_000), (BOB, 10_000), (POOR, 50)];
+	balances.extend(MANY.map(|a| (a, 10_000)));
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut t)
+		.unwrap();
+	let mut ext: sp_io::TestExternalities = t.into();
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs `f` in a fresh test externality and checks the pallet's invariants afterwards.
+pub fn build_and_execute(f: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		f();
+		EnergyData::do_try_state().expect("invariants hold after the test");
+	});
+}
+
+/// Advances to block `n`, running every pallet's hooks.
+pub fn run_to_block(n: u64) {
+	System::run_to_block::<AllPalletsWithSystem>(n);
+}
+
+/// Advances to the first block of interval `i` (10 blocks per interval in the mock).
+pub fn run_to_interval(i: u32) {
+	run_to_block(u64::from(i) * 10);
+}
+
+/// Test externalities with a keystore, for the benchmark test suite (meter keys are generated
+/// and used through `sp_io::crypto`).
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	let mut ext = new_test_ext();
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext
+}
