@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::opaque::SessionKeys;
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, EnergyData, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 
@@ -188,6 +188,25 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_energy_data::runtime_api::EnergyDataApi<Block> for Runtime {
+		fn current_interval() -> pallet_energy_data::IntervalIndex {
+			EnergyData::current_interval()
+		}
+
+		fn data_block(
+			interval: pallet_energy_data::IntervalIndex,
+		) -> Option<pallet_energy_data::EnergyDataBlock> {
+			EnergyData::data_block(interval)
+		}
+
+		fn reading_proof(
+			interval: pallet_energy_data::IntervalIndex,
+			device: pallet_energy_data::DeviceId,
+		) -> Option<pallet_energy_data::ReadingProof> {
+			EnergyData::reading_proof(interval, device)
 		}
 	}
 

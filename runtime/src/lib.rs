@@ -15,6 +15,7 @@
 //! | 4     | `Balances`           | the native token, with holds                          |
 //! | 5     | `TransactionPayment` | fees                                                  |
 //! | 6     | `Sudo`               | admin origin on dev/local networks                    |
+//! | 10    | `EnergyData`         | meters, signed readings, sealed energy data blocks    |
 //!
 //! Pallet indices are explicit and must never be reused or reordered (polkadot.js and every
 //! signed transaction encode them).
@@ -85,7 +86,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -223,4 +224,7 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(10)]
+	pub type EnergyData = pallet_energy_data;
 }

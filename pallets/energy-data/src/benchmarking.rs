@@ -9,10 +9,13 @@ use crate::pallet::{
 };
 use alloc::{format, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get};
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
 use frame_system::RawOrigin;
 use sp_core::{crypto::KeyTypeId, ed25519};
-use sp_runtime::traits::{Bounded, Zero};
+use sp_runtime::traits::Zero;
 
 /// Key type under which benchmark meter keys live in the keystore.
 const METER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"metr");
@@ -21,9 +24,14 @@ fn meter_key(i: u32) -> ed25519::Public {
 	sp_io::crypto::ed25519_generate(METER_KEY_TYPE, Some(format!("//meter{i}").into_bytes()))
 }
 
+/// An account funded (once) with enough for `MaxDevicesPerAccount` deposits and fees.
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, i, 0);
-	let _ = T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	if T::Currency::balance(&who).is_zero() {
+		let devices: BalanceOf<T> = (T::MaxDevicesPerAccount::get() + 10).into();
+		let amount = T::DeviceDeposit::get() * devices + T::Currency::minimum_balance() * 100u32.into();
+		let _ = T::Currency::set_balance(&who, amount);
+	}
 	who
 }
 
@@ -139,15 +147,15 @@ mod benchmarks {
 		assert_eq!(Pallet::<T>::data_block(0).map(|b| b.reading_count), Some(r));
 	}
 
-	/// Pruning an interval holding `r` readings.
+	/// Pruning `r` readings of an interval (all of them).
 	#[benchmark]
-	fn prune_interval(r: Linear<0, { T::MaxReadingsPerInterval::get() }>) {
+	fn prune_interval(r: Linear<0, { T::MaxPrunedPerBlock::get() }>) {
 		store_readings::<T>(r);
 		NextToSeal::<T>::put(1);
 
 		#[block]
 		{
-			Pallet::<T>::prune_interval(0);
+			Pallet::<T>::prune_interval(0, r);
 		}
 
 		assert_eq!(NextToPrune::<T>::get(), 1);

@@ -140,16 +140,19 @@ impl<T: Config> Pallet<T> {
 			let count = Self::seal_interval(next);
 			weight = weight.saturating_add(T::WeightInfo::seal_interval(count));
 		}
+		let mut budget = T::MaxPrunedPerBlock::get();
 		for _ in 0..max {
 			let next = NextToPrune::<T>::get();
 			// Prune `next` once `current >= next + RetentionIntervals`, and only when sealed.
-			if next.saturating_add(T::RetentionIntervals::get()) > current ||
+			if budget == 0 ||
+				next.saturating_add(T::RetentionIntervals::get()) > current ||
 				next >= NextToSeal::<T>::get()
 			{
 				break;
 			}
-			let (removed, done) = Self::prune_interval(next);
+			let (removed, done) = Self::prune_interval(next, budget);
 			weight = weight.saturating_add(T::WeightInfo::prune_interval(removed));
+			budget = budget.saturating_sub(removed);
 			if !done {
 				break;
 			}
@@ -220,19 +223,25 @@ impl<T: Config> Pallet<T> {
 		count
 	}
 
-	/// Removes up to `MaxReadingsPerInterval` readings of an interval (the oldest unpruned one)
-	/// and, once it is empty, advances `NextToPrune`; returns how many were removed and whether
-	/// the interval is now empty.
-	pub(crate) fn prune_interval(interval: IntervalIndex) -> (u32, bool) {
-		let stored = ReadingCount::<T>::get(interval);
-		let result = Readings::<T>::clear_prefix(interval, T::MaxReadingsPerInterval::get(), None);
-		let done = result.maybe_cursor.is_none();
-		if done {
+	/// Removes up to `limit` readings of an interval (the oldest unpruned one) and, once it is
+	/// empty, advances `NextToPrune`; returns how many were removed and whether the interval is
+	/// now fully pruned.
+	pub(crate) fn prune_interval(interval: IntervalIndex, limit: u32) -> (u32, bool) {
+		let keys: Vec<DeviceId> =
+			Readings::<T>::iter_key_prefix(interval).take(limit as usize).collect();
+		for device in &keys {
+			Readings::<T>::remove(interval, device);
+		}
+		let removed = u32::try_from(keys.len()).unwrap_or(u32::MAX);
+		let left = ReadingCount::<T>::get(interval).saturating_sub(removed);
+		if left == 0 {
 			ReadingCount::<T>::remove(interval);
 			NextToPrune::<T>::put(interval.saturating_add(1));
-			Self::deposit_event(Event::ReadingsPruned { interval, removed: stored });
+			Self::deposit_event(Event::ReadingsPruned { interval });
+		} else {
+			ReadingCount::<T>::insert(interval, left);
 		}
-		(stored, done)
+		(removed, left == 0)
 	}
 
 	/// The sealed block of an interval.

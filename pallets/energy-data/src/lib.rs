@@ -41,8 +41,9 @@
 //!   `ReadingCount[interval]` caps an interval at `MaxReadingsPerInterval`, which bounds the
 //!   sealing and pruning work of one interval.
 //! - Sealing and pruning run in `on_initialize`, at most `MaxIntervalsPerBlock` intervals each
-//!   per block, oldest first (`NextToSeal`, `NextToPrune`), so a stalled chain catches up
-//!   gradually with bounded work per block.
+//!   per block and at most `MaxPrunedPerBlock` readings removed per block, oldest first
+//!   (`NextToSeal`, `NextToPrune`), so a stalled chain catches up gradually with bounded work
+//!   per block.
 //! - Leaves of the Merkle tree are SCALE-encoded [`ReadingLeaf`]s ascending by device id; the
 //!   tree is `gridbrain-merkle` (no FRAME), shared with off-chain verifiers.
 //! - Retired devices are removed from storage; since ids are never reused, `id < NextDeviceId`
@@ -50,12 +51,12 @@
 //!
 //! ### Invariants (checked by `try_state`)
 //!
-//! - `ReadingCount[i]` equals the number of stored readings of every unpruned interval `i`, and
-//!   never exceeds `MaxReadingsPerInterval`.
+//! - `ReadingCount[i]` equals the number of stored readings of every interval `i`, and never
+//!   exceeds `MaxReadingsPerInterval`.
 //! - A sealed interval whose readings are still stored has `reading_count`, totals, per-zone
 //!   totals and `readings_root` equal to those recomputed from its readings.
 //! - No interval `≥ NextToSeal` is sealed, every interval `< NextToSeal` is sealed, and
-//!   `NextToPrune ≤ NextToSeal`; nothing is stored for pruned intervals.
+//!   `NextToPrune ≤ NextToSeal`; nothing is stored for intervals `< NextToPrune`.
 //! - Every device is listed under its owner, every listed device exists with that owner, its
 //!   meter key maps back to it, its id is `< NextDeviceId`, and each owner's held deposit equals
 //!   the sum of its devices' deposits.
@@ -133,6 +134,7 @@ pub mod pallet {
 			type MaxReadingsPerCall = ConstU32<16>;
 			type MaxReadingsPerInterval = ConstU32<32>;
 			type MaxIntervalsPerBlock = ConstU32<2>;
+			type MaxPrunedPerBlock = ConstU32<20>;
 			type WeightInfo = ();
 		}
 	}
@@ -191,6 +193,10 @@ pub mod pallet {
 		/// Intervals sealed, and intervals pruned, per block at most.
 		#[pallet::constant]
 		type MaxIntervalsPerBlock: Get<u32>;
+
+		/// Raw readings removed per block at most (pruning of a large interval spans blocks).
+		#[pallet::constant]
+		type MaxPrunedPerBlock: Get<u32>;
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -273,8 +279,8 @@ pub mod pallet {
 			total_consumed_wh: u64,
 			readings_root: Hash32,
 		},
-		/// The raw readings of an interval were pruned (its sealed block stays).
-		ReadingsPruned { interval: IntervalIndex, removed: u32 },
+		/// The raw readings of an interval are all pruned (its sealed block stays).
+		ReadingsPruned { interval: IntervalIndex },
 	}
 
 	#[pallet::error]
@@ -340,6 +346,7 @@ pub mod pallet {
 			assert!(T::MaxReadingsPerCall::get() > 0);
 			assert!(T::MaxReadingsPerInterval::get() >= T::MaxReadingsPerCall::get());
 			assert!(T::MaxIntervalsPerBlock::get() > 0);
+			assert!(T::MaxPrunedPerBlock::get() > 0);
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -584,12 +584,41 @@ fn readings_are_pruned_after_retention_and_blocks_stay() {
 		assert_eq!(ReadingCount::<Test>::get(0), 2);
 		// Retention 5: interval 0 is pruned when interval 5 begins.
 		run_to_interval(5);
-		System::assert_has_event(Event::ReadingsPruned { interval: 0, removed: 2 }.into());
+		System::assert_has_event(Event::ReadingsPruned { interval: 0 }.into());
 		assert_eq!(Readings::<Test>::iter_prefix(0).count(), 0);
 		assert!(!ReadingCount::<Test>::contains_key(0));
 		assert_eq!(NextToPrune::<Test>::get(), 1);
 		assert_eq!(EnergyData::data_block(0).unwrap().reading_count, 2);
 		assert!(EnergyData::reading_proof(0, 0).is_none());
+	});
+}
+
+#[test]
+fn pruning_a_large_interval_spans_blocks() {
+	build_and_execute(|| {
+		// 24 readings in interval 0, pruned at most 20 per block.
+		let mut devices = Vec::new();
+		for (i, owner) in MANY.take(6).enumerate() {
+			for j in 0..4u8 {
+				let seed = 10 + (i as u8) * 4 + j;
+				devices.push((register(owner, DeviceKind::Producer, CAP, 0, seed), seed));
+			}
+		}
+		run_to_interval(1);
+		for chunk in devices.chunks(12) {
+			let batch = chunk.iter().map(|(d, s)| signed(&meter(*s), *d, 0, 1, 0)).collect();
+			assert_ok!(EnergyData::submit_readings(RuntimeOrigin::signed(ALICE), batch));
+		}
+		run_to_block(49);
+		assert_eq!(ReadingCount::<Test>::get(0), 24);
+		run_to_block(50);
+		assert_eq!(ReadingCount::<Test>::get(0), 4);
+		assert_eq!(Readings::<Test>::iter_prefix(0).count(), 4);
+		assert_eq!(NextToPrune::<Test>::get(), 0);
+		run_to_block(51);
+		assert!(!ReadingCount::<Test>::contains_key(0));
+		assert_eq!(NextToPrune::<Test>::get(), 1);
+		System::assert_has_event(Event::ReadingsPruned { interval: 0 }.into());
 	});
 }
 

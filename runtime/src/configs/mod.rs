@@ -16,7 +16,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, SS58_PREFIX, VERSION,
+	System, EXISTENTIAL_DEPOSIT, INTERVAL_BLOCKS, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX,
+	UNIT, VERSION,
 };
 
 /// Share of the block weight and length available to normal (user) transactions; the rest is
@@ -120,4 +121,31 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+/// Seconds per energy interval.
+pub const INTERVAL_SECONDS: u32 = INTERVAL_BLOCKS * (MILLISECS_PER_BLOCK / 1000) as u32;
+
+parameter_types! {
+	/// Deposit held per registered device (pays for its storage).
+	pub const DeviceDeposit: Balance = 10 * UNIT;
+}
+
+impl pallet_energy_data::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DeviceDeposit = DeviceDeposit;
+	type IntervalBlocks = ConstU32<INTERVAL_BLOCKS>;
+	type IntervalSeconds = ConstU32<INTERVAL_SECONDS>;
+	/// Readings are accepted for the two intervals after the one they cover.
+	type SubmissionWindow = ConstU32<2>;
+	/// Raw readings are kept one day (1-minute intervals), then only the sealed blocks remain.
+	type RetentionIntervals = ConstU32<{ 24 * 60 }>;
+	type MaxDevicesPerAccount = ConstU32<64>;
+	type MaxZones = ConstU32<16>;
+	type MaxReadingsPerCall = ConstU32<1_000>;
+	type MaxReadingsPerInterval = ConstU32<10_000>;
+	type MaxIntervalsPerBlock = ConstU32<1>;
+	type MaxPrunedPerBlock = ConstU32<2_000>;
+	type WeightInfo = pallet_energy_data::weights::SubstrateWeight<Runtime>;
 }
