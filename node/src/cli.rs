@@ -35,9 +35,18 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Runtime and node benchmarks (`benchmark pallet` needs `--features runtime-benchmarks`).
+	/// Runtime and node benchmarks: `benchmark pallet|storage|block|machine`.
+	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
+
+	/// Benchmarks (not in this build: rebuild with `--features runtime-benchmarks`).
+	#[cfg(not(feature = "runtime-benchmarks"))]
+	Benchmark {
+		/// Ignored: this build has no benchmarking.
+		#[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+		args: Vec<String>,
+	},
 
 	/// Database meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),

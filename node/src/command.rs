@@ -1,6 +1,7 @@
 //! Dispatch of the command line: run the node or one of the subcommands.
 
 use codec::Encode;
+#[cfg(feature = "runtime-benchmarks")]
 use frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE};
 use gridbrain_runtime::opaque::Block;
 use sc_cli::SubstrateCli;
@@ -107,17 +108,17 @@ pub fn run() -> sc_cli::Result<()> {
 				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
 			})
 		},
+		#[cfg(not(feature = "runtime-benchmarks"))]
+		Some(Subcommand::Benchmark { .. }) => Err("this gridbrain-node was built without \
+			benchmarking; rebuild it with `cargo build --release -p gridbrain-node --features \
+			runtime-benchmarks` (see scripts/benchmark-pallets.sh)"
+			.into()),
+		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
-				BenchmarkCmd::Pallet(cmd) => {
-					if !cfg!(feature = "runtime-benchmarks") {
-						return Err("`benchmark pallet` needs a node built with \
-							`--features runtime-benchmarks`"
-							.into());
-					}
-					cmd.run_with_spec::<HashingFor<Block>, ()>(Some(config.chain_spec))
-				},
+				BenchmarkCmd::Pallet(cmd) =>
+					cmd.run_with_spec::<HashingFor<Block>, ()>(Some(config.chain_spec)),
 				BenchmarkCmd::Block(cmd) => {
 					let PartialComponents { client, .. } = service::new_partial(&config)?;
 					cmd.run(client)

@@ -2,20 +2,24 @@
 
 use alloc::{collections::BTreeMap, vec::Vec};
 use codec::Encode;
-use frame_support::{pallet_prelude::*, traits::Get};
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::MutateHold,
+		tokens::Precision,
+		Get,
+	},
+};
+use sp_core::ed25519;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Zero, SaturatedConversion};
 #[cfg(any(feature = "try-runtime", test))]
-use {
-	crate::pallet::{DevicesByOwner, HoldReason, MeterKeys},
-	frame_support::traits::fungible::InspectHold,
-	sp_runtime::Saturating,
-};
+use {frame_support::traits::fungible::InspectHold, sp_runtime::Saturating};
 
 use crate::{
 	pallet::{
-		Config, DeviceOf, Devices, EnergyDataBlocks, Error, Event, NextDeviceId, NextToPrune,
-		NextToSeal, Pallet, ReadingCount, Readings,
+		Config, DeviceOf, Devices, DevicesByOwner, EnergyDataBlocks, Error, Event, HoldReason,
+		MeterKeys, NextDeviceId, NextToPrune, NextToSeal, Pallet, ReadingCount, Readings,
 	},
 	types::*,
 	WeightInfo, READING_PAYLOAD_TAG,
@@ -29,6 +33,74 @@ struct Accepted {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Registers a device for `owner` (see the `register_device` call).
+	pub(crate) fn do_register_device(
+		owner: T::AccountId,
+		kind: DeviceKind,
+		capacity_w: u32,
+		zone: ZoneId,
+		meter_key: ed25519::Public,
+	) -> DispatchResult {
+		ensure!(capacity_w > 0, Error::<T>::ZeroCapacity);
+		ensure!(u32::from(zone) < T::MaxZones::get(), Error::<T>::InvalidZone);
+		ensure!(!MeterKeys::<T>::contains_key(meter_key), Error::<T>::MeterKeyInUse);
+		let mut owned = DevicesByOwner::<T>::get(&owner);
+		let id = NextDeviceId::<T>::get();
+		let next_id = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+		owned.try_push(id).map_err(|_| Error::<T>::TooManyDevices)?;
+		let deposit = T::DeviceDeposit::get();
+		T::Currency::hold(&HoldReason::DeviceDeposit.into(), &owner, deposit)
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+
+		let registered_in = Self::current_interval();
+		Devices::<T>::insert(
+			id,
+			Device { owner: owner.clone(), kind, capacity_w, zone, meter_key, deposit, registered_in },
+		);
+		DevicesByOwner::<T>::insert(&owner, owned);
+		MeterKeys::<T>::insert(meter_key, id);
+		NextDeviceId::<T>::put(next_id);
+		Self::deposit_event(Event::DeviceRegistered {
+			device: id,
+			owner,
+			kind,
+			capacity_w,
+			zone,
+			meter_key,
+			deposit,
+		});
+		Ok(())
+	}
+
+	/// Retires `who`'s device (see the `retire_device` call).
+	pub(crate) fn do_retire_device(who: T::AccountId, device_id: DeviceId) -> DispatchResult {
+		let device = Self::active_device(device_id)?;
+		ensure!(device.owner == who, Error::<T>::NotDeviceOwner);
+
+		T::Currency::release(
+			&HoldReason::DeviceDeposit.into(),
+			&who,
+			device.deposit,
+			Precision::BestEffort,
+		)?;
+		DevicesByOwner::<T>::mutate_exists(&who, |owned| {
+			if let Some(list) = owned {
+				list.retain(|d| *d != device_id);
+				if list.is_empty() {
+					*owned = None;
+				}
+			}
+		});
+		MeterKeys::<T>::remove(device.meter_key);
+		Devices::<T>::remove(device_id);
+		Self::deposit_event(Event::DeviceRetired {
+			device: device_id,
+			owner: who,
+			deposit: device.deposit,
+		});
+		Ok(())
+	}
+
 	/// The interval a block belongs to.
 	pub fn interval_of(block: BlockNumberFor<T>) -> IntervalIndex {
 		let block: u32 = block.saturated_into();

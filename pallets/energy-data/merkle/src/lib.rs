@@ -127,7 +127,7 @@ pub fn proof_from_leaf_hashes(leaf_hashes: Vec<Hash>, index: usize) -> Option<Pr
 	let mut level = leaf_hashes;
 	let mut pos = index;
 	while level.len() > 1 {
-		let sibling = if pos % 2 == 0 { pos.checked_add(1) } else { pos.checked_sub(1) };
+		let sibling = if pos.is_multiple_of(2) { pos.checked_add(1) } else { pos.checked_sub(1) };
 		if let Some(s) = sibling.and_then(|s| level.get(s)) {
 			siblings.push(*s);
 		}
@@ -153,7 +153,7 @@ pub fn verify(root: &Hash, leaf: &[u8], proof: &Proof) -> bool {
 	let mut width = proof.leaf_count;
 	let mut siblings = proof.siblings.iter();
 	while width > 1 {
-		let is_right = pos % 2 == 1;
+		let is_right = !pos.is_multiple_of(2);
 		let promoted = !is_right && pos.saturating_add(1) == width;
 		if !promoted {
 			let Some(sibling) = siblings.next() else { return false };
