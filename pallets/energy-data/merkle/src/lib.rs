@@ -245,6 +245,8 @@ mod tests {
 	}
 
 	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(64))]
+
 		#[test]
 		fn every_proof_verifies(data in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 1..70)) {
 			let r = root_of(&data);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Throughput of meter readings vs balance transfers on a fresh dev node (one run, one node).
+#
+#   scripts/bench-readings.sh [bench-readings.mjs options, e.g. --devices 2000 --batches 100,500]
+#
+# Starts `gridbrain-node --dev --tmp` with a large transaction pool, runs
+# scripts/polkadot-js/bench-readings.mjs against it and stops the node.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_node_bin
+JS_DIR="$REPO_ROOT/scripts/polkadot-js"
+[ -d "$JS_DIR/node_modules/@polkadot/api" ] || (cd "$JS_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+DIR=$(mktemp -d)
+PORT=${GRIDBRAIN_RPC_PORT:-19955}
+"$NODE_BIN" --dev --tmp --rpc-port "$PORT" --port 0 --no-prometheus --no-telemetry \
+	--pool-limit 200000 --pool-kbytes 400000 --rpc-max-connections 1000 \
+	--rpc-max-request-size 64 --rpc-max-response-size 64 > "$DIR/node.log" 2>&1 &
+PID=$!
+trap 'stop_pids $PID; rm -rf "$DIR"' EXIT
+for _ in $(seq 1 60); do
+	[ -n "$(rpc "$PORT" system_health)" ] && break
+	kill -0 "$PID" 2>/dev/null || { tail -20 "$DIR/node.log"; die "dev node exited"; }
+	sleep 1
+done
+log "dev node up on ws://127.0.0.1:$PORT ($(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB)"
+node "$JS_DIR/bench-readings.mjs" --ws "ws://127.0.0.1:$PORT" "$@"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Regenerates the weights of gridbrain's pallets on this machine.
+#
+#   scripts/benchmark-pallets.sh [PALLET...]     (default: all gridbrain pallets)
+#
+# Builds gridbrain-node with `--features runtime-benchmarks` (a separate build of ~20+ min the
+# first time), runs `benchmark pallet` for each pallet on the dev chain and writes
+# pallets/<name>/src/weights.rs from scripts/frame-weight-template.hbs.
+# STEPS and REPEAT (default 50 and 20) can be lowered for a quick run: STEPS=10 REPEAT=5.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PALLETS=("$@")
+[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data)
+STEPS=${STEPS:-50}
+REPEAT=${REPEAT:-20}
+
+log "building gridbrain-node with runtime-benchmarks"
+(cd "$REPO_ROOT" && cargo_release build -p gridbrain-node --features runtime-benchmarks)
+for p in "${PALLETS[@]}"; do
+	crate="pallet_${p//-/_}"
+	out="$REPO_ROOT/pallets/$p/src/weights.rs"
+	log "benchmarking $crate (steps $STEPS, repeat $REPEAT) -> $out"
+	"$NODE_BIN" benchmark pallet --chain dev --pallet "$crate" --extrinsic '*' \
+		--steps "$STEPS" --repeat "$REPEAT" --wasm-execution compiled \
+		--heap-pages 4096 \
+		--template "$REPO_ROOT/scripts/frame-weight-template.hbs" --output "$out"
+done
+log "done; review the diff of pallets/*/src/weights.rs and commit it"

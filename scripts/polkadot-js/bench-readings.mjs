@@ -1,0 +1,179 @@
+// Throughput benchmark: meter readings ingested per second through EnergyData.submitReadings,
+// against balance transfers per second, on the same node in the same run.
+//
+//   node bench-readings.mjs [--ws ws://127.0.0.1:9944] [--devices 9984] [--transfers 20000]
+//                           [--batches 100,500]
+//
+// Start the node with a large pool, e.g. `gridbrain-node --dev --tmp --pool-limit 100000
+// --pool-kbytes 200000` (scripts/bench-readings.sh does this).
+//
+// Method (the same for both workloads): every extrinsic is built and signed before the clock
+// starts; then all are submitted as fast as possible and the clock stops when the block that
+// includes the last one is imported. rate = items / elapsed seconds.
+//
+// Setup: 156 accounts (//bench//i) are funded and register 64 prosumer devices each (the
+// per-account limit), each with its own ed25519 meter key (//meter//d). Readings are for the
+// two ended intervals still inside the submission window, so each device contributes 2.
+
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+const WS = arg('ws', 'ws://127.0.0.1:9944');
+const DEVICES = Number(arg('devices', '9984'));
+const TRANSFERS = Number(arg('transfers', '20000'));
+const BATCHES = arg('batches', '100,500').split(',').map(Number);
+const PER_ACCOUNT = 64;
+
+const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+/** Submits pre-signed extrinsics and resolves when all `expected` items are seen in blocks. */
+async function timedRun(api, signedTxs, countItems, expected) {
+  let seen = 0;
+  let resolveDone;
+  const done = new Promise((r) => { resolveDone = r; });
+  const unsub = await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await (await api.at(header.hash)).query.system.events();
+    seen += countItems(events);
+    if (seen >= expected) resolveDone();
+  });
+  const start = Date.now();
+  const sends = signedTxs.map((tx) => api.rpc.author.submitExtrinsic(tx).catch((e) => {
+    console.error(`submit failed: ${e.message}`);
+  }));
+  await Promise.all(sends);
+  const submitted = (Date.now() - start) / 1000;
+  await done;
+  const elapsed = (Date.now() - start) / 1000;
+  unsub();
+  return { elapsed, submitted, seen };
+}
+
+/** Signs `calls` from `pair` with consecutive nonces starting at the account's next nonce. */
+async function presign(api, pair, calls) {
+  let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
+  const out = [];
+  for (const call of calls) {
+    out.push(await call.signAsync(pair, { nonce: nonce++, era: 0 }));
+  }
+  return out;
+}
+
+async function waitUntil(api, what, pred, timeoutS = 300) {
+  const deadline = Date.now() + timeoutS * 1000;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function main() {
+  await cryptoWaitReady();
+  const api = await ApiPromise.create({ provider: new WsProvider(WS), noInitWarn: true });
+  const sr = new Keyring({ type: 'sr25519' });
+  const ed = new Keyring({ type: 'ed25519' });
+  const alice = sr.addFromUri('//Alice');
+  const unit = 10n ** BigInt(api.registry.chainDecimals[0]);
+  const nAccounts = Math.ceil(DEVICES / PER_ACCOUNT);
+  const accounts = [...Array(nAccounts).keys()].map((i) => sr.addFromUri(`//bench//${i}`));
+  const meters = [...Array(DEVICES).keys()].map((d) => ed.addFromUri(`//meter//${d}`));
+
+  // --- setup: fund accounts, register devices
+  const firstDevice = (await api.query.energyData.nextDeviceId()).toNumber();
+  log(`funding ${nAccounts} accounts and registering ${DEVICES} devices`);
+  const funding = await presign(api, alice,
+    accounts.map((a) => api.tx.balances.transferKeepAlive(a.address, 1000n * unit)));
+  await Promise.all(funding.map((tx) => api.rpc.author.submitExtrinsic(tx)));
+  await waitUntil(api, 'funding', async () =>
+    (await api.query.system.account(accounts[nAccounts - 1].address)).data.free.toBigInt() > 0n);
+  const registrations = [];
+  for (let i = 0; i < nAccounts; i++) {
+    const calls = [];
+    for (let j = 0; j < PER_ACCOUNT && i * PER_ACCOUNT + j < DEVICES; j++) {
+      const d = i * PER_ACCOUNT + j;
+      calls.push(api.tx.energyData.registerDevice('Prosumer', 10_000_000, d % 16, meters[d].publicKey));
+    }
+    registrations.push(...await presign(api, accounts[i], calls));
+  }
+  await Promise.all(registrations.map((tx) => api.rpc.author.submitExtrinsic(tx)));
+  await waitUntil(api, 'registrations', async () =>
+    (await api.query.energyData.nextDeviceId()).toNumber() >= firstDevice + DEVICES);
+  log(`devices ${firstDevice}..${firstDevice + DEVICES - 1} registered`);
+
+  // --- baseline: balance transfers
+  const perSender = Math.ceil(TRANSFERS / nAccounts);
+  const transferTxs = [];
+  for (let i = 0; i < nAccounts && transferTxs.length < TRANSFERS; i++) {
+    const n = Math.min(perSender, TRANSFERS - transferTxs.length);
+    const dest = accounts[(i + 1) % nAccounts].address;
+    transferTxs.push(...await presign(api, accounts[i],
+      Array(n).fill(0).map(() => api.tx.balances.transferKeepAlive(dest, unit / 1000n))));
+  }
+  log(`submitting ${transferTxs.length} pre-signed transfers`);
+  const t = await timedRun(api, transferTxs, (evs) =>
+    evs.filter(({ event }) => api.events.balances.Transfer.is(event)).length, transferTxs.length);
+  const transfersPerS = t.seen / t.elapsed;
+  log(`transfers: ${t.seen} in ${t.elapsed.toFixed(1)} s = ${transfersPerS.toFixed(0)}/s`);
+
+  // --- readings, for each batch size
+  const genesis = api.genesisHash;
+  const results = [];
+  for (const batch of BATCHES) {
+    // Wait for the start of a fresh interval: the two previous intervals are then open.
+    const startInterval = (await api.call.energyDataApi.currentInterval()).toNumber();
+    await waitUntil(api, 'next interval', async () =>
+      (await api.call.energyDataApi.currentInterval()).toNumber() > startInterval, 120);
+    const current = (await api.call.energyDataApi.currentInterval()).toNumber();
+    const readings = [];
+    for (const interval of [current - 1, current - 2]) {
+      for (let d = 0; d < DEVICES; d++) {
+        const device = firstDevice + d;
+        // SCALE(tag: [u8; 30], genesis, device, interval, produced, consumed): the fixed-size
+        // tag encodes as its raw bytes.
+        const tag = new TextEncoder().encode('gridbrain/energy-data/reading1');
+        const rest = api.createType('(H256, u64, u32, u64, u64)',
+          [genesis, device, interval, 1000, 500]).toU8a();
+        const msg = new Uint8Array(tag.length + rest.length);
+        msg.set(tag); msg.set(rest, tag.length);
+        readings.push({ device, interval, producedWh: 1000, consumedWh: 500,
+          signature: u8aToHex(meters[d].sign(msg)) });
+      }
+    }
+    const calls = [];
+    for (let i = 0; i < readings.length; i += batch) {
+      calls.push(api.tx.energyData.submitReadings(readings.slice(i, i + batch)));
+    }
+    const relayer = sr.addFromUri(`//bench//relayer//${batch}`);
+    const [fund] = await presign(api, alice,
+      [api.tx.balances.transferKeepAlive(relayer.address, 10000n * unit)]);
+    await api.rpc.author.submitExtrinsic(fund);
+    await waitUntil(api, 'relayer funding', async () =>
+      (await api.query.system.account(relayer.address)).data.free.toBigInt() > 0n);
+    const signed = await presign(api, relayer, calls);
+    log(`batch ${batch}: submitting ${readings.length} readings in ${calls.length} extrinsics`);
+    const r = await timedRun(api, signed, (evs) => evs
+      .filter(({ event }) => api.events.energyData.ReadingsSubmitted.is(event))
+      .reduce((n, { event }) => n + event.data.count.toNumber(), 0), readings.length);
+    const perS = r.seen / r.elapsed;
+    results.push({ batch, readings: r.seen, seconds: r.elapsed, perS });
+    log(`readings (batch ${batch}): ${r.seen} in ${r.elapsed.toFixed(1)} s = ${perS.toFixed(0)}/s`);
+  }
+
+  console.log('\nresult (same node, same run):');
+  console.log(`  balance transfers: ${transfersPerS.toFixed(0)}/s`);
+  for (const r of results) {
+    console.log(`  readings, batch ${r.batch}: ${r.perS.toFixed(0)}/s ` +
+      `(ratio to transfers ${(r.perS / transfersPerS).toFixed(2)})`);
+  }
+  await api.disconnect();
+}
+
+main().then(() => process.exit(0)).catch((e) => {
+  console.error(`benchmark failed: ${e.stack ?? e}`);
+  process.exit(1);
+});
