@@ -44,7 +44,7 @@ fn current_lock() -> Value {
 		"specVersion": VERSION.spec_version,
 		"transactionVersion": VERSION.transaction_version,
 		"metadataVersion": latest,
-		"metadataHash": hex(&sp_core::blake2_256(&metadata)),
+		"metadataHash": hex(&sp_crypto_hashing::blake2_256(&metadata)),
 		"genesis": genesis,
 	})
 }

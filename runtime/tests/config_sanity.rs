@@ -48,3 +48,36 @@ fn runtime_version_identifies_gridbrain() {
 	assert!(VERSION.spec_version >= 100);
 	assert_eq!(VERSION.system_version, 1, "state version 1 (trie V1) from genesis");
 }
+
+#[test]
+fn energy_data_hooks_fit_in_a_quarter_of_the_block() {
+	use pallet_energy_data::{weights::SubstrateWeight, WeightInfo};
+	type Cfg = <Runtime as pallet_energy_data::Config>::MaxReadingsPerInterval;
+	type W = SubstrateWeight<Runtime>;
+	let intervals: u32 = <Runtime as pallet_energy_data::Config>::MaxIntervalsPerBlock::get();
+	let pruned: u32 = <Runtime as pallet_energy_data::Config>::MaxPrunedPerBlock::get();
+	// Worst case of one block: seal `intervals` full intervals and prune the budget.
+	let worst = W::hook_idle()
+		.saturating_add(W::seal_interval(Cfg::get()).saturating_mul(u64::from(intervals)))
+		.saturating_add(W::prune_interval(pruned))
+		.saturating_add(W::prune_interval(0).saturating_mul(u64::from(intervals)));
+	let max = RuntimeBlockWeights::get().max_block;
+	assert!(
+		worst.ref_time() < max.ref_time() / 4,
+		"EnergyData hooks may use {} of {} ps per block",
+		worst.ref_time(),
+		max.ref_time()
+	);
+}
+
+#[test]
+fn a_full_readings_batch_fits_in_a_block() {
+	use pallet_energy_data::{weights::SubstrateWeight, WeightInfo};
+	let n = <Runtime as pallet_energy_data::Config>::MaxReadingsPerCall::get();
+	let w = SubstrateWeight::<Runtime>::submit_readings(n);
+	let normal = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.max_extrinsic
+		.expect("normal extrinsics are bounded");
+	assert!(w.all_lte(normal), "a batch of {n} readings ({w:?}) exceeds {normal:?}");
+}
