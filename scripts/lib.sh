@@ -21,7 +21,7 @@ rpc() {
 }
 
 # json_field NAME < JSON -> first string value of "NAME":"..." in the input.
-json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | sed 's/.*:"\(.*\)"/\1/'; }
+json_field() { { grep -o "\"$1\":\"[^\"]*\"" || true; } | head -n1 | sed 's/.*:"\(.*\)"/\1/'; }
 
 # finalized_number PORT -> decimal number of the node's finalized head (empty if unreachable).
 finalized_number() {
@@ -29,14 +29,14 @@ finalized_number() {
 	hash=$(rpc "$port" chain_getFinalizedHead | json_field result)
 	[ -n "$hash" ] || return 0
 	hex=$(rpc "$port" chain_getHeader "[\"$hash\"]" | json_field number)
-	[ -n "$hex" ] && printf '%d\n' "$hex"
+	if [ -n "$hex" ]; then printf '%d\n' "$hex"; fi
 }
 
 # best_number PORT -> decimal number of the node's best block (empty if unreachable).
 best_number() {
 	local hex
 	hex=$(rpc "$1" chain_getHeader | json_field number)
-	[ -n "$hex" ] && printf '%d\n' "$hex"
+	if [ -n "$hex" ]; then printf '%d\n' "$hex"; fi
 }
 
 # block_hash PORT NUMBER -> hash of the block at NUMBER on the node's best chain.

@@ -61,8 +61,12 @@ rm -rf "$BASE_DIR"
 mkdir -p "$BASE_DIR/logs"
 log "node: $NODE_BIN ($("$NODE_BIN" --version))"
 
-# A fixed node key for alice makes her the bootnode with a known peer id.
-"$NODE_BIN" key generate-node-key --file "$BASE_DIR/alice.node-key" 2> "$BASE_DIR/alice.peer-id" >/dev/null
+# Each validator gets a persistent node key; alice's peer id makes her the bootnode.
+for i in $(seq 0 $((N - 1))); do
+	name=${NAMES[$i]}
+	"$NODE_BIN" key generate-node-key --file "$BASE_DIR/$name.node-key" \
+		2> "$BASE_DIR/$name.peer-id" >/dev/null || die "cannot generate a node key for $name"
+done
 BOOT_PEER=$(tr -d '[:space:]' < "$BASE_DIR/alice.peer-id")
 BOOTNODE="/ip4/127.0.0.1/tcp/30333/p2p/$BOOT_PEER"
 
@@ -73,13 +77,9 @@ for i in $(seq 0 $((N - 1))); do
 		--base-path "$BASE_DIR/$name"
 		--port $((30333 + i)) --rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
 		--rpc-cors all --no-telemetry --no-mdns
-		--name "gridbrain-$name"
+		--name "gridbrain-$name" --node-key-file "$BASE_DIR/$name.node-key"
 	)
-	if [ "$i" -eq 0 ]; then
-		args+=(--node-key-file "$BASE_DIR/alice.node-key")
-	else
-		args+=(--bootnodes "$BOOTNODE")
-	fi
+	[ "$i" -eq 0 ] || args+=(--bootnodes "$BOOTNODE")
 	"$NODE_BIN" "${args[@]}" > "$BASE_DIR/logs/$name.log" 2>&1 &
 	PIDS+=($!)
 	log "started $name (pid $!, rpc ws://127.0.0.1:$((9944 + i)), log $BASE_DIR/logs/$name.log)"

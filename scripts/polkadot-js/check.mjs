@@ -21,6 +21,7 @@ const WS = arg('ws', 'ws://127.0.0.1:9944');
 const TIMEOUT_S = Number(arg('timeout', '180'));
 const EXPECTED_PALLETS = {
   System: 0, Timestamp: 1, Aura: 2, Grandpa: 3, Balances: 4, TransactionPayment: 5, Sudo: 6,
+  EnergyData: 10,
 };
 
 let failures = 0;
