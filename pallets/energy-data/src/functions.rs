@@ -13,7 +13,7 @@ use frame_support::{
 use sp_core::ed25519;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Zero, SaturatedConversion};
-#[cfg(any(feature = "try-runtime", test))]
+#[cfg(any(feature = "try-runtime", feature = "std", test))]
 use {frame_support::traits::fungible::InspectHold, sp_runtime::Saturating};
 
 use crate::{
@@ -343,7 +343,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the pallet's invariants (see the crate docs).
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let next_seal = NextToSeal::<T>::get();
 		let next_prune = NextToPrune::<T>::get();

@@ -1,0 +1,553 @@
+//! # EnergyMarket pallet
+//!
+//! Peer-to-peer energy trading: a continuous double auction per delivery interval across grid
+//! zones, escrow with balance holds, and settlement against the metered delivery that the
+//! EnergyData pallet seals.
+//!
+//! ## Pallet API
+//!
+//! Calls (polkadot.js names): [`placeOrder`](Pallet::place_order),
+//! [`cancelOrder`](Pallet::cancel_order), [`settle`](Pallet::settle); admin
+//! ([`Config::AdminOrigin`], sudo on dev/local): [`setZonePair`](Pallet::set_zone_pair),
+//! [`removeZonePair`](Pallet::remove_zone_pair), [`setPriceBand`](Pallet::set_price_band).
+//! Runtime API: [`runtime_api::EnergyMarketApi`] (order book, open orders, trades, statistics).
+//!
+//! ## Overview
+//!
+//! An order is for one future **delivery interval** (see EnergyData) and one **zone**, at a limit
+//! price per kWh. Orders are accepted until **gate closure**: interval `i` takes orders while the
+//! current interval `c` satisfies `c + GateClosureIntervals < i`. When `i − GateClosureIntervals`
+//! begins, `i`'s open orders **expire** and their holds are released (by `on_initialize`, at most
+//! `MaxExpiredPerBlock` per block).
+//!
+//! **Matching** happens at placement (see `gridbrain-clearing`): price–time priority; a trade
+//! executes at the resting order's price; partial fills; at most `MaxFillsPerOrder` fills per
+//! call, the rest rests in the book. An incoming buy takes the lowest *landed* price first (ask +
+//! grid fee of the zone pair). Energy can flow from zone `a` to zone `b ≠ a` only over a
+//! configured [`ZonePair`] with capacity left for the interval; within a zone it is unlimited and
+//! costs the `(z, z)` fee if one is set (0 otherwise). An order that would cross an order of its
+//! own owner is rejected (`WouldSelfTrade`).
+//!
+//! **Escrow.** A buy holds `value_of(qty, price + max_fee)` where `max_fee` is the highest grid
+//! fee into its zone at placement (a later fee rise above it makes that route ineligible for
+//! the order). A sell holds imbalance collateral `value_of(qty, ImbalancePrice)` and needs a
+//! device of the seller in the zone that can produce; the Wh offered per device and interval
+//! never exceed its physical bound (`capacity × interval length`). On a fill, the trade's share
+//! moves from the order to the trade (still held) and price improvement is released at once.
+//! `value_of(q, p) = ⌊q·p / 1000⌋` (Wh × per-kWh price).
+//!
+//! **Settlement.** Once EnergyData has sealed interval `i`, its trades settle in execution order:
+//! the device's metered production (no reading = 0) is allocated to its trades first come first
+//! served; delivered energy is paid from the buyer's escrow at the trade price (plus the grid fee
+//! to the operator); for undelivered energy the buyer is refunded and the seller's collateral pays
+//! `ImbalancePrice` per kWh to the grid operator; the rest is released. `on_initialize` settles
+//! up to `MaxSettledPerBlock` trades per block and anyone may call `settle(interval, max)` to
+//! speed it up. A trade is settled exactly once (trades `< SettledUpTo[i]` are settled and
+//! removed). If paying out a trade fails (e.g. the grid operator account can't receive), the
+//! trade is **voided**: both holds are released, `TradeVoided` is emitted, and settlement goes on.
+//!
+//! Tokens are only moved between accounts or released, never created or destroyed.
+//!
+//! ## Low Level / Implementation Details
+//!
+//! - `Books[(interval, side)]`: a bounded vector of [`RestingOrder`]s of all zones in priority
+//!   order (`MaxOrdersPerBook`), so matching reads one storage item per side.
+//! - `Orders[id]`: open orders; `OpenOrders[account]`: their ids (`MaxOpenOrdersPerAccount`).
+//! - `Trades[(interval, index)]`: unsettled trades; `TradeCount[i]`, `SettledUpTo[i]`.
+//! - `DeviceSlots[(interval, device)]`: offered Wh, open orders, unsettled trades, allocated
+//!   production; removed once the device has neither open orders nor unsettled trades.
+//! - `CapacityUsed[(interval, (from, to))]`: inter-zone Wh used; cleared when the interval's
+//!   orders expire.
+//!
+//! ### Invariants (checked by `try_state`)
+//!
+//! - Every account's held balance for [`HoldReason::Market`] equals Σ held of its open orders +
+//!   Σ escrow of its unsettled buys + Σ collateral of its unsettled sells; each order's `held`
+//!   equals the formula for its remaining quantity; each trade's escrow and collateral match
+//!   its terms.
+//! - Books hold exactly the open orders of their interval and side, in priority order, with
+//!   the orders' remaining quantities; `OpenOrders` lists exactly each owner's open orders.
+//! - Trades exist exactly for indices `SettledUpTo[i] .. TradeCount[i]`.
+//! - Device slots count their open orders and unsettled trades, and offered Wh cover them.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+// FRAME's expansion of this module uses `expect` and `unreachable!`; the pallet's logic lives in
+// `functions.rs`, where every no-panic lint applies.
+#[allow(clippy::expect_used, clippy::unreachable)]
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Mutate, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config + pallet_energy_data::Config {
+		/// The currency that holds escrow and collateral (balances in the smallest unit).
+		type Currency: MutateHold<
+				Self::AccountId,
+				Reason = <Self as Config>::RuntimeHoldReason,
+				Balance = Money,
+			> + Mutate<Self::AccountId>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Sets zone pairs and the price band.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Receives grid fees and imbalance charges. The account must exist (fund it at genesis).
+		#[pallet::constant]
+		type GridOperator: Get<Self::AccountId>;
+
+		/// Price per kWh a seller pays for energy sold but not delivered (and the collateral
+		/// rate of sell orders).
+		#[pallet::constant]
+		type ImbalancePrice: Get<Money>;
+
+		/// Price band until the admin sets one: floor 1, this cap.
+		#[pallet::constant]
+		type DefaultPriceCap: Get<Money>;
+
+		/// Orders of interval `i` are accepted while `current + GateClosureIntervals < i`.
+		#[pallet::constant]
+		type GateClosureIntervals: Get<u32>;
+
+		/// Orders may be placed at most this many intervals ahead.
+		#[pallet::constant]
+		type MaxIntervalsAhead: Get<u32>;
+
+		/// Open orders per interval and side (all zones).
+		#[pallet::constant]
+		type MaxOrdersPerBook: Get<u32>;
+
+		/// Fills one placement may execute; the rest rests.
+		#[pallet::constant]
+		type MaxFillsPerOrder: Get<u32>;
+
+		/// Open orders one account may have.
+		#[pallet::constant]
+		type MaxOpenOrdersPerAccount: Get<u32>;
+
+		/// Open sell orders per device and interval.
+		#[pallet::constant]
+		type MaxOrdersPerDeviceInterval: Get<u32>;
+
+		/// Trades per delivery interval (matching stops filling when reached).
+		#[pallet::constant]
+		type MaxTradesPerInterval: Get<u32>;
+
+		/// Orders expired per block at most (with cleared capacity records).
+		#[pallet::constant]
+		type MaxExpiredPerBlock: Get<u32>;
+
+		/// Trades settled by `on_initialize` per block at most.
+		#[pallet::constant]
+		type MaxSettledPerBlock: Get<u32>;
+
+		/// `max_trades` of one `settle` call at most.
+		#[pallet::constant]
+		type MaxSettledPerCall: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Reasons for which this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Escrow of buy orders and trades, collateral of sell orders and trades.
+		#[codec(index = 0)]
+		Market,
+	}
+
+	#[pallet::type_value]
+	pub fn DefaultPriceBand<T: Config>() -> PriceBand {
+		PriceBand { floor: 1, cap: T::DefaultPriceCap::get() }
+	}
+
+	/// Accepted order prices per kWh (inclusive).
+	#[pallet::storage]
+	pub type PriceLimits<T: Config> = StorageValue<_, PriceBand, ValueQuery, DefaultPriceBand<T>>;
+
+	/// Grid terms by (seller zone, buyer zone).
+	#[pallet::storage]
+	pub type ZonePairs<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ZoneId, Twox64Concat, ZoneId, ZonePair>;
+
+	/// Highest fee per kWh of any pair into a zone (what a buy order in the zone reserves).
+	#[pallet::storage]
+	pub type MaxFeeInto<T: Config> = StorageMap<_, Twox64Concat, ZoneId, Money, ValueQuery>;
+
+	/// Inter-zone Wh used by trades of an interval, by (seller zone, buyer zone).
+	#[pallet::storage]
+	pub type CapacityUsed<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Twox64Concat, (ZoneId, ZoneId), u64, ValueQuery>;
+
+	/// Id the next order gets.
+	#[pallet::storage]
+	pub type NextOrderId<T: Config> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// Open orders by id.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, Order<T::AccountId>>;
+
+	/// The open orders of each account.
+	#[pallet::storage]
+	pub type OpenOrders<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<OrderId, T::MaxOpenOrdersPerAccount>,
+		ValueQuery,
+	>;
+
+	/// Open orders of an interval and side, all zones, in priority order.
+	#[pallet::storage]
+	pub type Books<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		IntervalIndex,
+		Twox64Concat,
+		Side,
+		BoundedVec<RestingOrder<T::AccountId>, T::MaxOrdersPerBook>,
+		ValueQuery,
+	>;
+
+	/// Per device and interval: offered Wh, open orders, unsettled trades, allocated production.
+	#[pallet::storage]
+	pub type DeviceSlots<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Twox64Concat, DeviceId, DeviceSlot>;
+
+	/// Unsettled trades by interval and index.
+	#[pallet::storage]
+	pub type Trades<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Twox64Concat, TradeIndex, Trade<T::AccountId>>;
+
+	/// Trades executed for an interval (removed once all are settled).
+	#[pallet::storage]
+	pub type TradeCount<T: Config> = StorageMap<_, Twox64Concat, IntervalIndex, TradeIndex, ValueQuery>;
+
+	/// Trades of an interval with a lower index are settled (removed with `TradeCount`).
+	#[pallet::storage]
+	pub type SettledUpTo<T: Config> = StorageMap<_, Twox64Concat, IntervalIndex, TradeIndex, ValueQuery>;
+
+	/// Statistics per delivery interval.
+	#[pallet::storage]
+	pub type Stats<T: Config> = StorageMap<_, Twox64Concat, IntervalIndex, IntervalStats>;
+
+	/// The oldest interval whose orders have not all expired.
+	#[pallet::storage]
+	pub type NextToExpire<T: Config> = StorageValue<_, IntervalIndex, ValueQuery>;
+
+	/// The oldest interval the settlement hook has not finished.
+	#[pallet::storage]
+	pub type NextToSettle<T: Config> = StorageValue<_, IntervalIndex, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(crate) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An order was placed (after its fills; `resting_wh` of it rests in the book).
+		OrderPlaced {
+			order: OrderId,
+			owner: T::AccountId,
+			side: Side,
+			zone: ZoneId,
+			interval: IntervalIndex,
+			quantity_wh: u64,
+			price_per_kwh: Money,
+			filled_wh: u64,
+			resting_wh: u64,
+			held: Money,
+		},
+		/// Two orders traded.
+		TradeExecuted {
+			interval: IntervalIndex,
+			trade: TradeIndex,
+			buy_order: OrderId,
+			sell_order: OrderId,
+			buyer: T::AccountId,
+			seller: T::AccountId,
+			quantity_wh: u64,
+			price_per_kwh: Money,
+			fee_per_kwh: Money,
+			seller_zone: ZoneId,
+			buyer_zone: ZoneId,
+		},
+		/// An order was cancelled by its owner; `released` went back to it.
+		OrderCancelled { order: OrderId, owner: T::AccountId, remaining_wh: u64, released: Money },
+		/// An order expired unfilled (or partly filled) at gate closure.
+		OrderExpired { order: OrderId, owner: T::AccountId, remaining_wh: u64, released: Money },
+		/// A trade was settled against metered delivery.
+		TradeSettled {
+			interval: IntervalIndex,
+			trade: TradeIndex,
+			buyer: T::AccountId,
+			seller: T::AccountId,
+			delivered_wh: u64,
+			undelivered_wh: u64,
+			paid_to_seller: Money,
+			grid_fee: Money,
+			buyer_refund: Money,
+			imbalance_charge: Money,
+		},
+		/// Paying out a trade failed; both holds were released unchanged.
+		TradeVoided { interval: IntervalIndex, trade: TradeIndex, error: DispatchError },
+		/// Every trade of an interval is settled.
+		IntervalSettled { interval: IntervalIndex, trades: TradeIndex },
+		/// Grid terms of a zone pair were set.
+		ZonePairSet { from: ZoneId, to: ZoneId, fee_per_kwh: Money, capacity_wh: u64 },
+		/// A zone pair was removed (no cross-zone trades over it; within a zone: fee 0).
+		ZonePairRemoved { from: ZoneId, to: ZoneId },
+		/// The accepted price band changed.
+		PriceBandSet { floor: Money, cap: Money },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The quantity is 0 Wh.
+		ZeroQuantity,
+		/// The price is 0.
+		ZeroPrice,
+		/// The price is below the admin-set floor.
+		PriceBelowFloor,
+		/// The price is above the admin-set cap.
+		PriceAboveCap,
+		/// The zone is not below EnergyData's `MaxZones`.
+		InvalidZone,
+		/// Gate closure for this interval has passed (or the interval is over): orders can't be
+		/// placed or cancelled any more.
+		GateClosed,
+		/// The interval is more than `MaxIntervalsAhead` ahead.
+		TooFarAhead,
+		/// The seller has no device in this zone that can produce.
+		NoProducingDevice,
+		/// Every producing device of the seller in this zone would offer more than it can
+		/// physically deliver in one interval.
+		ExceedsDeviceBound,
+		/// The seller's devices in this zone have `MaxOrdersPerDeviceInterval` open orders for
+		/// this interval.
+		TooManyDeviceOrders,
+		/// The account has `MaxOpenOrdersPerAccount` open orders.
+		TooManyOpenOrders,
+		/// The book of this interval and side holds `MaxOrdersPerBook` orders.
+		BookFull,
+		/// The free balance does not cover the order's hold.
+		InsufficientFunds,
+		/// The order would trade with an order of the same account.
+		WouldSelfTrade,
+		/// No open order has this id (filled, cancelled, expired or never placed).
+		OrderNotFound,
+		/// Only the order's owner may cancel it.
+		NotOrderOwner,
+		/// The interval's energy data block is not sealed yet: it can't settle.
+		NotSealed,
+		/// The interval had no trades.
+		NothingToSettle,
+		/// Every trade of the interval is already settled.
+		AlreadySettled,
+		/// `max_trades` must be between 1 and `MaxSettledPerCall`.
+		InvalidSettleBatch,
+		/// Price floor 0 or above the cap.
+		InvalidPriceBand,
+		/// An amount overflowed (absurd quantities or prices).
+		Overflow,
+		/// Storage is inconsistent (never expected; reported instead of panicking).
+		Inconsistent,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(_now: BlockNumberFor<T>) -> Weight {
+			let current = pallet_energy_data::Pallet::<T>::current_interval();
+			Self::expire_orders(current).saturating_add(Self::settle_sealed())
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxOrdersPerBook::get() > 0);
+			assert!(T::MaxFillsPerOrder::get() > 0);
+			assert!(T::MaxOpenOrdersPerAccount::get() > 0);
+			assert!(T::MaxOrdersPerDeviceInterval::get() > 0);
+			assert!(T::MaxExpiredPerBlock::get() > 0);
+			assert!(T::MaxSettledPerBlock::get() > 0);
+			assert!(T::MaxSettledPerCall::get() > 0);
+			assert!(T::MaxIntervalsAhead::get() > T::GateClosureIntervals::get());
+			assert!(T::DefaultPriceCap::get() > 0);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Place a buy or sell order for a delivery interval and zone; it matches at once.
+		///
+		/// ## Dispatch Origin
+		/// Signed.
+		///
+		/// ## Details
+		/// `quantity_wh` in Wh, `price_per_kwh` the limit price in the token's smallest unit per
+		/// kWh. Buys hold `value_of(quantity, price + highest fee into the zone)`; sells need a
+		/// producing device of the caller in `zone` and hold `value_of(quantity,
+		/// ImbalancePrice)`. Crossing orders of the other side trade at their own price, best
+		/// first, up to `MaxFillsPerOrder` fills; the rest rests until filled, cancelled or
+		/// expired at gate closure.
+		///
+		/// ## Errors
+		/// `ZeroQuantity`, `ZeroPrice`, `PriceBelowFloor`, `PriceAboveCap`, `InvalidZone`,
+		/// `GateClosed`, `TooFarAhead`, `NoProducingDevice`, `ExceedsDeviceBound`,
+		/// `TooManyDeviceOrders`, `TooManyOpenOrders`, `BookFull`, `InsufficientFunds`,
+		/// `WouldSelfTrade`, `Overflow`.
+		///
+		/// ## Events
+		/// `TradeExecuted` per fill, then `OrderPlaced`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::place_order())]
+		pub fn place_order(
+			origin: OriginFor<T>,
+			side: Side,
+			zone: ZoneId,
+			interval: IntervalIndex,
+			quantity_wh: u64,
+			price_per_kwh: Money,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)
+		}
+
+		/// Cancel an open order before gate closure and release its hold.
+		///
+		/// ## Dispatch Origin
+		/// Signed: the order's owner.
+		///
+		/// ## Errors
+		/// `OrderNotFound`, `NotOrderOwner`, `GateClosed`.
+		///
+		/// ## Events
+		/// `OrderCancelled`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::cancel_order())]
+		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel_order(who, order)
+		}
+
+		/// Settle up to `max_trades` trades of a sealed interval (the hook settles them too;
+		/// this call lets anyone speed settlement up).
+		///
+		/// ## Dispatch Origin
+		/// Signed (anyone).
+		///
+		/// ## Errors
+		/// `InvalidSettleBatch`, `NotSealed`, `NothingToSettle`, `AlreadySettled`.
+		///
+		/// ## Events
+		/// `TradeSettled` (or `TradeVoided`) per trade; `IntervalSettled` after the last one.
+		#[pallet::call_index(2)]
+		#[pallet::weight(<T as Config>::WeightInfo::settle(*max_trades))]
+		pub fn settle(
+			origin: OriginFor<T>,
+			interval: IntervalIndex,
+			max_trades: u32,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let settled = Self::do_settle_call(interval, max_trades)?;
+			Ok(Some(<T as Config>::WeightInfo::settle(settled)).into())
+		}
+
+		/// Set the grid fee and inter-zone capacity of energy flowing from `from` to `to`.
+		///
+		/// ## Dispatch Origin
+		/// `AdminOrigin`.
+		///
+		/// ## Details
+		/// `capacity_wh` is per delivery interval and ignored when `from == to`. Open buy orders
+		/// keep the fee budget they reserved: a route whose new fee exceeds it is skipped for
+		/// them.
+		///
+		/// ## Errors
+		/// `InvalidZone`.
+		///
+		/// ## Events
+		/// `ZonePairSet`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_zone_pair())]
+		pub fn set_zone_pair(
+			origin: OriginFor<T>,
+			from: ZoneId,
+			to: ZoneId,
+			fee_per_kwh: Money,
+			capacity_wh: u64,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_zone_pair(from, to, Some(ZonePair { fee_per_kwh, capacity_wh }))
+		}
+
+		/// Remove the grid terms of a zone pair.
+		///
+		/// ## Dispatch Origin
+		/// `AdminOrigin`.
+		///
+		/// ## Errors
+		/// `InvalidZone`.
+		///
+		/// ## Events
+		/// `ZonePairRemoved`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_zone_pair())]
+		pub fn remove_zone_pair(origin: OriginFor<T>, from: ZoneId, to: ZoneId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_zone_pair(from, to, None)
+		}
+
+		/// Set the accepted price band (per kWh, inclusive). Open orders are unaffected.
+		///
+		/// ## Dispatch Origin
+		/// `AdminOrigin`.
+		///
+		/// ## Errors
+		/// `InvalidPriceBand`.
+		///
+		/// ## Events
+		/// `PriceBandSet`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_price_band())]
+		pub fn set_price_band(origin: OriginFor<T>, floor: Money, cap: Money) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(floor > 0 && floor <= cap, Error::<T>::InvalidPriceBand);
+			PriceLimits::<T>::put(PriceBand { floor, cap });
+			Self::deposit_event(Event::PriceBandSet { floor, cap });
+			Ok(())
+		}
+	}
+}

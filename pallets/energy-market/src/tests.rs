@@ -1,0 +1,790 @@
+//! Tests of the EnergyMarket pallet. Every test ends with both pallets' `try_state` checks.
+
+use crate::{mock::*, pallet::*, types::*};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::InspectHold,
+};
+use pallet_energy_data::DeviceKind;
+use sp_runtime::DispatchError;
+
+/// Delivery interval used by most tests (gate: current 0 + 1 < 2).
+const I: IntervalIndex = 2;
+
+fn held(who: u64) -> u128 {
+	Balances::balance_on_hold(&HoldReason::Market.into(), &who)
+}
+
+fn free(who: u64) -> u128 {
+	Balances::free_balance(who)
+}
+
+fn buy(who: u64, zone: ZoneId, qty: u64, price: u128) -> sp_runtime::DispatchResult {
+	EnergyMarket::place_order(RuntimeOrigin::signed(who), Side::Buy, zone, I, qty, price)
+}
+
+fn sell(who: u64, zone: ZoneId, qty: u64, price: u128) -> sp_runtime::DispatchResult {
+	EnergyMarket::place_order(RuntimeOrigin::signed(who), Side::Sell, zone, I, qty, price)
+}
+
+fn last_event() -> RuntimeEvent {
+	System::events().pop().expect("an event").event
+}
+
+fn assert_last_event(e: Event<Test>) {
+	assert_eq!(last_event(), RuntimeEvent::EnergyMarket(e));
+}
+
+fn market_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::EnergyMarket(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+fn trades_executed() -> Vec<(TradeIndex, u64, u128, u128)> {
+	market_events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::TradeExecuted { trade, quantity_wh, price_per_kwh, fee_per_kwh, .. } =>
+				Some((trade, quantity_wh, price_per_kwh, fee_per_kwh)),
+			_ => None,
+		})
+		.collect()
+}
+
+/// Σ free + reserved over every account (tokens are never created or destroyed by the market).
+fn total_balances() -> u128 {
+	frame_system::Account::<Test>::iter().map(|(_, a)| a.data.free + a.data.reserved).sum()
+}
+
+// ---------------------------------------------------------------- placement and matching
+
+#[test]
+fn buy_rests_and_holds_price_times_quantity() {
+	build_and_execute(|| {
+		assert_ok!(buy(BOB, 0, 500, 100));
+		assert_last_event(Event::OrderPlaced {
+			order: 0,
+			owner: BOB,
+			side: Side::Buy,
+			zone: 0,
+			interval: I,
+			quantity_wh: 500,
+			price_per_kwh: 100,
+			filled_wh: 0,
+			resting_wh: 500,
+			held: 50,
+		});
+		assert_eq!(held(BOB), 50);
+		assert_eq!(free(BOB), FUNDS - 50);
+		let book = EnergyMarket::order_book(I, 0);
+		assert_eq!(book.bids.len(), 1);
+		assert!(book.asks.is_empty());
+		assert_eq!(EnergyMarket::open_orders(&BOB).len(), 1);
+	});
+}
+
+#[test]
+fn sell_holds_collateral_and_trades_at_the_resting_bid() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(buy(BOB, 0, 500, 120)); // holds 60
+		assert_ok!(sell(ALICE, 0, 300, 100));
+		assert_eq!(trades_executed(), vec![(0, 300, 120, 0)]);
+		assert_last_event(Event::OrderPlaced {
+			order: 1,
+			owner: ALICE,
+			side: Side::Sell,
+			zone: 0,
+			interval: I,
+			quantity_wh: 300,
+			price_per_kwh: 100,
+			filled_wh: 300,
+			resting_wh: 0,
+			held: 0,
+		});
+		// Alice: collateral 300 Wh × 300/kWh = 90 moved into the trade.
+		assert_eq!(held(ALICE), 90);
+		// Bob: escrow 36 in the trade + 200 Wh × 120 = 24 for the rest.
+		assert_eq!(held(BOB), 60);
+		let trade = Trades::<Test>::get(I, 0).unwrap();
+		assert_eq!((trade.buyer, trade.seller, trade.device), (BOB, ALICE, dev));
+		assert_eq!((trade.escrow, trade.collateral), (36, 90));
+		assert_eq!(Orders::<Test>::get(0).unwrap().remaining_wh, 200);
+		assert!(Orders::<Test>::get(1).is_none());
+		assert_eq!(DeviceSlots::<Test>::get(I, dev).unwrap().offered_wh, 300);
+	});
+}
+
+#[test]
+fn buy_below_resting_ask_gets_price_improvement_back_at_once() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 300, 100));
+		assert_ok!(buy(BOB, 0, 500, 150)); // holds 75
+		assert_eq!(trades_executed(), vec![(0, 300, 100, 0)]);
+		// 30 in the trade, 200 Wh × 150 = 30 for the rest, 15 released.
+		assert_eq!(held(BOB), 60);
+		assert_eq!(free(BOB), FUNDS - 60);
+	});
+}
+
+#[test]
+fn price_time_priority_and_fill_limit() {
+	build_and_execute(|| {
+		let sellers = [ALICE, CHARLIE, MANY.start, MANY.start + 1];
+		for s in sellers {
+			device(s, DeviceKind::Producer, 0);
+		}
+		assert_ok!(sell(MANY.start, 0, 100, 90)); // order 0
+		assert_ok!(sell(ALICE, 0, 100, 80)); // order 1: best price
+		assert_ok!(sell(CHARLIE, 0, 100, 90)); // order 2: same price as 0, later
+		assert_ok!(sell(MANY.start + 1, 0, 100, 85)); // order 3
+		assert_ok!(buy(BOB, 0, 500, 100));
+		let fills: Vec<_> = market_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::TradeExecuted { sell_order, price_per_kwh, .. } => Some((sell_order, price_per_kwh)),
+				_ => None,
+			})
+			.collect();
+		// MaxFillsPerOrder = 3: 80, 85, then the earlier of the two at 90.
+		assert_eq!(fills, vec![(1, 80), (3, 85), (0, 90)]);
+		assert_eq!(Orders::<Test>::get(4).unwrap().remaining_wh, 200);
+		let book = EnergyMarket::order_book(I, 0);
+		assert_eq!(book.asks.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
+		assert_eq!(book.bids.iter().map(|r| r.id).collect::<Vec<_>>(), vec![4]);
+	});
+}
+
+#[test]
+fn cross_zone_trade_pays_fee_within_capacity() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 10, 150));
+		device(CHARLIE, DeviceKind::Producer, 1);
+		assert_ok!(sell(CHARLIE, 1, 300, 100));
+		// Buy in zone 0 reserves the highest fee into zone 0 (10): 300 × 110 = 33.
+		assert_ok!(buy(BOB, 0, 300, 100));
+		assert_eq!(trades_executed(), vec![(0, 150, 100, 10)]);
+		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 150);
+		// ⌊150 × 110 / 1000⌋ = 16 in the trade, 16 kept for the other 150 Wh; the rounding
+		// remainder (1) of the original 33 is released.
+		assert_eq!(held(BOB), 32);
+		assert_eq!(free(BOB), FUNDS - 32);
+		// Capacity is used up: Dave's buy does not match the remaining 150 Wh.
+		assert_ok!(buy(DAVE, 0, 100, 100));
+		assert_eq!(trades_executed().len(), 1);
+		assert_eq!(EnergyMarket::interval_stats(I).stats.cross_zone_wh, 150);
+	});
+}
+
+#[test]
+fn no_route_no_trade_and_fee_above_budget_is_skipped() {
+	build_and_execute(|| {
+		device(CHARLIE, DeviceKind::Producer, 1);
+		assert_ok!(sell(CHARLIE, 1, 300, 100));
+		assert_ok!(buy(BOB, 0, 300, 200)); // no 1 → 0 pair
+		assert!(trades_executed().is_empty());
+		// Bob reserved 0 fee; a pair now costing 5 is beyond his budget.
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 5, 1000));
+		assert_ok!(sell(CHARLIE, 1, 100, 100));
+		assert!(trades_executed().is_empty());
+		// A new buy reserves 5 and trades.
+		assert_ok!(buy(DAVE, 0, 100, 200));
+		assert_eq!(trades_executed(), vec![(0, 100, 100, 5)]);
+	});
+}
+
+#[test]
+fn sell_offers_are_bounded_per_device_and_split_across_devices() {
+	build_and_execute(|| {
+		let d0 = device(ALICE, DeviceKind::Producer, 0);
+		let d1 = device(ALICE, DeviceKind::Prosumer, 0);
+		assert_ok!(sell(ALICE, 0, 800, 100));
+		assert_ok!(sell(ALICE, 0, 800, 100)); // d0 has 200 left: goes to d1
+		assert_eq!(Orders::<Test>::get(0).unwrap().device, Some(d0));
+		assert_eq!(Orders::<Test>::get(1).unwrap().device, Some(d1));
+		assert_noop!(sell(ALICE, 0, 300, 100), Error::<Test>::ExceedsDeviceBound);
+		assert_ok!(sell(ALICE, 0, 200, 100));
+		assert_eq!(Orders::<Test>::get(2).unwrap().device, Some(d0));
+	});
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn zero_quantity_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(buy(BOB, 0, 0, 100), Error::<Test>::ZeroQuantity);
+	});
+}
+
+#[test]
+fn zero_price_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(buy(BOB, 0, 10, 0), Error::<Test>::ZeroPrice);
+	});
+}
+
+#[test]
+fn price_below_floor_is_rejected() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_price_band(RuntimeOrigin::root(), 50, 500));
+		assert_noop!(buy(BOB, 0, 10, 49), Error::<Test>::PriceBelowFloor);
+	});
+}
+
+#[test]
+fn price_above_cap_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(buy(BOB, 0, 10, 10_001), Error::<Test>::PriceAboveCap);
+	});
+}
+
+#[test]
+fn invalid_zone_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(buy(BOB, 4, 10, 100), Error::<Test>::InvalidZone);
+	});
+}
+
+#[test]
+fn orders_after_gate_closure_are_rejected() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 1, 10, 100),
+			Error::<Test>::GateClosed
+		);
+	});
+}
+
+#[test]
+fn orders_too_far_ahead_are_rejected() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 11, 10, 100),
+			Error::<Test>::TooFarAhead
+		);
+	});
+}
+
+#[test]
+fn sell_without_producing_device_is_rejected() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Consumer, 0);
+		device(ALICE, DeviceKind::Producer, 1);
+		assert_noop!(sell(ALICE, 0, 10, 100), Error::<Test>::NoProducingDevice);
+	});
+}
+
+#[test]
+fn sell_above_physical_bound_is_rejected() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		assert_noop!(sell(ALICE, 0, BOUND_WH + 1, 100), Error::<Test>::ExceedsDeviceBound);
+	});
+}
+
+#[test]
+fn too_many_orders_per_device_interval_are_rejected() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		for p in [100, 101, 102] {
+			assert_ok!(sell(ALICE, 0, 10, p));
+		}
+		assert_noop!(sell(ALICE, 0, 10, 103), Error::<Test>::TooManyDeviceOrders);
+	});
+}
+
+#[test]
+fn too_many_open_orders_are_rejected() {
+	build_and_execute(|| {
+		for i in 0..6 {
+			assert_ok!(EnergyMarket::place_order(
+				RuntimeOrigin::signed(BOB),
+				Side::Buy,
+				0,
+				I + (i % 3),
+				10,
+				100
+			));
+		}
+		assert_noop!(buy(BOB, 0, 10, 100), Error::<Test>::TooManyOpenOrders);
+	});
+}
+
+#[test]
+fn full_book_is_rejected() {
+	build_and_execute(|| {
+		for a in MANY.take(8) {
+			assert_ok!(buy(a, 0, 10, 100));
+		}
+		assert_noop!(buy(BOB, 0, 10, 100), Error::<Test>::BookFull);
+	});
+}
+
+#[test]
+fn insufficient_funds_are_rejected() {
+	build_and_execute(|| {
+		// 10 kWh × 100 = 1000 > 150.
+		assert_noop!(buy(POOR, 0, 10_000, 100), Error::<Test>::InsufficientFunds);
+	});
+}
+
+#[test]
+fn self_trade_is_rejected() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Prosumer, 0);
+		assert_ok!(sell(ALICE, 0, 100, 90));
+		assert_noop!(buy(ALICE, 0, 100, 95), Error::<Test>::WouldSelfTrade);
+		// Not crossing: fine.
+		assert_ok!(buy(ALICE, 0, 100, 80));
+	});
+}
+
+#[test]
+fn cancel_unknown_order_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::cancel_order(RuntimeOrigin::signed(BOB), 7),
+			Error::<Test>::OrderNotFound
+		);
+	});
+}
+
+#[test]
+fn cancel_by_non_owner_is_rejected() {
+	build_and_execute(|| {
+		assert_ok!(buy(BOB, 0, 100, 100));
+		assert_noop!(
+			EnergyMarket::cancel_order(RuntimeOrigin::signed(DAVE), 0),
+			Error::<Test>::NotOrderOwner
+		);
+	});
+}
+
+#[test]
+fn cancel_is_refused_once_the_gate_has_closed_but_before_expiry() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 3, 100, 100));
+		// Simulate a block in interval 2 whose hooks have not run (the expiry hook is bounded
+		// and may lag behind gate closure).
+		System::set_block_number(20);
+		assert_noop!(
+			EnergyMarket::cancel_order(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::GateClosed
+		);
+	});
+}
+
+#[test]
+fn settle_before_sealing_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::settle(RuntimeOrigin::signed(BOB), I, 5),
+			Error::<Test>::NotSealed
+		);
+	});
+}
+
+#[test]
+fn settle_without_trades_is_rejected() {
+	build_and_execute(|| {
+		run_to_interval(sealed_at(I));
+		assert_noop!(
+			EnergyMarket::settle(RuntimeOrigin::signed(BOB), I, 5),
+			Error::<Test>::NothingToSettle
+		);
+	});
+}
+
+#[test]
+fn settle_batch_bounds_are_enforced() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::settle(RuntimeOrigin::signed(BOB), I, 0),
+			Error::<Test>::InvalidSettleBatch
+		);
+		assert_noop!(
+			EnergyMarket::settle(RuntimeOrigin::signed(BOB), I, 11),
+			Error::<Test>::InvalidSettleBatch
+		);
+	});
+}
+
+#[test]
+fn admin_calls_need_the_admin_origin_and_valid_arguments() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::set_zone_pair(RuntimeOrigin::signed(ALICE), 0, 1, 1, 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			EnergyMarket::remove_zone_pair(RuntimeOrigin::signed(ALICE), 0, 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			EnergyMarket::set_price_band(RuntimeOrigin::signed(ALICE), 1, 2),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 4, 1, 1),
+			Error::<Test>::InvalidZone
+		);
+	});
+}
+
+#[test]
+fn invalid_price_band_is_rejected() {
+	build_and_execute(|| {
+		assert_noop!(
+			EnergyMarket::set_price_band(RuntimeOrigin::root(), 0, 10),
+			Error::<Test>::InvalidPriceBand
+		);
+		assert_noop!(
+			EnergyMarket::set_price_band(RuntimeOrigin::root(), 11, 10),
+			Error::<Test>::InvalidPriceBand
+		);
+	});
+}
+
+#[test]
+fn admin_sets_and_removes_zone_pairs() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 7, 500));
+		assert_last_event(Event::ZonePairSet { from: 1, to: 0, fee_per_kwh: 7, capacity_wh: 500 });
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 2, 0, 4, 500));
+		assert_eq!(MaxFeeInto::<Test>::get(0), 7);
+		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 1, 0));
+		assert_last_event(Event::ZonePairRemoved { from: 1, to: 0 });
+		assert_eq!(MaxFeeInto::<Test>::get(0), 4);
+		assert_ok!(EnergyMarket::set_price_band(RuntimeOrigin::root(), 5, 50));
+		assert_last_event(Event::PriceBandSet { floor: 5, cap: 50 });
+	});
+}
+
+// ---------------------------------------------------------------- cancel and expiry
+
+#[test]
+fn cancel_releases_hold_and_device_offer() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 400, 100));
+		assert_eq!(held(ALICE), 120);
+		assert_ok!(EnergyMarket::cancel_order(RuntimeOrigin::signed(ALICE), 0));
+		assert_last_event(Event::OrderCancelled { order: 0, owner: ALICE, remaining_wh: 400, released: 120 });
+		assert_eq!(held(ALICE), 0);
+		assert!(DeviceSlots::<Test>::get(I, dev).is_none());
+		assert!(EnergyMarket::order_book(I, 0).asks.is_empty());
+		// The full bound is available again.
+		assert_ok!(sell(ALICE, 0, BOUND_WH, 100));
+	});
+}
+
+#[test]
+fn unfilled_orders_expire_at_gate_closure_in_bounded_batches() {
+	build_and_execute(|| {
+		for a in MANY.take(6) {
+			assert_ok!(buy(a, 0, 100, 100));
+		}
+		run_to_block(9);
+		assert_eq!(held(MANY.start), 10);
+		// Interval 1 starts: gate of interval 2 closes; 4 expire in this block, 2 in the next.
+		run_to_interval(1);
+		let expired = |ev: &[Event<Test>]| {
+			ev.iter().filter(|e| matches!(e, Event::OrderExpired { .. })).count()
+		};
+		assert_eq!(expired(&market_events()), 4);
+		// Intervals 0 and 1 (empty) are done; interval 2 is in progress.
+		assert_eq!(NextToExpire::<Test>::get(), 2);
+		run_to_block(11);
+		// (run_to_block keeps the events of earlier blocks.)
+		assert_eq!(expired(&market_events()), 6);
+		assert!(matches!(last_event(), RuntimeEvent::EnergyMarket(Event::OrderExpired { released: 10, .. })));
+		assert_eq!(NextToExpire::<Test>::get(), 3);
+		for a in MANY.take(6) {
+			assert_eq!(held(a), 0);
+			assert_eq!(free(a), FUNDS);
+		}
+		assert!(Orders::<Test>::iter().next().is_none());
+	});
+}
+
+// ---------------------------------------------------------------- settlement
+
+/// Alice (device 0, zone 0) sells 300 Wh at 100; Bob buys 300 at 120 → one trade at 100.
+fn one_trade() -> u64 {
+	let dev = device(ALICE, DeviceKind::Producer, 0);
+	assert_ok!(sell(ALICE, 0, 300, 100));
+	assert_ok!(buy(BOB, 0, 300, 120));
+	assert_eq!(trades_executed(), vec![(0, 300, 100, 0)]);
+	dev
+}
+
+#[test]
+fn full_delivery_pays_the_seller() {
+	build_and_execute(|| {
+		let dev = one_trade();
+		let total = total_balances();
+		let issuance = Balances::total_issuance();
+		run_to_interval(I + 1);
+		reading(dev, I, 300);
+		run_to_interval(sealed_at(I));
+		assert!(market_events().contains(&Event::TradeSettled {
+			interval: I,
+			trade: 0,
+			buyer: BOB,
+			seller: ALICE,
+			delivered_wh: 300,
+			undelivered_wh: 0,
+			paid_to_seller: 30,
+			grid_fee: 0,
+			buyer_refund: 0,
+			imbalance_charge: 0,
+		}));
+		assert_last_event(Event::IntervalSettled { interval: I, trades: 1 });
+		assert_eq!(free(BOB), FUNDS - 30);
+		assert_eq!(free(ALICE), FUNDS - DEPOSIT + 30);
+		assert_eq!((held(ALICE), held(BOB)), (0, 0));
+		assert_eq!(total_balances(), total);
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert!(Trades::<Test>::get(I, 0).is_none());
+		let stats = EnergyMarket::interval_stats(I);
+		assert_eq!((stats.stats.settled_trades, stats.stats.delivered_wh, stats.vwap), (1, 300, Some(100)));
+		assert_noop!(
+			EnergyMarket::settle(RuntimeOrigin::signed(BOB), I, 5),
+			Error::<Test>::AlreadySettled
+		);
+	});
+}
+
+#[test]
+fn partial_delivery_refunds_the_buyer_and_charges_imbalance() {
+	build_and_execute(|| {
+		let dev = one_trade();
+		run_to_interval(I + 1);
+		reading(dev, I, 100);
+		run_to_interval(sealed_at(I));
+		assert!(market_events().contains(&Event::TradeSettled {
+			interval: I,
+			trade: 0,
+			buyer: BOB,
+			seller: ALICE,
+			delivered_wh: 100,
+			undelivered_wh: 200,
+			paid_to_seller: 10,
+			grid_fee: 0,
+			buyer_refund: 20,
+			imbalance_charge: 60,
+		}));
+		assert_eq!(free(BOB), FUNDS - 10);
+		assert_eq!(free(ALICE), FUNDS - DEPOSIT + 10 - 60);
+		assert_eq!(free(OPERATOR), 1 + 60);
+	});
+}
+
+#[test]
+fn a_missing_reading_counts_as_zero_delivery() {
+	build_and_execute(|| {
+		one_trade();
+		run_to_interval(sealed_at(I));
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::TradeSettled { delivered_wh: 0, undelivered_wh: 300, buyer_refund: 30, imbalance_charge: 90, .. }
+		)));
+		assert_eq!(free(BOB), FUNDS);
+		assert_eq!(free(OPERATOR), 1 + 90);
+	});
+}
+
+#[test]
+fn production_is_allocated_to_trades_in_execution_order_and_fees_go_to_the_operator() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 10, 0));
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 600, 100));
+		assert_ok!(buy(BOB, 0, 300, 100)); // trade 0
+		assert_ok!(buy(DAVE, 0, 300, 100)); // trade 1
+		run_to_interval(I + 1);
+		reading(dev, I, 400);
+		run_to_interval(sealed_at(I));
+		let settled: Vec<_> = market_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::TradeSettled { trade, delivered_wh, grid_fee, .. } => Some((trade, delivered_wh, grid_fee)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(settled, vec![(0, 300, 3), (1, 100, 1)]);
+		assert_eq!(free(OPERATOR), 1 + 3 + 1 + 60);
+		assert!(DeviceSlots::<Test>::get(I, dev).is_none());
+	});
+}
+
+#[test]
+fn settle_call_finishes_what_the_hook_left_and_never_settles_twice() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 500, 100));
+		for b in MANY.take(5) {
+			assert_ok!(buy(b, 0, 100, 100));
+		}
+		assert_eq!(TradeCount::<Test>::get(I), 5);
+		run_to_interval(I + 1);
+		reading(dev, I, 500);
+		run_to_interval(sealed_at(I));
+		// The hook settled MaxSettledPerBlock = 3.
+		assert_eq!(SettledUpTo::<Test>::get(I), 3);
+		assert_ok!(EnergyMarket::settle(RuntimeOrigin::signed(CHARLIE), I, 10));
+		assert_last_event(Event::IntervalSettled { interval: I, trades: 5 });
+		let settled = market_events().iter().filter(|e| matches!(e, Event::TradeSettled { .. })).count();
+		assert_eq!(settled, 5);
+		run_to_block(u64::from(sealed_at(I)) * 10 + 3);
+		let settled = market_events().iter().filter(|e| matches!(e, Event::TradeSettled { .. })).count();
+		assert_eq!(settled, 5);
+		assert_eq!(free(ALICE), FUNDS - DEPOSIT + 50);
+		assert!(NextToSettle::<Test>::get() > I);
+	});
+}
+
+// ---------------------------------------------------------------- queries
+
+#[test]
+fn queries_show_book_orders_trades_and_spread() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		device(CHARLIE, DeviceKind::Producer, 1);
+		assert_ok!(sell(ALICE, 0, 300, 110));
+		assert_ok!(sell(CHARLIE, 1, 300, 120));
+		assert_ok!(buy(BOB, 0, 100, 115)); // trades 100 @110
+		assert_ok!(buy(DAVE, 0, 100, 100)); // rests
+		let book = EnergyMarket::order_book(I, 0);
+		assert_eq!(book.asks.iter().map(|r| (r.id, r.remaining_wh)).collect::<Vec<_>>(), vec![(0, 200)]);
+		assert_eq!(book.bids.iter().map(|r| r.id).collect::<Vec<_>>(), vec![3]);
+		assert_eq!(EnergyMarket::order_book(I, 1).asks.len(), 1);
+		let stats = EnergyMarket::interval_stats(I);
+		assert_eq!((stats.best_bid, stats.best_ask, stats.spread), (Some(100), Some(110), Some(10)));
+		assert_eq!((stats.stats.trades, stats.stats.volume_wh, stats.vwap), (1, 100, Some(110)));
+		assert_eq!(EnergyMarket::account_trades(&BOB, I).len(), 1);
+		assert_eq!(EnergyMarket::account_trades(&ALICE, I).len(), 1);
+		assert!(EnergyMarket::account_trades(&DAVE, I).is_empty());
+		assert_eq!(EnergyMarket::open_orders(&ALICE).len(), 1);
+	});
+}
+
+// ---------------------------------------------------------------- properties
+
+mod properties {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Clone, Debug)]
+	enum Op {
+		Place { who: usize, sell: bool, zone: u16, ahead: u32, qty: u64, price: u128 },
+		Cancel { who: usize, nth: usize },
+		Advance { blocks: u64 },
+		Settle { back: u32, max: u32 },
+	}
+
+	fn op() -> impl Strategy<Value = Op> {
+		prop_oneof![
+			6 => (0usize..6, any::<bool>(), 0u16..2, 2u32..5, 1u64..700, 80u128..130)
+				.prop_map(|(who, sell, zone, ahead, qty, price)| Op::Place { who, sell, zone, ahead, qty, price }),
+			1 => (0usize..6, 0usize..4).prop_map(|(who, nth)| Op::Cancel { who, nth }),
+			2 => (1u64..15).prop_map(|blocks| Op::Advance { blocks }),
+			1 => (3u32..6, 1u32..10).prop_map(|(back, max)| Op::Settle { back, max }),
+		]
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(48))]
+
+		/// Random place/cancel/seal/settle sequences: invariants hold after every step, total
+		/// issuance and Σ balances never change, every executed trade settles exactly once.
+		#[test]
+		fn market_conserves_tokens_and_settles_each_trade_once(ops in prop::collection::vec(op(), 1..60), produce in prop::collection::vec(0u64..1200, 12)) {
+			new_test_ext().execute_with(|| {
+				assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 1, 3, 400));
+				assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 2, 400));
+				let accounts: Vec<u64> = MANY.take(6).collect();
+				let mut devices = vec![];
+				for (i, a) in accounts.iter().enumerate() {
+					devices.push(device(*a, DeviceKind::Prosumer, (i % 2) as u16));
+				}
+				let issuance = Balances::total_issuance();
+				let total = total_balances();
+				for op in ops {
+					let current = EnergyData::current_interval();
+					match op {
+						Op::Place { who, sell, zone, ahead, qty, price } => {
+							let side = if sell { Side::Sell } else { Side::Buy };
+							let _ = EnergyMarket::place_order(RuntimeOrigin::signed(accounts[who]), side, zone, current + ahead, qty, price);
+						},
+						Op::Cancel { who, nth } => {
+							if let Some((id, _)) = EnergyMarket::open_orders(&accounts[who]).get(nth) {
+								let _ = EnergyMarket::cancel_order(RuntimeOrigin::signed(accounts[who]), *id);
+							}
+						},
+						Op::Advance { blocks } => {
+							let now = System::block_number();
+							let before = EnergyData::current_interval();
+							run_to_block(now + blocks);
+							// Meters report for intervals that just ended (some devices stay silent).
+							let after = EnergyData::current_interval();
+							for ended in before..after {
+								for (k, d) in devices.iter().enumerate() {
+									let p = produce[(k + ended as usize) % produce.len()];
+									if p > 0 && ended > 0 && pallet_energy_data::Readings::<Test>::get(ended, d).is_none() {
+										let _ = EnergyData::submit_readings(RuntimeOrigin::signed(BOB), vec![{
+											let payload = EnergyData::reading_payload(*d, ended, p.min(BOUND_WH), 0);
+											pallet_energy_data::SignedReading { device: *d, interval: ended, produced_wh: p.min(BOUND_WH), consumed_wh: 0, signature: sp_core::Pair::sign(&meter(*d), &payload) }
+										}]);
+									}
+								}
+							}
+						},
+						Op::Settle { back, max } => {
+							let _ = EnergyMarket::settle(RuntimeOrigin::signed(BOB), current.saturating_sub(back), max);
+						},
+					}
+					check_invariants();
+					prop_assert_eq!(Balances::total_issuance(), issuance);
+					prop_assert_eq!(total_balances(), total);
+				}
+				// Let everything expire, seal and settle.
+				let end = EnergyData::current_interval() + 20;
+				run_to_interval(end);
+				check_invariants();
+				prop_assert_eq!(Balances::total_issuance(), issuance);
+				prop_assert_eq!(total_balances(), total);
+				let mut executed: Vec<(u32, u32)> = vec![];
+				let mut settled: Vec<(u32, u32)> = vec![];
+				for e in market_events() {
+					match e {
+						Event::TradeExecuted { interval, trade, .. } => executed.push((interval, trade)),
+						Event::TradeSettled { interval, trade, .. } => settled.push((interval, trade)),
+						Event::TradeVoided { .. } => prop_assert!(false, "no trade is voided here"),
+						_ => {},
+					}
+				}
+				settled.sort_unstable();
+				let len = settled.len();
+				settled.dedup();
+				prop_assert_eq!(len, settled.len(), "a trade settled twice");
+				executed.sort_unstable();
+				prop_assert_eq!(executed, settled);
+				for a in &accounts {
+					prop_assert_eq!(held(*a), 0);
+				}
+				prop_assert!(Orders::<Test>::iter().next().is_none());
+				prop_assert!(Trades::<Test>::iter().next().is_none());
+				prop_assert!(DeviceSlots::<Test>::iter().next().is_none());
+				Ok(())
+			})?;
+		}
+	}
+}
