@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::opaque::SessionKeys;
 
 use super::{
-	AccountId, Aura, Balance, Block, EnergyData, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, EnergyData, EnergyMarket, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 
@@ -207,6 +207,34 @@ impl_runtime_apis! {
 			device: pallet_energy_data::DeviceId,
 		) -> Option<pallet_energy_data::ReadingProof> {
 			EnergyData::reading_proof(interval, device)
+		}
+	}
+
+	impl pallet_energy_market::runtime_api::EnergyMarketApi<Block, AccountId> for Runtime {
+		fn order_book(
+			interval: pallet_energy_market::IntervalIndex,
+			zone: pallet_energy_market::ZoneId,
+		) -> pallet_energy_market::OrderBookView<AccountId> {
+			EnergyMarket::order_book(interval, zone)
+		}
+
+		fn open_orders(
+			who: AccountId,
+		) -> Vec<(pallet_energy_market::OrderId, pallet_energy_market::Order<AccountId>)> {
+			EnergyMarket::open_orders(&who)
+		}
+
+		fn account_trades(
+			who: AccountId,
+			interval: pallet_energy_market::IntervalIndex,
+		) -> Vec<(pallet_energy_market::TradeIndex, pallet_energy_market::Trade<AccountId>)> {
+			EnergyMarket::account_trades(&who, interval)
+		}
+
+		fn interval_stats(
+			interval: pallet_energy_market::IntervalIndex,
+		) -> pallet_energy_market::IntervalStatsView {
+			EnergyMarket::interval_stats(interval)
 		}
 	}
 

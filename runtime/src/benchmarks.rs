@@ -7,4 +7,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_energy_data, EnergyData]
+	[pallet_energy_market, EnergyMarket]
 );

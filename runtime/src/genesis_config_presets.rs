@@ -70,8 +70,13 @@ fn testnet_genesis(
 }
 
 /// Every well-known development account.
+/// The well-known development accounts and the grid operator (which must exist to receive
+/// grid fees and imbalance charges).
 fn endowed() -> Vec<AccountId> {
-	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+	Sr25519Keyring::well_known()
+		.map(|k| k.to_account_id())
+		.chain(core::iter::once(crate::configs::GridOperatorAccount::get()))
+		.collect()
 }
 
 /// The single-validator development preset.

@@ -16,6 +16,7 @@
 //! | 5     | `TransactionPayment` | fees                                                  |
 //! | 6     | `Sudo`               | admin origin on dev/local networks                    |
 //! | 10    | `EnergyData`         | meters, signed readings, sealed energy data blocks    |
+//! | 11    | `EnergyMarket`       | order books per interval, escrow, settlement          |
 //!
 //! Pallet indices are explicit and must never be reused or reordered (polkadot.js and every
 //! signed transaction encode them).
@@ -84,7 +85,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -219,4 +220,7 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type EnergyData = pallet_energy_data;
+
+	#[runtime::pallet_index(11)]
+	pub type EnergyMarket = pallet_energy_market;
 }

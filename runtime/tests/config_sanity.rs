@@ -81,3 +81,37 @@ fn a_full_readings_batch_fits_in_a_block() {
 		.expect("normal extrinsics are bounded");
 	assert!(w.all_lte(normal), "a batch of {n} readings ({w:?}) exceeds {normal:?}");
 }
+
+#[test]
+fn energy_market_hooks_fit_in_a_quarter_of_the_block() {
+	use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
+	type W = SubstrateWeight<Runtime>;
+	type C = Runtime;
+	let expire = <C as pallet_energy_market::Config>::MaxExpiredPerBlock::get();
+	let settle = <C as pallet_energy_market::Config>::MaxSettledPerBlock::get();
+	// Worst case: a full expiry budget and a full settlement budget, each walking as many
+	// intervals as its budget allows.
+	let worst = W::on_initialize_expire(expire, expire.saturating_add(1))
+		.saturating_add(W::on_initialize_settle(settle, settle.saturating_add(1)));
+	let max = RuntimeBlockWeights::get().max_block;
+	assert!(
+		worst.ref_time() < max.ref_time() / 4,
+		"EnergyMarket hooks may use {} of {} ps per block",
+		worst.ref_time(),
+		max.ref_time()
+	);
+}
+
+#[test]
+fn energy_market_calls_fit_in_a_block() {
+	use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
+	type W = SubstrateWeight<Runtime>;
+	let n = <Runtime as pallet_energy_market::Config>::MaxSettledPerCall::get();
+	let normal = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.max_extrinsic
+		.expect("normal extrinsics are bounded");
+	for (name, w) in [("place_order", W::place_order()), ("settle(max)", W::settle(n))] {
+		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
+	}
+}

@@ -1,6 +1,11 @@
 //! Benchmarks of the EnergyMarket pallet (frame-benchmarking v2), each at its worst case.
 
-#![allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+	clippy::arithmetic_side_effects,
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing
+)]
 
 use super::*;
 use crate::pallet::{Books, Call, Config, NextToExpire, NextToSettle, Pallet, SettledUpTo, TradeCount};

@@ -1,5 +1,7 @@
 //! Mock runtime for the EnergyMarket pallet's tests: System, Balances, EnergyData, EnergyMarket.
 
+#![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 use crate::{self as pallet_energy_market};
 use frame_support::{
 	derive_impl, parameter_types,

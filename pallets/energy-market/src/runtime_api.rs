@@ -1,5 +1,8 @@
 //! Runtime API of the EnergyMarket pallet.
 
+// `decl_runtime_apis!` repeats the generic's bound on every method.
+#![allow(clippy::multiple_bound_locations)]
+
 use crate::types::*;
 use alloc::vec::Vec;
 use codec::Codec;

@@ -1,5 +1,7 @@
 //! Tests of the EnergyMarket pallet. Every test ends with both pallets' `try_state` checks.
 
+#![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 use crate::{mock::*, pallet::*, types::*};
 use frame_support::{
 	assert_noop, assert_ok,

@@ -12,7 +12,12 @@ use frame_support::{
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use frame_support::PalletId;
+use frame_system::EnsureRoot;
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
@@ -155,4 +160,36 @@ impl pallet_energy_data::Config for Runtime {
 	type MaxIntervalsPerBlock = ConstU32<1>;
 	type MaxPrunedPerBlock = ConstU32<2_000>;
 	type WeightInfo = pallet_energy_data::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Receives grid fees and imbalance charges (endowed at genesis so it always exists).
+	pub GridOperatorAccount: AccountId = GRID_OPERATOR_PALLET_ID.into_account_truncating();
+}
+
+/// Seed of the grid operator's account.
+pub const GRID_OPERATOR_PALLET_ID: PalletId = PalletId(*b"gb/gridp");
+
+impl pallet_energy_market::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type GridOperator = GridOperatorAccount;
+	/// 0.5 GRID per kWh sold but not delivered.
+	type ImbalancePrice = ConstU128<{ UNIT / 2 }>;
+	/// Until the admin sets a band: prices up to 10 GRID per kWh.
+	type DefaultPriceCap = ConstU128<{ 10 * UNIT }>;
+	/// Gate closure one interval (1 min on dev/local) before delivery.
+	type GateClosureIntervals = ConstU32<1>;
+	/// Orders up to a day ahead.
+	type MaxIntervalsAhead = ConstU32<{ 24 * 60 }>;
+	type MaxOrdersPerBook = ConstU32<256>;
+	type MaxFillsPerOrder = ConstU32<16>;
+	type MaxOpenOrdersPerAccount = ConstU32<64>;
+	type MaxOrdersPerDeviceInterval = ConstU32<8>;
+	type MaxTradesPerInterval = ConstU32<20_000>;
+	type MaxExpiredPerBlock = ConstU32<256>;
+	type MaxSettledPerBlock = ConstU32<500>;
+	type MaxSettledPerCall = ConstU32<500>;
+	type WeightInfo = pallet_energy_market::weights::SubstrateWeight<Runtime>;
 }

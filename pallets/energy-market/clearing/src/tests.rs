@@ -1,3 +1,4 @@
+#![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 use super::*;
 use proptest::prelude::*;
 
