@@ -3,20 +3,23 @@
 #
 #   scripts/benchmark-pallets.sh [PALLET...]     (default: all gridbrain pallets)
 #
-# Builds gridbrain-node with `--features runtime-benchmarks` (a separate build of ~20+ min the
-# first time), runs `benchmark pallet` for each pallet on the dev chain and writes
+# Builds gridbrain-node with `--features runtime-benchmarks` into its own target dir
+# ($BENCH_TARGET_DIR, default: the normal target dir + "-bench", so the normal build is left
+# alone; ~25 min the first time on 2 cores), runs `benchmark pallet` for each pallet on the dev chain and writes
 # pallets/<name>/src/weights.rs from scripts/frame-weight-template.hbs.
 # STEPS and REPEAT (default 50 and 20) can be lowered for a quick run: STEPS=10 REPEAT=5.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PALLETS=("$@")
-[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data)
+[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data energy-market)
 STEPS=${STEPS:-50}
 REPEAT=${REPEAT:-20}
 
-log "building gridbrain-node with runtime-benchmarks"
-(cd "$REPO_ROOT" && cargo_release build -p gridbrain-node --features runtime-benchmarks)
+BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-$TARGET_DIR-bench}"
+log "building gridbrain-node with runtime-benchmarks into $BENCH_TARGET_DIR"
+(cd "$REPO_ROOT" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo_release build -p gridbrain-node --features runtime-benchmarks)
+NODE_BIN="$BENCH_TARGET_DIR/release/gridbrain-node"
 for p in "${PALLETS[@]}"; do
 	crate="pallet_${p//-/_}"
 	out="$REPO_ROOT/pallets/$p/src/weights.rs"
