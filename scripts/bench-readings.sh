@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Throughput of meter readings vs balance transfers on a fresh dev node (one run, one node).
+# Throughput benchmarks against balance transfers on a fresh dev node (one run, one node).
 #
 #   scripts/bench-readings.sh [bench-readings.mjs options, e.g. --devices 2000 --batches 100,500]
+#   scripts/bench-market.sh   [bench-market.mjs options, e.g. --orders 10000 --settle-calls 19]
 #
 # Starts `gridbrain-node --dev --tmp` with a large transaction pool, runs
-# scripts/polkadot-js/bench-readings.mjs against it and stops the node.
+# scripts/polkadot-js/bench-<name>.mjs against it and stops the node.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_node_bin
@@ -24,4 +25,5 @@ for _ in $(seq 1 60); do
 	sleep 1
 done
 log "dev node up on ws://127.0.0.1:$PORT ($(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB)"
-node "$JS_DIR/bench-readings.mjs" --ws "ws://127.0.0.1:$PORT" "$@"
+name=$(basename "$0" .sh)
+node "$JS_DIR/$name.mjs" --ws "ws://127.0.0.1:$PORT" "$@"

@@ -48,7 +48,7 @@ parameter_types! {
 		frame_system::limits::BlockLength::builder()
 			.max_length(5 * 1024 * 1024)
 			.modify_max_length_for_class(DispatchClass::Normal, |max| {
-				*max = NORMAL_DISPATCH_RATIO * *max
+				*max = NORMAL_DISPATCH_RATIO.mul_floor(*max)
 			})
 			.build();
 	pub const SS58Prefix: u16 = SS58_PREFIX;
