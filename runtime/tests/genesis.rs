@@ -56,7 +56,7 @@ fn local_has_four_authorities_in_aura_and_grandpa() {
 }
 
 #[test]
-fn every_well_known_account_is_endowed_in_both_presets() {
+fn every_well_known_account_and_the_grid_operator_are_endowed_in_both_presets() {
 	for preset in [DEV_PRESET, LOCAL_PRESET] {
 		with_preset(preset, || {
 			let accounts: Vec<_> = Sr25519Keyring::well_known().collect();
@@ -65,7 +65,10 @@ fn every_well_known_account_is_endowed_in_both_presets() {
 				assert_eq!(Balances::free_balance(k.to_account_id()), ENDOWMENT, "{k:?} in {preset}");
 				assert!(System::account_exists(&k.to_account_id()));
 			}
-			assert_eq!(Balances::total_issuance(), ENDOWMENT * 12);
+			// ... and the grid operator, which receives market fees and must exist.
+			let operator = gridbrain_runtime::configs::GridOperatorAccount::get();
+			assert!(System::account_exists(&operator));
+			assert_eq!(Balances::total_issuance(), ENDOWMENT * 13);
 		});
 	}
 }
@@ -74,6 +77,6 @@ fn every_well_known_account_is_endowed_in_both_presets() {
 fn presets_deserialize_without_unknown_fields() {
 	// `preset_config` fails if the patch names a field the runtime does not have.
 	let dev = preset_config(DEV_PRESET);
-	assert_eq!(dev.balances.balances.len(), 12);
+	assert_eq!(dev.balances.balances.len(), 13);
 	assert_eq!(preset_config(LOCAL_PRESET).aura.authorities.len(), 4);
 }
