@@ -17,11 +17,8 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
+import { arg, log, presign, readingPayload, sleep, timedRun, waitUntil } from './bench-common.mjs';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 const WS = arg('ws', 'ws://127.0.0.1:9944');
 const ORDERS = Number(arg('orders', '10000'));
 const SELLERS = Number(arg('sellers', '100'));
@@ -29,43 +26,6 @@ const TRANSFERS = Number(arg('transfers', '10000'));
 const SETTLE_CALLS = Number(arg('settle-calls', '19'));
 const BIDS_PER_BUYER = 60; // below MaxOpenOrdersPerAccount (64)
 const WH = 1000; // per sell order
-
-const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what, pred, timeoutS = 600) {
-  const deadline = Date.now() + timeoutS * 1000;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
-
-async function presign(api, pair, calls) {
-  let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
-  const out = [];
-  for (const call of calls) out.push(await call.signAsync(pair, { nonce: nonce++, era: 0 }));
-  return out;
-}
-
-/** Submits pre-signed extrinsics; resolves when `expected` items are counted in new blocks. */
-async function timedRun(api, txs, countItems, expected) {
-  let seen = 0;
-  let resolveDone;
-  const done = new Promise((r) => { resolveDone = r; });
-  const unsub = await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await (await api.at(header.hash)).query.system.events();
-    seen += countItems(events);
-    if (seen >= expected) resolveDone();
-  });
-  const start = Date.now();
-  await Promise.all(txs.map((tx) => api.rpc.author.submitExtrinsic(tx)
-    .catch((e) => console.error(`submit failed: ${e.message}`))));
-  await done;
-  const elapsed = (Date.now() - start) / 1000;
-  unsub();
-  return { elapsed, seen };
-}
 
 async function main() {
   await cryptoWaitReady();
@@ -159,17 +119,12 @@ async function main() {
   // --- 3. settlement
   await waitUntil('delivery interval end', async () =>
     (await api.call.energyDataApi.currentInterval()).toNumber() > interval, 900);
-  const genesis = api.genesisHash;
-  const tag = new TextEncoder().encode('gridbrain/energy-data/reading1');
   const readings = [];
   for (let i = 0; i < SELLERS; i++) {
     // 90 % of the sold energy is delivered: settlement pays, refunds and charges imbalance.
     const produced = Math.floor(perSeller * WH * 0.9);
     const device = deviceOf.get(i);
-    const rest = api.createType('(H256, u64, u32, u64, u64)',
-      [genesis, device, interval, produced, 0]).toU8a();
-    const msg = new Uint8Array(tag.length + rest.length);
-    msg.set(tag); msg.set(rest, tag.length);
+    const msg = readingPayload(api, device, interval, produced, 0);
     readings.push({ device, interval, producedWh: produced, consumedWh: 0,
       signature: u8aToHex(meters[i].sign(msg)) });
   }

@@ -19,58 +19,13 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
+import { arg, log, presign, readingPayload, timedRun, waitUntil } from './bench-common.mjs';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 const WS = arg('ws', 'ws://127.0.0.1:9944');
 const DEVICES = Number(arg('devices', '9984'));
 const TRANSFERS = Number(arg('transfers', '20000'));
 const BATCHES = arg('batches', '100,500').split(',').map(Number);
 const PER_ACCOUNT = 64;
-
-const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
-
-/** Submits pre-signed extrinsics and resolves when all `expected` items are seen in blocks. */
-async function timedRun(api, signedTxs, countItems, expected) {
-  let seen = 0;
-  let resolveDone;
-  const done = new Promise((r) => { resolveDone = r; });
-  const unsub = await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await (await api.at(header.hash)).query.system.events();
-    seen += countItems(events);
-    if (seen >= expected) resolveDone();
-  });
-  const start = Date.now();
-  const sends = signedTxs.map((tx) => api.rpc.author.submitExtrinsic(tx).catch((e) => {
-    console.error(`submit failed: ${e.message}`);
-  }));
-  await Promise.all(sends);
-  const submitted = (Date.now() - start) / 1000;
-  await done;
-  const elapsed = (Date.now() - start) / 1000;
-  unsub();
-  return { elapsed, submitted, seen };
-}
-
-/** Signs `calls` from `pair` with consecutive nonces starting at the account's next nonce. */
-async function presign(api, pair, calls) {
-  let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
-  const out = [];
-  for (const call of calls) {
-    out.push(await call.signAsync(pair, { nonce: nonce++, era: 0 }));
-  }
-  return out;
-}
-
-async function waitUntil(api, what, pred, timeoutS = 300) {
-  const deadline = Date.now() + timeoutS * 1000;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 async function main() {
   await cryptoWaitReady();
@@ -89,7 +44,7 @@ async function main() {
   const funding = await presign(api, alice,
     accounts.map((a) => api.tx.balances.transferKeepAlive(a.address, 1000n * unit)));
   await Promise.all(funding.map((tx) => api.rpc.author.submitExtrinsic(tx)));
-  await waitUntil(api, 'funding', async () =>
+  await waitUntil('funding', async () =>
     (await api.query.system.account(accounts[nAccounts - 1].address)).data.free.toBigInt() > 0n);
   const registrations = [];
   for (let i = 0; i < nAccounts; i++) {
@@ -101,7 +56,7 @@ async function main() {
     registrations.push(...await presign(api, accounts[i], calls));
   }
   await Promise.all(registrations.map((tx) => api.rpc.author.submitExtrinsic(tx)));
-  await waitUntil(api, 'registrations', async () =>
+  await waitUntil('registrations', async () =>
     (await api.query.energyData.nextDeviceId()).toNumber() >= firstDevice + DEVICES);
   log(`devices ${firstDevice}..${firstDevice + DEVICES - 1} registered`);
 
@@ -121,25 +76,18 @@ async function main() {
   log(`transfers: ${t.seen} in ${t.elapsed.toFixed(1)} s = ${transfersPerS.toFixed(0)}/s`);
 
   // --- readings, for each batch size
-  const genesis = api.genesisHash;
   const results = [];
   for (const batch of BATCHES) {
     // Wait for the start of a fresh interval: the two previous intervals are then open.
     const startInterval = (await api.call.energyDataApi.currentInterval()).toNumber();
-    await waitUntil(api, 'next interval', async () =>
+    await waitUntil('next interval', async () =>
       (await api.call.energyDataApi.currentInterval()).toNumber() > startInterval, 120);
     const current = (await api.call.energyDataApi.currentInterval()).toNumber();
     const readings = [];
     for (const interval of [current - 1, current - 2]) {
       for (let d = 0; d < DEVICES; d++) {
         const device = firstDevice + d;
-        // SCALE(tag: [u8; 30], genesis, device, interval, produced, consumed): the fixed-size
-        // tag encodes as its raw bytes.
-        const tag = new TextEncoder().encode('gridbrain/energy-data/reading1');
-        const rest = api.createType('(H256, u64, u32, u64, u64)',
-          [genesis, device, interval, 1000, 500]).toU8a();
-        const msg = new Uint8Array(tag.length + rest.length);
-        msg.set(tag); msg.set(rest, tag.length);
+        const msg = readingPayload(api, device, interval, 1000, 500);
         readings.push({ device, interval, producedWh: 1000, consumedWh: 500,
           signature: u8aToHex(meters[d].sign(msg)) });
       }
@@ -152,7 +100,7 @@ async function main() {
     const [fund] = await presign(api, alice,
       [api.tx.balances.transferKeepAlive(relayer.address, 10000n * unit)]);
     await api.rpc.author.submitExtrinsic(fund);
-    await waitUntil(api, 'relayer funding', async () =>
+    await waitUntil('relayer funding', async () =>
       (await api.query.system.account(relayer.address)).data.free.toBigInt() > 0n);
     const signed = await presign(api, relayer, calls);
     log(`batch ${batch}: submitting ${readings.length} readings in ${calls.length} extrinsics`);

@@ -1,0 +1,68 @@
+// Helpers shared by the throughput benchmarks (bench-readings.mjs, bench-market.mjs).
+
+/** The value of `--name VALUE` on the command line, or `fallback`. */
+export function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+export const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pred` every 500 ms until it holds; throws after `timeoutS` seconds. */
+export async function waitUntil(what, pred, timeoutS = 300) {
+  const deadline = Date.now() + timeoutS * 1000;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+/** Signs `calls` from `pair` with consecutive nonces starting at the account's next nonce. */
+export async function presign(api, pair, calls) {
+  let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
+  const out = [];
+  for (const call of calls) out.push(await call.signAsync(pair, { nonce: nonce++, era: 0 }));
+  return out;
+}
+
+/**
+ * Submits pre-signed extrinsics as fast as possible and resolves when `countItems(events)`
+ * summed over new blocks reaches `expected`; the clock runs from the first submission to the
+ * import of that block.
+ */
+export async function timedRun(api, signedTxs, countItems, expected) {
+  let seen = 0;
+  let resolveDone;
+  const done = new Promise((r) => { resolveDone = r; });
+  const unsub = await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await (await api.at(header.hash)).query.system.events();
+    seen += countItems(events);
+    if (seen >= expected) resolveDone();
+  });
+  const start = Date.now();
+  const sends = signedTxs.map((tx) => api.rpc.author.submitExtrinsic(tx).catch((e) => {
+    console.error(`submit failed: ${e.message}`);
+  }));
+  await Promise.all(sends);
+  const submitted = (Date.now() - start) / 1000;
+  await done;
+  const elapsed = (Date.now() - start) / 1000;
+  unsub();
+  return { elapsed, submitted, seen };
+}
+
+const READING_TAG = new TextEncoder().encode('gridbrain/energy-data/reading1');
+
+/**
+ * The bytes a meter signs for a reading: SCALE(tag: [u8; 30], genesis, device: u64,
+ * interval: u32, produced: u64, consumed: u64); the fixed-size tag encodes as its raw bytes.
+ */
+export function readingPayload(api, device, interval, producedWh, consumedWh) {
+  const rest = api.createType('(H256, u64, u32, u64, u64)',
+    [api.genesisHash, device, interval, producedWh, consumedWh]).toU8a();
+  const msg = new Uint8Array(READING_TAG.length + rest.length);
+  msg.set(READING_TAG);
+  msg.set(rest, READING_TAG.length);
+  return msg;
+}
