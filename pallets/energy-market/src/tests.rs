@@ -653,6 +653,33 @@ fn settle_call_finishes_what_the_hook_left_and_never_settles_twice() {
 	});
 }
 
+#[test]
+fn a_trade_that_cannot_be_paid_out_is_voided_without_blocking_the_others() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 600, 100));
+		assert_ok!(buy(BOB, 0, 300, 100)); // trade 0
+		assert_ok!(buy(DAVE, 0, 300, 100)); // trade 1
+		// Corrupt trade 0 so its payout exceeds its escrow (storage corruption is the only
+		// way to get there): settlement must void it, release both holds and go on.
+		Trades::<Test>::mutate(I, 0, |t| t.as_mut().unwrap().price = 1_000);
+		run_to_interval(I + 1);
+		reading(dev, I, 600);
+		run_to_interval(sealed_at(I));
+		let events = market_events();
+		assert!(events.contains(&Event::TradeVoided {
+			interval: I,
+			trade: 0,
+			error: Error::<Test>::Overflow.into(),
+		}));
+		assert!(events.iter().any(|e| matches!(e, Event::TradeSettled { trade: 1, delivered_wh: 300, .. })));
+		// Bob got his escrow back; Dave paid for delivered energy.
+		assert_eq!((held(BOB), free(BOB)), (0, FUNDS));
+		assert_eq!(free(DAVE), FUNDS - 30);
+		assert_eq!(held(ALICE), 0);
+	});
+}
+
 // ---------------------------------------------------------------- queries
 
 #[test]
