@@ -17,6 +17,10 @@ STEPS=${STEPS:-50}
 REPEAT=${REPEAT:-20}
 
 BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-$TARGET_DIR-bench}"
+# frame-benchmarking-cli depends on a test runtime (for `benchmark storage` access tests) whose
+# wasm build can't resolve its package in this workspace's metadata (the CLI is an optional
+# dependency of the node); `benchmark pallet` does not need it.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 log "building gridbrain-node with runtime-benchmarks into $BENCH_TARGET_DIR"
 (cd "$REPO_ROOT" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo_release build -p gridbrain-node --features runtime-benchmarks)
 NODE_BIN="$BENCH_TARGET_DIR/release/gridbrain-node"
