@@ -15,7 +15,7 @@
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
 import { arg, log, presign, readingPayload, sleep, timedRun, waitUntil } from './bench-common.mjs';
 
@@ -38,7 +38,7 @@ async function main() {
   const buyers = [...Array(Math.ceil(ORDERS * WH / (BIDS_PER_BUYER * 40 * WH))).keys()]
     .map((i) => sr.addFromUri(`//mkt//buyer//${i}`));
   const sellers = [...Array(SELLERS).keys()].map((i) => sr.addFromUri(`//mkt//seller//${i}`));
-  const meters = sellers.map((_, i) => ed.addFromUri(`//mkt//meter//${i}`));
+  const meters = sellers.map((_, i) => ed.addFromSeed(blake2AsU8a(`gridbrain-bench-market-meter-${i}`)));
   const senders = [...Array(100).keys()].map((i) => sr.addFromUri(`//mkt//transfer//${i}`));
   const keeper = sr.addFromUri('//mkt//keeper');
 
