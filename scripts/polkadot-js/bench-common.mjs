@@ -29,27 +29,47 @@ export async function presign(api, pair, calls) {
 /**
  * Submits pre-signed extrinsics as fast as possible and resolves when `countItems(events)`
  * summed over new blocks reaches `expected`; the clock runs from the first submission to the
- * import of that block.
+ * import of that block. Failed extrinsics are counted by error and printed; if nothing new is
+ * counted for `stallBlocks` blocks after every submission returned, it gives up (the result
+ * then has `stalled: true` and `seen < expected`).
  */
-export async function timedRun(api, signedTxs, countItems, expected) {
+export async function timedRun(api, signedTxs, countItems, expected, stallBlocks = 5) {
   let seen = 0;
+  let allSent = false;
+  let quiet = 0;
+  const failures = new Map();
   let resolveDone;
   const done = new Promise((r) => { resolveDone = r; });
   const unsub = await api.rpc.chain.subscribeNewHeads(async (header) => {
     const events = await (await api.at(header.hash)).query.system.events();
-    seen += countItems(events);
-    if (seen >= expected) resolveDone();
+    const n = countItems(events);
+    seen += n;
+    for (const { event } of events) {
+      if (api.events.system.ExtrinsicFailed.is(event)) {
+        const err = event.data.dispatchError;
+        const name = err.isModule
+          ? (({ section, name: e }) => `${section}.${e}`)(api.registry.findMetaError(err.asModule))
+          : err.toString();
+        failures.set(name, (failures.get(name) ?? 0) + 1);
+      }
+    }
+    quiet = n > 0 || !allSent ? 0 : quiet + 1;
+    if (seen >= expected || quiet >= stallBlocks) resolveDone();
   });
   const start = Date.now();
   const sends = signedTxs.map((tx) => api.rpc.author.submitExtrinsic(tx).catch((e) => {
-    console.error(`submit failed: ${e.message}`);
+    failures.set(`submit: ${e.message}`, (failures.get(`submit: ${e.message}`) ?? 0) + 1);
   }));
   await Promise.all(sends);
+  allSent = true;
   const submitted = (Date.now() - start) / 1000;
   await done;
   const elapsed = (Date.now() - start) / 1000;
   unsub();
-  return { elapsed, submitted, seen };
+  for (const [name, count] of failures) console.error(`  ${count} × ${name}`);
+  const stalled = seen < expected;
+  if (stalled) console.error(`  stalled: ${seen} of ${expected} seen`);
+  return { elapsed, submitted, seen, stalled };
 }
 
 const READING_TAG = new TextEncoder().encode('gridbrain/energy-data/reading1');
