@@ -61,6 +61,13 @@ async function main() {
   await Promise.all(registrations.map((tx) => api.rpc.author.submitExtrinsic(tx)));
   await waitUntil('registrations', async () =>
     (await api.query.energyData.nextDeviceId()).toNumber() >= firstDevice + DEVICES);
+  // Device ids follow inclusion order, not submission order: look each meter's device up.
+  const deviceOf = [];
+  for (let i = 0; i < DEVICES; i += 1000) {
+    const ids = await api.query.energyData.meterKeys.multi(
+      meters.slice(i, i + 1000).map((m) => m.publicKey));
+    deviceOf.push(...ids.map((id) => id.unwrap().toNumber()));
+  }
   log(`devices ${firstDevice}..${firstDevice + DEVICES - 1} registered`);
 
   // --- baseline: balance transfers
@@ -81,16 +88,20 @@ async function main() {
 
   // --- readings, for each batch size
   const results = [];
+  let lastUsed = 0;
   for (const batch of BATCHES) {
     // Wait for the start of a fresh interval: the two previous intervals are then open.
-    const startInterval = Math.max(1, (await api.call.energyDataApi.currentInterval()).toNumber());
+    // Wait for the start of an interval whose two predecessors no earlier run used.
+    const startInterval = Math.max(1, (await api.call.energyDataApi.currentInterval()).toNumber(),
+      lastUsed + 2);
     await waitUntil('next interval', async () =>
-      (await api.call.energyDataApi.currentInterval()).toNumber() > startInterval, 120);
+      (await api.call.energyDataApi.currentInterval()).toNumber() > startInterval, 200);
     const current = (await api.call.energyDataApi.currentInterval()).toNumber();
+    lastUsed = current - 1;
     const readings = [];
     for (const interval of [current - 1, current - 2]) {
       for (let d = 0; d < DEVICES; d++) {
-        const device = firstDevice + d;
+        const device = deviceOf[d];
         const msg = readingPayload(api, device, interval, 1000, 500);
         readings.push({ device, interval, producedWh: 1000, consumedWh: 500,
           signature: u8aToHex(meters[d].sign(msg)) });
