@@ -90,7 +90,6 @@ async function main() {
   const results = [];
   let lastUsed = 0;
   for (const batch of BATCHES) {
-    // Wait for the start of a fresh interval: the two previous intervals are then open.
     // Wait for the start of an interval whose two predecessors no earlier run used.
     const startInterval = Math.max(1, (await api.call.energyDataApi.currentInterval()).toNumber(),
       lastUsed + 2);
