@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh [--no-build] [--no-js]
 #
-# - Debian/Ubuntu packages: protobuf-compiler, clang, libclang-dev, curl, mold (needs root/sudo;
+# - Debian/Ubuntu packages: protobuf-compiler, clang, libclang-dev, curl (needs root/sudo;
 #   skipped when already installed);
 # - Rust: the wasm32v1-none and wasm32-unknown-unknown targets and rust-src (via rustup);
 # - polkadot.js check dependencies (npm ci in scripts/polkadot-js) when Node.js is present;
@@ -29,7 +29,6 @@ command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v clang >/dev/null || missing+=(clang)
 have_libclang || missing+=(libclang-dev)
 command -v curl >/dev/null || missing+=(curl)
-command -v mold >/dev/null || missing+=(mold)
 if [ ${#missing[@]} -gt 0 ]; then
 	if ! command -v apt-get >/dev/null; then
 		die "please install: ${missing[*]} (no apt-get on this machine)"

@@ -44,8 +44,9 @@ async function main() {
 
   log(`funding ${buyers.length} buyers, ${SELLERS} sellers, ${senders.length} transfer senders`);
   const everyone = [...buyers, ...sellers, ...senders, keeper];
-  const funding = await presign(api, alice,
-    everyone.map((a) => api.tx.balances.transferKeepAlive(a.address, 10_000n * unit)));
+  // Alice has 1M GRID: buyers get 2,000 (their bids hold ~240), everyone else 500.
+  const funding = await presign(api, alice, everyone.map((a) => api.tx.balances
+    .transferKeepAlive(a.address, (buyers.includes(a) ? 2_000n : 500n) * unit)));
   await Promise.all(funding.map((tx) => api.rpc.author.submitExtrinsic(tx)));
   await waitUntil('funding', async () =>
     (await api.query.system.account(keeper.address)).data.free.toBigInt() > 0n);
