@@ -11,7 +11,16 @@
 //! UPDATE_CHAIN_SPEC_LOCK=1 SKIP_WASM_BUILD=1 cargo test -p gridbrain-runtime --test chain_spec_lock
 //! ```
 
-#![allow(clippy::arithmetic_side_effects)]
+// Test code: panicking on a broken expectation is the point.
+#![allow(
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing,
+	clippy::arithmetic_side_effects,
+	clippy::assertions_on_constants
+)]
+
+
 
 mod common;
 

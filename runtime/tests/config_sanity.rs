@@ -1,6 +1,15 @@
 //! Runtime configuration sanity (reliability guide, threat 13: misconfiguration).
 
-#![allow(clippy::arithmetic_side_effects)]
+// Test code: panicking on a broken expectation is the point.
+#![allow(
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing,
+	clippy::arithmetic_side_effects,
+	clippy::assertions_on_constants
+)]
+
+
 
 use frame_support::{traits::Get, weights::constants::WEIGHT_REF_TIME_PER_SECOND};
 use gridbrain_runtime::{

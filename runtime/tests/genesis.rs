@@ -1,6 +1,15 @@
 //! The genesis presets build valid state with the documented validators, balances and sudo key.
 
-#![allow(clippy::arithmetic_side_effects)]
+// Test code: panicking on a broken expectation is the point.
+#![allow(
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing,
+	clippy::arithmetic_side_effects,
+	clippy::assertions_on_constants
+)]
+
+
 
 mod common;
 
