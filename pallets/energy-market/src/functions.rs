@@ -396,11 +396,16 @@ impl<T: Config> Pallet<T> {
 					done = false;
 				}
 			}
-			if done && budget > 0 {
-				let res = CapacityUsed::<T>::clear_prefix(interval, budget, None);
-				budget = budget.saturating_sub(res.backend);
-				expired = expired.saturating_add(res.backend);
-				done = res.maybe_cursor.is_none();
+			if done {
+				if budget == 0 {
+					// The capacity records are cleared next block, before moving on.
+					done = false;
+				} else {
+					let res = CapacityUsed::<T>::clear_prefix(interval, budget, None);
+					budget = budget.saturating_sub(res.backend);
+					expired = expired.saturating_add(res.backend);
+					done = res.maybe_cursor.is_none();
+				}
 			}
 			if !done {
 				break;
@@ -493,6 +498,8 @@ impl<T: Config> Pallet<T> {
 			return;
 		};
 		let produced = Readings::<T>::get(interval, trade.device).map_or(0, |v| v.produced_wh);
+		// The allocation stands even if the payout below fails and the trade is voided: the
+		// metered energy went to this trade, later trades of the device don't get it twice.
 		let mut delivered = 0;
 		let slot = Self::update_slot(interval, trade.device, |s| {
 			delivered = clearing::allocate(produced, s.allocated_wh, trade.quantity_wh);

@@ -516,6 +516,27 @@ fn unfilled_orders_expire_at_gate_closure_in_bounded_batches() {
 	});
 }
 
+#[test]
+fn capacity_records_are_cleared_after_expiry_even_when_the_budget_runs_out() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 0, 1000));
+		device(CHARLIE, DeviceKind::Producer, 1);
+		assert_ok!(sell(CHARLIE, 1, 500, 100));
+		assert_ok!(buy(BOB, 0, 200, 100)); // trades 200 cross-zone; 300 Wh of the ask rest
+		for a in MANY.take(3) {
+			assert_ok!(buy(a, 0, 10, 50)); // rest: 4 open orders = MaxExpiredPerBlock
+		}
+		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
+		run_to_interval(1);
+		// The budget went to the 4 orders: the interval is not finished yet.
+		assert_eq!(NextToExpire::<Test>::get(), I);
+		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
+		run_to_block(11);
+		assert_eq!(NextToExpire::<Test>::get(), I + 1);
+		assert_eq!(CapacityUsed::<Test>::iter().count(), 0);
+	});
+}
+
 // ---------------------------------------------------------------- settlement
 
 /// Alice (device 0, zone 0) sells 300 Wh at 100; Bob buys 300 at 120 → one trade at 100.
