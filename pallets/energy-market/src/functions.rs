@@ -58,6 +58,11 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// Whether orders for `interval` are still accepted (and cancellable) during `current`.
+	fn gate_open(current: IntervalIndex, interval: IntervalIndex) -> bool {
+		current.saturating_add(T::GateClosureIntervals::get()) < interval
+	}
+
 	/// Picks the seller's device in `zone` that can produce and has room for `quantity_wh`
 	/// more in `interval`.
 	fn pick_device(
@@ -147,10 +152,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidZone
 		);
 		let current = pallet_energy_data::Pallet::<T>::current_interval();
-		ensure!(
-			current.saturating_add(T::GateClosureIntervals::get()) < interval,
-			Error::<T>::GateClosed
-		);
+		ensure!(Self::gate_open(current, interval), Error::<T>::GateClosed);
 		ensure!(
 			interval <= current.saturating_add(T::MaxIntervalsAhead::get()),
 			Error::<T>::TooFarAhead
@@ -195,11 +197,15 @@ impl<T: Config> Pallet<T> {
 		let trade_count = TradeCount::<T>::get(interval);
 		let trade_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
 		let incoming = Incoming { owner: who.clone(), side, zone, price, quantity_wh, max_fee };
+		let mut routes = BTreeMap::new();
 		let outcome = clearing::match_incoming(
 			&incoming,
 			&book,
 			T::MaxFillsPerOrder::get().min(trade_room),
-			|from, to| Self::route(interval, from, to),
+			// One storage lookup per zone pair, however many resting orders share it.
+			|from, to| {
+				*routes.entry((from, to)).or_insert_with(|| Self::route(interval, from, to))
+			},
 		)
 		.map_err(|e| match e {
 			MatchError::SelfTrade { .. } => Error::<T>::WouldSelfTrade,
@@ -349,10 +355,7 @@ impl<T: Config> Pallet<T> {
 		let order = Orders::<T>::get(id).ok_or(Error::<T>::OrderNotFound)?;
 		ensure!(order.owner == who, Error::<T>::NotOrderOwner);
 		let current = pallet_energy_data::Pallet::<T>::current_interval();
-		ensure!(
-			current.saturating_add(T::GateClosureIntervals::get()) < order.interval,
-			Error::<T>::GateClosed
-		);
+		ensure!(Self::gate_open(current, order.interval), Error::<T>::GateClosed);
 		Books::<T>::mutate(order.interval, order.side, |book| book.retain(|r| r.id != id));
 		Self::close_order(id, &order, order.remaining_wh)?;
 		Self::release(&who, order.held)?;
@@ -371,11 +374,10 @@ impl<T: Config> Pallet<T> {
 		let mut budget = T::MaxExpiredPerBlock::get();
 		let mut expired = 0u32;
 		let mut intervals = 0u32;
-		let gate = T::GateClosureIntervals::get();
 		let mut interval = NextToExpire::<T>::get();
 		// Each pass either finishes an interval or spends the budget; at most `budget + 1`
 		// passes.
-		while interval <= current.saturating_add(gate) && intervals <= budget {
+		while !Self::gate_open(current, interval) && intervals <= budget {
 			intervals = intervals.saturating_add(1);
 			let mut done = true;
 			for side in [Side::Buy, Side::Sell] {

@@ -180,7 +180,7 @@ pub fn match_incoming<A: PartialEq>(
 	incoming: &Incoming<A>,
 	book: &[RestingOrder<A>],
 	max_fills: u32,
-	route: impl Fn(Zone, Zone) -> Option<Route>,
+	mut route: impl FnMut(Zone, Zone) -> Option<Route>,
 ) -> Result<MatchOutcome, MatchError> {
 	if let Some(own) = book
 		.iter()
