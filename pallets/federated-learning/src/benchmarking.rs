@@ -1,0 +1,293 @@
+//! Benchmarks of the FederatedLearning pallet (frame-benchmarking v2), each at its worst case.
+
+#![allow(
+	clippy::arithmetic_side_effects,
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing
+)]
+
+use super::*;
+use crate::{
+	functions::Outcome,
+	pallet::{
+		Call, Commits, Config, CurrentRound, NextRoundIndex, Pallet, Reveals, Rounds, Strikes,
+		Tallies, Votes,
+	},
+};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate as _, EnsureOrigin, Get};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_core::{ed25519, H256};
+
+/// A validator account with enough for many deposits.
+fn validator<T: Config>(i: u32) -> T::AccountId {
+	let who: T::AccountId = account("validator", i, 0);
+	let funds = T::WorkerDeposit::get() * 1000u32.into();
+	let _ = T::Currency::set_balance(&who, funds);
+	T::Validators::add_validator(&who);
+	who
+}
+
+fn key(i: u32) -> ed25519::Public {
+	let mut k = [0u8; 32];
+	k[..4].copy_from_slice(&i.to_le_bytes());
+	k[31] = 0x77;
+	ed25519::Public::from_raw(k)
+}
+
+/// A peer id of maximal length.
+fn peer_id<T: Config>(i: u32) -> PeerIdOf<T> {
+	let mut v: Vec<u8> = i.to_le_bytes().to_vec();
+	v.resize(T::MaxPeerIdLen::get() as usize, 0xab);
+	v.try_into().expect("MaxPeerIdLen bytes fit")
+}
+
+/// Validator `i` with a registered worker.
+fn worker<T: Config>(i: u32) -> T::AccountId {
+	let who = validator::<T>(i);
+	Pallet::<T>::register_worker(RawOrigin::Signed(who.clone()).into(), peer_id::<T>(i), key(i))
+		.expect("benchmark worker registers");
+	who
+}
+
+fn update_hash<T: Config>(who: &T::AccountId) -> H256 {
+	H256(sp_io::hashing::blake2_256(&who.encode()))
+}
+
+const SALT: H256 = H256::repeat_byte(0x5a);
+
+/// Opens a round with `n` fresh workers (tagged `tag`) and returns its index and participants.
+fn start_round<T: Config>(n: u32, tag: u32) -> (RoundIndex, Vec<T::AccountId>) {
+	let ws: Vec<_> = (0..n).map(|i| worker::<T>(tag * 1000 + i)).collect();
+	let now = frame_system::Pallet::<T>::block_number();
+	let _ = Pallet::<T>::try_open(now);
+	let round = CurrentRound::<T>::get().expect("round opened");
+	let mut ws = ws;
+	ws.sort();
+	(round, ws)
+}
+
+fn set_phase<T: Config>(round: RoundIndex, phase: Phase) {
+	Rounds::<T>::mutate(round, |r| r.as_mut().expect("round").phase = phase);
+}
+
+fn commit_all<T: Config>(round: RoundIndex, ws: &[T::AccountId]) {
+	for w in ws {
+		let c = gridbrain_aggregation::commitment(
+			update_hash::<T>(w).as_fixed_bytes(),
+			SALT.as_fixed_bytes(),
+			&w.encode(),
+		);
+		Pallet::<T>::commit_update(RawOrigin::Signed(w.clone()).into(), round, H256(c))
+			.expect("commit");
+	}
+}
+
+fn reveal_all<T: Config>(round: RoundIndex, ws: &[T::AccountId]) {
+	for w in ws {
+		Pallet::<T>::reveal_update(
+			RawOrigin::Signed(w.clone()).into(),
+			round,
+			update_hash::<T>(w),
+			SALT,
+			1000,
+			1234,
+		)
+		.expect("reveal");
+	}
+}
+
+fn included<T: Config>(ws: &[T::AccountId]) -> WorkerSet<T> {
+	ws.to_vec().try_into().expect("at most MaxWorkers")
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_worker() {
+		let who = validator::<T>(1);
+		let peer = peer_id::<T>(1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), peer, key(1));
+		assert!(Workers::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn deregister_worker() {
+		let who = worker::<T>(1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!Workers::<T>::contains_key(&who));
+	}
+
+	/// The largest round (MaxWorkers participants); the caller is the last participant.
+	#[benchmark]
+	fn commit_update() {
+		let (round, ws) = start_round::<T>(T::MaxWorkers::get(), 1);
+		let who = ws.last().cloned().expect("participants");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), round, H256::repeat_byte(1));
+		assert!(Commits::<T>::contains_key(round, &who));
+	}
+
+	#[benchmark]
+	fn reveal_update() {
+		let (round, ws) = start_round::<T>(T::MaxWorkers::get(), 1);
+		commit_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Reveal);
+		let who = ws.last().cloned().expect("participants");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), round, update_hash::<T>(&who), SALT, 1000, 1234);
+		assert!(Reveals::<T>::contains_key(round, &who));
+	}
+
+	/// A vote that does not finalize, including `i` revealed updates, in the largest round.
+	#[benchmark]
+	fn submit_aggregate(i: Linear<1, { T::MaxWorkers::get() }>) {
+		let (round, ws) = start_round::<T>(T::MaxWorkers::get().max(2), 1);
+		commit_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Reveal);
+		reveal_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Aggregate);
+		let who = ws[0].clone();
+		let set = included::<T>(&ws[..i as usize]);
+		#[extrinsic_call]
+		submit_aggregate(RawOrigin::Signed(who.clone()), round, H256::repeat_byte(9), set);
+		assert!(Votes::<T>::contains_key(round, &who));
+		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Aggregate);
+	}
+
+	/// The vote that finalizes a round of `p` participants who all revealed: the others
+	/// split between the winner (quorum − 1) and a dissenting aggregate, so finalizing reads
+	/// every vote and strikes every dissenter.
+	#[benchmark]
+	fn submit_aggregate_finalize(p: Linear<1, { T::MaxWorkers::get() }>) {
+		let (round, ws) = start_round::<T>(p, 1);
+		commit_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Reveal);
+		reveal_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Aggregate);
+		let quorum = gridbrain_aggregation::quorum_threshold(p) as usize;
+		let win = H256::repeat_byte(9);
+		let all = included::<T>(&ws);
+		let (caller, others) = ws.split_last().expect("p ≥ 1");
+		for (k, w) in others.iter().enumerate() {
+			let h = if k + 1 < quorum { win } else { H256::repeat_byte(8) };
+			Pallet::<T>::submit_aggregate(RawOrigin::Signed(w.clone()).into(), round, h, all.clone())
+				.expect("vote");
+		}
+		#[extrinsic_call]
+		submit_aggregate(RawOrigin::Signed(caller.clone()), round, win, all);
+		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Finalized);
+	}
+
+	#[benchmark]
+	fn set_aggregation_rule() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let rule = AggregationRule::TrimmedMean { trim_ppm: 100_000 };
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, rule);
+		assert_eq!(crate::pallet::Rule::<T>::get(), rule);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_phase_lengths() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 7, 8, 9);
+		assert_eq!(crate::pallet::Phases::<T>::get().aggregate, 9);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reset_strikes() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let who = validator::<T>(1);
+		Strikes::<T>::insert(&who, 3);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+		assert_eq!(Strikes::<T>::get(&who), 0);
+		Ok(())
+	}
+
+	/// `on_initialize` moving the largest round from Commit to Reveal (also the base cost
+	/// charged for every block).
+	#[benchmark]
+	fn advance_phase() {
+		let (round, ws) = start_round::<T>(T::MaxWorkers::get(), 1);
+		commit_all::<T>(round, &ws[..1]);
+		let at = Rounds::<T>::get(round).expect("round").commit_end;
+		#[block]
+		{
+			let _ = Pallet::<T>::drive_rounds(at);
+		}
+		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Reveal);
+	}
+
+	/// Closing a round of `p` participants that all committed and none revealed: every one
+	/// gets a strike.
+	#[benchmark]
+	fn close_round(p: Linear<1, { T::MaxWorkers::get() }>) {
+		let (round, ws) = start_round::<T>(p, 1);
+		commit_all::<T>(round, &ws);
+		let mut info = Rounds::<T>::get(round).expect("round");
+		#[block]
+		{
+			Pallet::<T>::close_round(round, &mut info, Outcome::Failed(FailReason::NoReveals), None);
+		}
+		assert_eq!(info.phase, Phase::Failed(FailReason::NoReveals));
+		assert_eq!(Strikes::<T>::get(&ws[0]), 1);
+	}
+
+	/// Opening a round with `w` registered, eligible workers while pruning a round
+	/// `HistoryDepth` back that has `MaxWorkers` commits, reveals, votes and tallies.
+	#[benchmark]
+	fn open_round(w: Linear<0, { T::MaxWorkers::get() }>) {
+		let max = T::MaxWorkers::get();
+		let depth = T::HistoryDepth::get();
+		// A full old round to prune.
+		let (old, old_ws) = start_round::<T>(max, 2);
+		commit_all::<T>(old, &old_ws);
+		set_phase::<T>(old, Phase::Reveal);
+		reveal_all::<T>(old, &old_ws);
+		set_phase::<T>(old, Phase::Aggregate);
+		for (k, v) in old_ws.iter().enumerate() {
+			Pallet::<T>::submit_aggregate(
+				RawOrigin::Signed(v.clone()).into(),
+				old,
+				H256::repeat_byte(k as u8),
+				included::<T>(&old_ws[..1]),
+			)
+			.expect("vote");
+			if Rounds::<T>::get(old).expect("round").phase.is_closed() {
+				break;
+			}
+		}
+		// Leave only the `w` workers registered, and make `old` exactly HistoryDepth back.
+		for v in &old_ws {
+			Pallet::<T>::deregister_worker(RawOrigin::Signed(v.clone()).into()).expect("deregister");
+		}
+		let _ws: Vec<_> = (0..w).map(|i| worker::<T>(3000 + i)).collect();
+		NextRoundIndex::<T>::put(old + depth);
+		CurrentRound::<T>::kill();
+		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			let _ = Pallet::<T>::try_open(now);
+		}
+		let min = T::MinParticipants::get();
+		assert_eq!(CurrentRound::<T>::get().is_some(), w >= min);
+		if w >= min {
+			assert!(!Rounds::<T>::contains_key(old));
+			assert_eq!(Tallies::<T>::iter_prefix(old).count(), 0);
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,758 @@
+//! Tests of the FederatedLearning pallet. Every test ends with `try_state`.
+//!
+//! Schedule in the mock: a worker registered at block 1 makes round 0 open at block 2 with
+//! commit until 5, reveal until 7, aggregate until 9 (phases 3, 2, 2 blocks).
+
+#![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
+use crate::{mock::*, pallet::*, types::*};
+use codec::Encode;
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{InspectHold, Mutate},
+};
+use sp_core::H256;
+use sp_runtime::DispatchError;
+
+const COMMIT_END: u64 = 5;
+const REVEAL_END: u64 = 7;
+const AGGREGATE_END: u64 = 9;
+
+fn last_event() -> RuntimeEvent {
+	System::events().pop().expect("an event").event
+}
+
+fn assert_last_event(e: Event<Test>) {
+	assert_eq!(last_event(), RuntimeEvent::FederatedLearning(e));
+}
+
+fn fl_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::FederatedLearning(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+fn register(who: u64) {
+	assert_ok!(FederatedLearning::register_worker(
+		RuntimeOrigin::signed(who),
+		peer_id(who),
+		worker_key(who)
+	));
+}
+
+fn update_hash(who: u64) -> H256 {
+	H256::repeat_byte(0x10 + who as u8)
+}
+
+fn salt(who: u64) -> H256 {
+	H256::repeat_byte(0xa0 + who as u8)
+}
+
+fn commitment_of(who: u64, hash: H256, salt: H256) -> H256 {
+	H256(gridbrain_aggregation::commitment(hash.as_fixed_bytes(), salt.as_fixed_bytes(), &who.encode()))
+}
+
+fn commit(who: u64, round: RoundIndex) -> sp_runtime::DispatchResult {
+	FederatedLearning::commit_update(
+		RuntimeOrigin::signed(who),
+		round,
+		commitment_of(who, update_hash(who), salt(who)),
+	)
+}
+
+fn reveal(who: u64, round: RoundIndex) -> sp_runtime::DispatchResult {
+	FederatedLearning::reveal_update(
+		RuntimeOrigin::signed(who),
+		round,
+		update_hash(who),
+		salt(who),
+		100 * who,
+		1_000 * who,
+	)
+}
+
+fn set(ws: &[u64]) -> WorkerSet<Test> {
+	ws.to_vec().try_into().unwrap()
+}
+
+fn vote(who: u64, round: RoundIndex, hash: H256, included: &[u64]) -> sp_runtime::DispatchResult {
+	FederatedLearning::submit_aggregate(RuntimeOrigin::signed(who), round, hash, set(included))
+		.map(|_| ())
+		.map_err(|e| e.error)
+}
+
+const X: H256 = H256::repeat_byte(0xee);
+const Y: H256 = H256::repeat_byte(0xdd);
+
+/// Registers `ws` at block 1 and runs to block 2, where round 0 opens.
+fn open_round_0(ws: &[u64]) {
+	for w in ws {
+		register(*w);
+	}
+	run_to_block(2);
+}
+
+/// Round 0 with `ws` in its aggregate phase, every worker having committed and revealed.
+fn round_0_in_aggregate(ws: &[u64]) {
+	open_round_0(ws);
+	for w in ws {
+		assert_ok!(commit(*w, 0));
+	}
+	run_to_block(COMMIT_END);
+	for w in ws {
+		assert_ok!(reveal(*w, 0));
+	}
+	run_to_block(REVEAL_END);
+}
+
+fn phase(round: RoundIndex) -> Phase {
+	Rounds::<Test>::get(round).expect("round stored").phase
+}
+
+fn held(who: u64) -> u128 {
+	Balances::balance_on_hold(&HoldReason::WorkerDeposit.into(), &who)
+}
+
+// ---------------------------------------------------------------- registration
+
+#[test]
+fn register_worker_holds_the_deposit() {
+	build_and_execute(|| {
+		register(ALICE);
+		assert_eq!(held(ALICE), DEPOSIT);
+		let w = Workers::<Test>::get(ALICE).unwrap();
+		assert_eq!((w.worker_key, w.deposit, w.registered_at), (worker_key(ALICE), DEPOSIT, 1));
+		assert_eq!(WorkerKeys::<Test>::get(worker_key(ALICE)), Some(ALICE));
+		assert_last_event(Event::WorkerRegistered {
+			validator: ALICE,
+			peer_id: peer_id(ALICE),
+			worker_key: worker_key(ALICE),
+			deposit: DEPOSIT,
+		});
+	});
+}
+
+#[test]
+fn register_worker_rejects_each_bad_request() {
+	build_and_execute(|| {
+		let reg = |who: u64, peer: PeerIdOf<Test>, key: u64| {
+			FederatedLearning::register_worker(RuntimeOrigin::signed(who), peer, worker_key(key))
+		};
+		assert_noop!(reg(OUTSIDER, peer_id(OUTSIDER), OUTSIDER), Error::<Test>::NotValidator);
+		assert_noop!(reg(ALICE, Default::default(), ALICE), Error::<Test>::InvalidPeerId);
+		assert_noop!(reg(POOR, peer_id(POOR), POOR), Error::<Test>::InsufficientDeposit);
+		register(ALICE);
+		assert_noop!(reg(ALICE, peer_id(ALICE), 9), Error::<Test>::AlreadyRegistered);
+		assert_noop!(reg(BOB, peer_id(BOB), ALICE), Error::<Test>::WorkerKeyInUse);
+		// Fill up to MaxWorkers (8) with extra validators.
+		for who in 20..27 {
+			VALIDATORS.with(|v| v.borrow_mut().push(who));
+			Balances::set_balance(&who, FUNDS);
+			register(who);
+		}
+		assert_eq!(Workers::<Test>::count(), 8);
+		assert_noop!(reg(BOB, peer_id(BOB), BOB), Error::<Test>::TooManyWorkers);
+		assert_noop!(
+			FederatedLearning::register_worker(RuntimeOrigin::none(), peer_id(BOB), worker_key(BOB)),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn deregister_worker_releases_the_deposit_and_the_key() {
+	build_and_execute(|| {
+		assert_noop!(
+			FederatedLearning::deregister_worker(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NotRegistered
+		);
+		register(ALICE);
+		assert_ok!(FederatedLearning::deregister_worker(RuntimeOrigin::signed(ALICE)));
+		assert_last_event(Event::WorkerDeregistered { validator: ALICE, deposit: DEPOSIT });
+		assert_eq!(held(ALICE), 0);
+		assert_eq!(Balances::free_balance(ALICE), FUNDS);
+		assert!(WorkerKeys::<Test>::get(worker_key(ALICE)).is_none());
+		// The key is free again.
+		assert_ok!(FederatedLearning::register_worker(
+			RuntimeOrigin::signed(BOB),
+			peer_id(BOB),
+			worker_key(ALICE)
+		));
+	});
+}
+
+// ---------------------------------------------------------------- opening rounds
+
+#[test]
+fn no_round_opens_without_workers() {
+	build_and_execute(|| {
+		run_to_block(5);
+		assert_eq!(CurrentRound::<Test>::get(), None);
+		assert!(fl_events().is_empty());
+		// The first worker makes a round open in the next block.
+		register(BOB);
+		run_to_block(6);
+		assert_eq!(CurrentRound::<Test>::get(), Some(0));
+		assert_last_event(Event::RoundOpened {
+			round: 0,
+			participants: 1,
+			rule: AggregationRule::TrimmedMean { trim_ppm: 200_000 },
+			commit_end: 9,
+			reveal_end: 11,
+			aggregate_end: 13,
+		});
+	});
+}
+
+#[test]
+fn a_round_snapshots_eligible_workers_sorted() {
+	build_and_execute(|| {
+		open_round_0(&[CHARLIE, ALICE, BOB]);
+		let r = Rounds::<Test>::get(0).unwrap();
+		assert_eq!(r.participants.into_inner(), vec![ALICE, BOB, CHARLIE]);
+		assert_eq!((r.commit_end, r.reveal_end, r.aggregate_end), (COMMIT_END, REVEAL_END, AGGREGATE_END));
+		assert_eq!(r.phase, Phase::Commit);
+		// A worker registered later joins the next round only.
+		register(DAVE);
+		assert_noop!(commit(DAVE, 0), Error::<Test>::NotParticipant);
+	});
+}
+
+#[test]
+fn workers_of_former_validators_and_struck_workers_are_left_out() {
+	build_and_execute(|| {
+		register(ALICE);
+		register(BOB);
+		register(CHARLIE);
+		remove_validator(BOB);
+		Strikes::<Test>::insert(CHARLIE, 2);
+		run_to_block(2);
+		assert_eq!(Rounds::<Test>::get(0).unwrap().participants.into_inner(), vec![ALICE]);
+		assert_eq!(FederatedLearning::eligible_workers(), vec![ALICE]);
+	});
+}
+
+// ---------------------------------------------------------------- commit
+
+#[test]
+fn commit_update_records_the_commitment() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE, BOB]);
+		assert_ok!(commit(ALICE, 0));
+		assert_eq!(Commits::<Test>::get(0, ALICE), Some(commitment_of(ALICE, update_hash(ALICE), salt(ALICE))));
+		assert_eq!(Rounds::<Test>::get(0).unwrap().commits, 1);
+		assert_last_event(Event::UpdateCommitted {
+			round: 0,
+			worker: ALICE,
+			commitment: commitment_of(ALICE, update_hash(ALICE), salt(ALICE)),
+		});
+	});
+}
+
+#[test]
+fn commit_update_rejects_each_bad_request() {
+	build_and_execute(|| {
+		assert_noop!(commit(ALICE, 0), Error::<Test>::UnknownRound);
+		open_round_0(&[ALICE, BOB]);
+		assert_noop!(commit(ALICE, 1), Error::<Test>::UnknownRound);
+		assert_noop!(commit(CHARLIE, 0), Error::<Test>::NotParticipant);
+		assert_ok!(commit(ALICE, 0));
+		assert_noop!(commit(ALICE, 0), Error::<Test>::AlreadyCommitted);
+		run_to_block(COMMIT_END);
+		assert_noop!(commit(BOB, 0), Error::<Test>::WrongPhase);
+	});
+}
+
+#[test]
+fn phases_advance_at_their_ends() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE]);
+		assert_ok!(commit(ALICE, 0));
+		run_to_block(COMMIT_END - 1);
+		assert_eq!(phase(0), Phase::Commit);
+		run_to_block(COMMIT_END);
+		assert_eq!(phase(0), Phase::Reveal);
+		assert_last_event(Event::PhaseChanged { round: 0, phase: Phase::Reveal, ends_at: REVEAL_END });
+		assert_ok!(reveal(ALICE, 0));
+		run_to_block(REVEAL_END);
+		assert_eq!(phase(0), Phase::Aggregate);
+		assert_last_event(Event::PhaseChanged {
+			round: 0,
+			phase: Phase::Aggregate,
+			ends_at: AGGREGATE_END,
+		});
+	});
+}
+
+// ---------------------------------------------------------------- reveal
+
+#[test]
+fn reveal_update_checks_the_commitment() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE]);
+		assert_ok!(commit(ALICE, 0));
+		run_to_block(COMMIT_END);
+		assert_ok!(reveal(ALICE, 0));
+		assert_eq!(
+			Reveals::<Test>::get(0, ALICE),
+			Some(Reveal { update_hash: update_hash(ALICE), num_samples: 100, train_loss: 1000 })
+		);
+		assert_last_event(Event::UpdateRevealed {
+			round: 0,
+			worker: ALICE,
+			update_hash: update_hash(ALICE),
+			num_samples: 100,
+			train_loss: 1000,
+		});
+	});
+}
+
+#[test]
+fn reveal_update_rejects_each_bad_request() {
+	build_and_execute(|| {
+		assert_noop!(reveal(ALICE, 0), Error::<Test>::UnknownRound);
+		open_round_0(&[ALICE, BOB, CHARLIE]);
+		assert_ok!(commit(ALICE, 0));
+		assert_noop!(reveal(ALICE, 0), Error::<Test>::RevealTooEarly);
+		// BOB copies ALICE's commitment: it can't be revealed by BOB.
+		let copied = Commits::<Test>::get(0, ALICE).unwrap();
+		assert_ok!(FederatedLearning::commit_update(RuntimeOrigin::signed(BOB), 0, copied));
+		run_to_block(COMMIT_END);
+		assert_noop!(reveal(DAVE, 0), Error::<Test>::NotParticipant);
+		assert_noop!(reveal(CHARLIE, 0), Error::<Test>::NotCommitted);
+		assert_noop!(
+			FederatedLearning::reveal_update(
+				RuntimeOrigin::signed(BOB),
+				0,
+				update_hash(ALICE),
+				salt(ALICE),
+				1,
+				1
+			),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_noop!(
+			FederatedLearning::reveal_update(RuntimeOrigin::signed(ALICE), 0, update_hash(ALICE), salt(BOB), 1, 1),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_noop!(
+			FederatedLearning::reveal_update(RuntimeOrigin::signed(ALICE), 0, update_hash(ALICE), salt(ALICE), 0, 1),
+			Error::<Test>::ZeroSamples
+		);
+		assert_ok!(reveal(ALICE, 0));
+		assert_noop!(reveal(ALICE, 0), Error::<Test>::AlreadyRevealed);
+		run_to_block(REVEAL_END);
+		assert_noop!(reveal(BOB, 0), Error::<Test>::RevealTooLate);
+	});
+}
+
+// ---------------------------------------------------------------- aggregate and quorum
+
+#[test]
+fn two_thirds_of_equal_aggregates_finalize_the_round() {
+	build_and_execute(|| {
+		round_0_in_aggregate(&[ALICE, BOB, CHARLIE]);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB, CHARLIE]));
+		assert_last_event(Event::AggregateSubmitted {
+			round: 0,
+			worker: ALICE,
+			aggregate_hash: X,
+			included: 3,
+			votes: 1,
+		});
+		assert_eq!(phase(0), Phase::Aggregate);
+		// The same set in another order is the same vote.
+		assert_ok!(vote(BOB, 0, X, &[CHARLIE, ALICE, BOB]));
+		assert_eq!(phase(0), Phase::Finalized);
+		assert_last_event(Event::RoundFinalized {
+			round: 0,
+			version: 1,
+			params_hash: X,
+			participants: 3,
+			votes: 2,
+		});
+		assert_eq!(
+			GlobalModel::<Test>::get(),
+			Some(GlobalModelInfo {
+				version: 1,
+				round: 0,
+				params_hash: X,
+				participants: 3,
+				votes: 2,
+				total_samples: 600,
+				mean_train_loss: 2000,
+				finalized_at: REVEAL_END,
+			})
+		);
+		// Late submissions are refused; the next round opens in the next block.
+		assert_noop!(vote(CHARLIE, 0, X, &[ALICE]), Error::<Test>::WrongPhase);
+		run_to_block(REVEAL_END + 1);
+		assert_eq!(CurrentRound::<Test>::get(), Some(1));
+		assert_eq!(Rounds::<Test>::get(1).unwrap().commit_end, REVEAL_END + 4);
+	});
+}
+
+#[test]
+fn submit_aggregate_rejects_each_bad_request() {
+	build_and_execute(|| {
+		assert_noop!(vote(ALICE, 0, X, &[ALICE]), Error::<Test>::UnknownRound);
+		open_round_0(&[ALICE, BOB, CHARLIE, DAVE]);
+		assert_noop!(vote(ALICE, 0, X, &[ALICE]), Error::<Test>::WrongPhase);
+		for w in [ALICE, BOB, CHARLIE] {
+			assert_ok!(commit(w, 0));
+		}
+		run_to_block(COMMIT_END);
+		assert_ok!(reveal(ALICE, 0));
+		assert_ok!(reveal(BOB, 0));
+		run_to_block(REVEAL_END);
+		assert_noop!(vote(EVE, 0, X, &[ALICE]), Error::<Test>::NotParticipant);
+		assert_noop!(vote(ALICE, 0, X, &[]), Error::<Test>::EmptyIncluded);
+		assert_noop!(vote(ALICE, 0, X, &[BOB, ALICE, BOB]), Error::<Test>::DuplicateIncluded);
+		// CHARLIE committed but did not reveal; DAVE did nothing.
+		assert_noop!(vote(ALICE, 0, X, &[ALICE, CHARLIE]), Error::<Test>::IncludedNotRevealed);
+		assert_noop!(vote(ALICE, 0, X, &[DAVE]), Error::<Test>::IncludedNotRevealed);
+		assert_noop!(vote(ALICE, 1, X, &[ALICE]), Error::<Test>::UnknownRound);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB]));
+		assert_noop!(vote(ALICE, 0, X, &[ALICE, BOB]), Error::<Test>::AlreadySubmitted);
+	});
+}
+
+#[test]
+fn a_different_included_set_is_a_different_vote() {
+	build_and_execute(|| {
+		round_0_in_aggregate(&[ALICE, BOB, CHARLIE]);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB, CHARLIE]));
+		assert_ok!(vote(BOB, 0, X, &[ALICE, BOB]));
+		assert_eq!(phase(0), Phase::Aggregate);
+		assert_eq!(FederatedLearning::round_submissions(0).aggregates.len(), 2);
+	});
+}
+
+#[test]
+fn dissenters_and_non_revealers_get_strikes_when_a_round_finalizes() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE, BOB, CHARLIE, DAVE, EVE]);
+		for w in [ALICE, BOB, CHARLIE, DAVE, EVE] {
+			assert_ok!(commit(w, 0));
+		}
+		run_to_block(COMMIT_END);
+		for w in [ALICE, BOB, CHARLIE, DAVE] {
+			assert_ok!(reveal(w, 0));
+		}
+		run_to_block(REVEAL_END);
+		let all = [ALICE, BOB, CHARLIE, DAVE];
+		// Quorum of 5 is 4. DAVE dissents first; EVE never revealed.
+		assert_ok!(vote(DAVE, 0, Y, &all));
+		for w in [ALICE, BOB, CHARLIE] {
+			assert_ok!(vote(w, 0, X, &all));
+		}
+		assert_eq!(phase(0), Phase::Aggregate);
+		assert_ok!(vote(EVE, 0, X, &all));
+		assert_eq!(phase(0), Phase::Finalized);
+		let events = fl_events();
+		let strikes: Vec<_> = events
+			.iter()
+			.filter_map(|e| match e {
+				Event::StrikeRecorded { worker, reason, strikes, round: 0 } =>
+					Some((*worker, *reason, *strikes)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(strikes, vec![(DAVE, StrikeReason::Dissented, 1), (EVE, StrikeReason::NotRevealed, 1)]);
+		assert_eq!(Strikes::<Test>::get(DAVE), 1);
+		assert_eq!(Strikes::<Test>::get(ALICE), 0);
+		assert_last_event(Event::RoundFinalized {
+			round: 0,
+			version: 1,
+			params_hash: X,
+			participants: 4,
+			votes: 4,
+		});
+	});
+}
+
+#[test]
+fn a_round_without_quorum_fails_and_the_next_opens() {
+	build_and_execute(|| {
+		round_0_in_aggregate(&[ALICE, BOB, CHARLIE]);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB, CHARLIE]));
+		assert_ok!(vote(BOB, 0, Y, &[ALICE, BOB, CHARLIE]));
+		run_to_block(AGGREGATE_END - 1);
+		assert_eq!(phase(0), Phase::Aggregate);
+		run_to_block(AGGREGATE_END);
+		assert_eq!(phase(0), Phase::Failed(FailReason::NoQuorum));
+		assert!(fl_events().contains(&Event::RoundFailed { round: 0, reason: FailReason::NoQuorum }));
+		// No winner: nobody dissented, everybody revealed, so no strikes.
+		assert!(!fl_events().iter().any(|e| matches!(e, Event::StrikeRecorded { .. })));
+		assert_eq!(GlobalModel::<Test>::get(), None);
+		assert_eq!(CurrentRound::<Test>::get(), Some(1));
+		assert!(matches!(last_event(), RuntimeEvent::FederatedLearning(Event::RoundOpened { round: 1, .. })));
+	});
+}
+
+#[test]
+fn a_round_without_commits_fails_at_the_end_of_the_commit_phase() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE, BOB]);
+		run_to_block(COMMIT_END);
+		assert_eq!(phase(0), Phase::Failed(FailReason::NoCommits));
+		assert!(fl_events().contains(&Event::RoundFailed { round: 0, reason: FailReason::NoCommits }));
+		assert_eq!(Strikes::<Test>::get(ALICE), 0);
+		assert_eq!(CurrentRound::<Test>::get(), Some(1));
+	});
+}
+
+#[test]
+fn a_round_without_reveals_fails_and_strikes_the_committers() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE, BOB]);
+		assert_ok!(commit(ALICE, 0));
+		run_to_block(REVEAL_END);
+		assert_eq!(phase(0), Phase::Failed(FailReason::NoReveals));
+		let events = fl_events();
+		assert!(events.contains(&Event::StrikeRecorded {
+			worker: ALICE,
+			round: 0,
+			reason: StrikeReason::NotRevealed,
+			strikes: 1,
+		}));
+		assert!(events.contains(&Event::RoundFailed { round: 0, reason: FailReason::NoReveals }));
+		assert_eq!(Strikes::<Test>::get(BOB), 0);
+	});
+}
+
+#[test]
+fn struck_out_workers_join_again_after_a_reset() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE, BOB]);
+		Strikes::<Test>::insert(ALICE, 2);
+		run_to_block(COMMIT_END); // round 0 fails (no commits); round 1 opens without ALICE
+		assert_eq!(Rounds::<Test>::get(1).unwrap().participants.into_inner(), vec![BOB]);
+		assert_noop!(
+			FederatedLearning::reset_strikes(RuntimeOrigin::signed(ALICE), ALICE),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(FederatedLearning::reset_strikes(RuntimeOrigin::root(), ALICE));
+		assert_last_event(Event::StrikesReset { worker: ALICE, previous: 2 });
+		assert_eq!(Strikes::<Test>::get(ALICE), 0);
+		run_to_block(COMMIT_END + 3); // round 1 fails; round 2 includes ALICE again
+		assert_eq!(Rounds::<Test>::get(2).unwrap().participants.into_inner(), vec![ALICE, BOB]);
+	});
+}
+
+// ---------------------------------------------------------------- admin
+
+#[test]
+fn set_aggregation_rule_applies_from_the_next_round() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE]);
+		let median = AggregationRule::Median;
+		assert_noop!(
+			FederatedLearning::set_aggregation_rule(RuntimeOrigin::signed(ALICE), median),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			FederatedLearning::set_aggregation_rule(
+				RuntimeOrigin::root(),
+				AggregationRule::TrimmedMean { trim_ppm: 500_000 }
+			),
+			Error::<Test>::InvalidRule
+		);
+		assert_noop!(
+			FederatedLearning::set_aggregation_rule(
+				RuntimeOrigin::root(),
+				AggregationRule::FedAvg { max_samples: 0 }
+			),
+			Error::<Test>::InvalidRule
+		);
+		assert_ok!(FederatedLearning::set_aggregation_rule(RuntimeOrigin::root(), median));
+		assert_last_event(Event::AggregationRuleSet { rule: median });
+		assert_eq!(Rounds::<Test>::get(0).unwrap().rule, AggregationRule::TrimmedMean { trim_ppm: 200_000 });
+		run_to_block(COMMIT_END);
+		assert_eq!(Rounds::<Test>::get(1).unwrap().rule, median);
+	});
+}
+
+#[test]
+fn set_phase_lengths_applies_from_the_next_round() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE]);
+		assert_noop!(
+			FederatedLearning::set_phase_lengths(RuntimeOrigin::signed(ALICE), 1, 1, 1),
+			DispatchError::BadOrigin
+		);
+		for (c, r, a) in [(0, 1, 1), (1, 0, 1), (1, 1, 0)] {
+			assert_noop!(
+				FederatedLearning::set_phase_lengths(RuntimeOrigin::root(), c, r, a),
+				Error::<Test>::InvalidPhaseLength
+			);
+		}
+		assert_ok!(FederatedLearning::set_phase_lengths(RuntimeOrigin::root(), 4, 5, 6));
+		assert_last_event(Event::PhaseLengthsSet {
+			lengths: PhaseLengths { commit: 4, reveal: 5, aggregate: 6 },
+		});
+		assert_eq!(Rounds::<Test>::get(0).unwrap().commit_end, COMMIT_END);
+		run_to_block(COMMIT_END);
+		let r1 = Rounds::<Test>::get(1).unwrap();
+		assert_eq!((r1.commit_end, r1.reveal_end, r1.aggregate_end), (9, 14, 20));
+	});
+}
+
+// ---------------------------------------------------------------- history and queries
+
+#[test]
+fn rounds_older_than_history_depth_are_pruned() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE]);
+		assert_ok!(commit(ALICE, 0));
+		run_to_block(COMMIT_END);
+		assert_ok!(reveal(ALICE, 0));
+		run_to_block(REVEAL_END);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE]));
+		// Rounds 1, 2 and 3 fail without commits (3 blocks each); round 3 opening prunes 0.
+		run_to_block(REVEAL_END + 1);
+		assert!(Rounds::<Test>::contains_key(0));
+		run_to_block(REVEAL_END + 7);
+		assert_eq!(CurrentRound::<Test>::get(), Some(3));
+		assert!(!Rounds::<Test>::contains_key(0));
+		assert_eq!(Commits::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Reveals::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Votes::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
+		assert_noop!(commit(ALICE, 0), Error::<Test>::UnknownRound);
+		// The global model stays.
+		assert_eq!(GlobalModel::<Test>::get().unwrap().round, 0);
+	});
+}
+
+#[test]
+fn runtime_api_views_show_rounds_submissions_and_workers() {
+	build_and_execute(|| {
+		round_0_in_aggregate(&[ALICE, BOB, CHARLIE, DAVE]);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB]));
+		let view = FederatedLearning::current_round_view().unwrap();
+		assert_eq!((view.index, view.phase, view.quorum), (0, Phase::Aggregate, 3));
+		assert_eq!(view.participants, vec![ALICE, BOB, CHARLIE, DAVE]);
+		let subs = FederatedLearning::round_submissions(0);
+		assert_eq!(subs.commits.len(), 4);
+		assert_eq!(subs.reveals.len(), 4);
+		assert_eq!(subs.aggregates, vec![(X, vec![ALICE, BOB], 1)]);
+		let workers = FederatedLearning::workers_view();
+		assert_eq!(workers.len(), 4);
+		assert!(workers.iter().any(|w| w.validator == BOB && w.worker_key == worker_key(BOB)));
+		assert!(FederatedLearning::round_view(7).is_none());
+	});
+}
+
+// ---------------------------------------------------------------- model-based property test
+
+/// What a worker does in a round.
+#[derive(Clone, Copy, Debug)]
+enum Behaviour {
+	Silent,
+	CommitOnly,
+	Honest,
+	Dissent,
+}
+
+fn behaviour() -> impl proptest::strategy::Strategy<Value = Behaviour> {
+	use proptest::prelude::*;
+	prop_oneof![Just(Behaviour::Silent), Just(Behaviour::CommitOnly), Just(Behaviour::Honest), Just(Behaviour::Dissent)]
+}
+
+proptest::proptest! {
+	#![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+	/// Five workers play random behaviours for four rounds. A reference model predicts the
+	/// participants (strike threshold 2), the outcome, the strikes and the global model
+	/// version of every round; the pallet must agree and keep its invariants.
+	#[test]
+	fn rounds_follow_the_reference_model(plan in proptest::collection::vec(proptest::collection::vec(behaviour(), 5), 4)) {
+		build_and_execute(|| {
+			let all = [ALICE, BOB, CHARLIE, DAVE, EVE];
+			open_round_0(&all);
+			let mut strikes = [0u32; 5];
+			let mut version = 0u32;
+			for (round, acts) in plan.iter().enumerate() {
+				let round = round as RoundIndex;
+				let info = Rounds::<Test>::get(round).expect("round open");
+				let expected: Vec<u64> =
+					all.iter().enumerate().filter(|(i, _)| strikes[*i] < 2).map(|(_, w)| *w).collect();
+				assert_eq!(info.participants.to_vec(), expected);
+				let start = System::block_number();
+				let part = |i: usize| expected.contains(&all[i]);
+				for (i, a) in acts.iter().enumerate() {
+					if matches!(a, Behaviour::Silent) { continue; }
+					let r = commit(all[i], round);
+					if part(i) { assert_ok!(r); } else { assert_eq!(r, Err(Error::<Test>::NotParticipant.into())); }
+				}
+				let commits = (0..5).filter(|&i| part(i) && !matches!(acts[i], Behaviour::Silent)).count();
+				run_to_block(start + 3);
+				if commits == 0 {
+					assert_eq!(phase(round), Phase::Failed(FailReason::NoCommits));
+					continue;
+				}
+				let revealers: Vec<u64> = (0..5)
+					.filter(|&i| part(i) && matches!(acts[i], Behaviour::Honest | Behaviour::Dissent))
+					.map(|i| all[i])
+					.collect();
+				for w in &revealers {
+					assert_ok!(reveal(*w, round));
+				}
+				run_to_block(start + 5);
+				let non_revealers: Vec<usize> =
+					(0..5).filter(|&i| part(i) && matches!(acts[i], Behaviour::CommitOnly)).collect();
+				if revealers.is_empty() {
+					assert_eq!(phase(round), Phase::Failed(FailReason::NoReveals));
+					for i in non_revealers { strikes[i] += 1; }
+				} else {
+					let quorum = gridbrain_aggregation::quorum_threshold(expected.len() as u32);
+					let (mut x, mut y, mut winner) = (0u32, 0u32, None);
+					let mut voted: Vec<(usize, H256)> = vec![];
+					for i in 0..5 {
+						if !revealers.contains(&all[i]) { continue; }
+						let h = if matches!(acts[i], Behaviour::Honest) { X } else { Y };
+						let r = vote(all[i], round, h, &revealers);
+						if winner.is_some() {
+							assert_eq!(r, Err(Error::<Test>::WrongPhase.into()));
+							continue;
+						}
+						assert_ok!(r);
+						voted.push((i, h));
+						let c = if h == X { &mut x } else { &mut y };
+						*c += 1;
+						if *c >= quorum { winner = Some(h); }
+					}
+					match winner {
+						Some(h) => {
+							version += 1;
+							assert_eq!(phase(round), Phase::Finalized);
+							let g = GlobalModel::<Test>::get().unwrap();
+							assert_eq!((g.version, g.round, g.params_hash), (version, round, h));
+							for (i, v) in voted { if v != h { strikes[i] += 1; } }
+						},
+						None => {
+							run_to_block(start + 7);
+							assert_eq!(phase(round), Phase::Failed(FailReason::NoQuorum));
+						},
+					}
+					for i in non_revealers { strikes[i] += 1; }
+				}
+				for (i, w) in all.iter().enumerate() {
+					assert_eq!(Strikes::<Test>::get(w), strikes[i], "strikes of {} after round {}", w, round);
+				}
+				// Let the next round open (at most one block after the close).
+				let next = round + 1;
+				let eligible = strikes.iter().filter(|s| **s < 2).count();
+				if eligible == 0 { break; }
+				if !Rounds::<Test>::contains_key(next) { run_to_block(System::block_number() + 1); }
+				assert!(Rounds::<Test>::contains_key(next));
+				FederatedLearning::do_try_state().expect("invariants hold between rounds");
+			}
+		});
+	}
+}
