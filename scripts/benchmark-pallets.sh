@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PALLETS=("$@")
-[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data energy-market)
+[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data energy-market federated-learning)
 STEPS=${STEPS:-50}
 REPEAT=${REPEAT:-20}
 

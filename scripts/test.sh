@@ -20,7 +20,7 @@ cd "$REPO_ROOT"
 # Crates whose tests need neither the node nor the runtime (pallets, maths).
 LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime)
 # Pallets with benchmarks.
-BENCHED=(-p pallet-energy-data -p pallet-energy-market)
+BENCHED=(-p pallet-energy-data -p pallet-energy-market -p pallet-federated-learning)
 
 passed=0
 failed=0

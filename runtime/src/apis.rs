@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::opaque::SessionKeys;
 
 use super::{
-	AccountId, Aura, Balance, Block, EnergyData, EnergyMarket, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, BlockNumber, EnergyData, EnergyMarket, Executive, FederatedLearning, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 
@@ -207,6 +207,40 @@ impl_runtime_apis! {
 			device: pallet_energy_data::DeviceId,
 		) -> Option<pallet_energy_data::ReadingProof> {
 			EnergyData::reading_proof(interval, device)
+		}
+	}
+
+	impl pallet_federated_learning::runtime_api::FederatedLearningApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn current_round(
+		) -> Option<pallet_federated_learning::RoundView<AccountId, BlockNumber>> {
+			FederatedLearning::current_round_view()
+		}
+
+		fn round(
+			index: pallet_federated_learning::RoundIndex,
+		) -> Option<pallet_federated_learning::RoundView<AccountId, BlockNumber>> {
+			FederatedLearning::round_view(index)
+		}
+
+		fn round_submissions(
+			index: pallet_federated_learning::RoundIndex,
+		) -> pallet_federated_learning::RoundSubmissions<AccountId> {
+			FederatedLearning::round_submissions(index)
+		}
+
+		fn global_model() -> Option<pallet_federated_learning::GlobalModelInfo<BlockNumber>> {
+			pallet_federated_learning::GlobalModel::<Runtime>::get()
+		}
+
+		fn workers(
+		) -> Vec<pallet_federated_learning::runtime_api::WorkerView<AccountId, Balance, BlockNumber>> {
+			FederatedLearning::workers_view()
+		}
+
+		fn strikes(who: AccountId) -> u32 {
+			pallet_federated_learning::Strikes::<Runtime>::get(who)
 		}
 	}
 

@@ -8,4 +8,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_energy_data, EnergyData]
 	[pallet_energy_market, EnergyMarket]
+	[pallet_federated_learning, FederatedLearning]
 );

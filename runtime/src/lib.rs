@@ -85,7 +85,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -223,4 +223,7 @@ mod runtime {
 
 	#[runtime::pallet_index(11)]
 	pub type EnergyMarket = pallet_energy_market;
+
+	#[runtime::pallet_index(12)]
+	pub type FederatedLearning = pallet_federated_learning;
 }

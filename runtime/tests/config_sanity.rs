@@ -124,3 +124,46 @@ fn energy_market_calls_fit_in_a_block() {
 		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
 	}
 }
+
+#[test]
+fn federated_learning_hook_fits_in_a_tenth_of_the_block() {
+	use pallet_federated_learning::{weights::SubstrateWeight, WeightInfo};
+	type W = SubstrateWeight<Runtime>;
+	let n = <Runtime as pallet_federated_learning::Config>::MaxWorkers::get();
+	// Worst block: a round fails (closing it strikes every participant) and the next opens
+	// (snapshotting every worker and pruning the oldest round).
+	let worst = W::advance_phase().saturating_add(W::close_round(n)).saturating_add(W::open_round(n));
+	let max = RuntimeBlockWeights::get().max_block;
+	assert!(
+		worst.ref_time() < max.ref_time() / 10,
+		"FederatedLearning's hook may use {} of {} ps per block",
+		worst.ref_time(),
+		max.ref_time()
+	);
+}
+
+#[test]
+fn federated_learning_calls_fit_in_a_block_and_workers_fit_the_authorities() {
+	use pallet_federated_learning::{weights::SubstrateWeight, WeightInfo};
+	type W = SubstrateWeight<Runtime>;
+	type C = Runtime;
+	let n = <C as pallet_federated_learning::Config>::MaxWorkers::get();
+	// Every validator can register a worker.
+	assert!(n >= <C as pallet_aura::Config>::MaxAuthorities::get());
+	let normal = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.max_extrinsic
+		.expect("normal extrinsics are bounded");
+	for (name, w) in [
+		("submit_aggregate(max) finalizing", W::submit_aggregate(n).saturating_add(W::submit_aggregate_finalize(n))),
+		("register_worker", W::register_worker()),
+		("reveal_update", W::reveal_update()),
+	] {
+		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
+	}
+	// The default rule trims a third: one bad update among three is dropped.
+	let rule = <C as pallet_federated_learning::Config>::DefaultRule::get();
+	assert!(rule.validate().is_ok());
+	assert_eq!(rule.trimmed_per_side(3), 1);
+	assert_eq!(rule.trimmed_per_side(4), 1);
+}

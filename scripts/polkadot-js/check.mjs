@@ -21,7 +21,7 @@ const WS = arg('ws', 'ws://127.0.0.1:9944');
 const TIMEOUT_S = Number(arg('timeout', '180'));
 const EXPECTED_PALLETS = {
   System: 0, Timestamp: 1, Aura: 2, Grandpa: 3, Balances: 4, TransactionPayment: 5, Sudo: 6,
-  EnergyData: 10,
+  EnergyData: 10, EnergyMarket: 11, FederatedLearning: 12,
 };
 
 let failures = 0;
@@ -107,10 +107,61 @@ async function main() {
     check(aliceBefore - aliceAfter === amount + fee,
       `Alice paid amount + fee (${aliceBefore - aliceAfter} = ${amount} + ${fee})`);
   }
+  await checkFederatedLearning(api, alice);
+
   const finalized = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
   check(finalized.number.toNumber() >= 1, `finalized head is #${finalized.number.toNumber()}`);
 
   await api.disconnect();
+}
+
+/** Submits `tx` signed by `signer`; resolves with the events once it is in a block. */
+function submit(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub = () => {};
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (dispatchError) {
+        unsub();
+        reject(new Error(`extrinsic failed: ${dispatchError.toString()}`));
+      } else if (status.isInBlock) {
+        unsub();
+        resolve({ blockHash: status.asInBlock, events });
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        unsub();
+        reject(new Error(`extrinsic ${status.type}`));
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
+}
+
+/** Resolves once the best block is at least `n`. */
+async function waitForBlock(api, n) {
+  for (;;) {
+    const h = await api.rpc.chain.getHeader();
+    if (h.number.toNumber() >= n) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Alice (the dev validator) registers a worker; the next block opens a round with her. */
+async function checkFederatedLearning(api, alice) {
+  const existing = await api.query.federatedLearning.workers(alice.address);
+  if (existing.isNone) {
+    const peerId = '0x0024080112' + '11'.repeat(32);
+    const workerKey = '0x' + '42'.repeat(32);
+    const { blockHash, events } = await submit(
+      api.tx.federatedLearning.registerWorker(peerId, workerKey), alice);
+    const reg = events.find(({ event }) => api.events.federatedLearning.WorkerRegistered.is(event));
+    check(reg !== undefined && reg.event.data.validator.toString() === alice.address,
+      'FederatedLearning.WorkerRegistered event for Alice');
+    const n = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+    await waitForBlock(api, n + 1);
+  } else {
+    check(true, 'FederatedLearning: Alice already has a worker');
+  }
+  const round = await api.call.federatedLearningApi.currentRound();
+  check(round.isSome && round.unwrap().participants.some((a) => a.toString() === alice.address),
+    `runtime API currentRound() lists Alice as a participant (${round.isSome ? round.unwrap().phase.type : 'none'})`);
 }
 
 const timer = setTimeout(() => {

@@ -162,28 +162,42 @@ mod benchmarks {
 		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Aggregate);
 	}
 
-	/// The vote that finalizes a round of `p` participants who all revealed: the others
-	/// split between the winner (quorum − 1) and a dissenting aggregate, so finalizing reads
-	/// every vote and strikes every dissenter.
+	/// The finalizing part of the vote that finalizes a round of `p` participants, with the
+	/// most strikes: every participant committed; the quorum's other voters did not reveal (a
+	/// strike each), the rest revealed and dissent (a strike each); only the caller's update is
+	/// included. The call is charged `submit_aggregate(i) + submit_aggregate_finalize(p)`.
 	#[benchmark]
 	fn submit_aggregate_finalize(p: Linear<1, { T::MaxWorkers::get() }>) {
 		let (round, ws) = start_round::<T>(p, 1);
 		commit_all::<T>(round, &ws);
 		set_phase::<T>(round, Phase::Reveal);
-		reveal_all::<T>(round, &ws);
-		set_phase::<T>(round, Phase::Aggregate);
 		let quorum = gridbrain_aggregation::quorum_threshold(p) as usize;
-		let win = H256::repeat_byte(9);
-		let all = included::<T>(&ws);
 		let (caller, others) = ws.split_last().expect("p ≥ 1");
-		for (k, w) in others.iter().enumerate() {
-			let h = if k + 1 < quorum { win } else { H256::repeat_byte(8) };
-			Pallet::<T>::submit_aggregate(RawOrigin::Signed(w.clone()).into(), round, h, all.clone())
+		let (silent, dissenters) = others.split_at(quorum - 1);
+		reveal_all::<T>(round, core::slice::from_ref(caller));
+		reveal_all::<T>(round, dissenters);
+		set_phase::<T>(round, Phase::Aggregate);
+		let win = H256::repeat_byte(9);
+		let mine = included::<T>(core::slice::from_ref(caller));
+		for w in silent {
+			Pallet::<T>::submit_aggregate(RawOrigin::Signed(w.clone()).into(), round, win, mine.clone())
 				.expect("vote");
 		}
+		for w in dissenters {
+			Pallet::<T>::submit_aggregate(
+				RawOrigin::Signed(w.clone()).into(),
+				round,
+				H256::repeat_byte(8),
+				included::<T>(dissenters),
+			)
+			.expect("vote");
+		}
 		#[extrinsic_call]
-		submit_aggregate(RawOrigin::Signed(caller.clone()), round, win, all);
+		submit_aggregate(RawOrigin::Signed(caller.clone()), round, win, mine);
 		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Finalized);
+		if let Some(w) = others.first() {
+			assert_eq!(Strikes::<T>::get(w), 1);
+		}
 	}
 
 	#[benchmark]

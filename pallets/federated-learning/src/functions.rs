@@ -163,12 +163,12 @@ impl<T: Config> Pallet<T> {
 		let participants = Self::participant_count(&info);
 		let finalizes = quorum_reached(tally.votes, participants);
 		Tallies::<T>::insert(round, key, &tally);
-		let weight = if finalizes {
+		let mut weight = <T as Config>::WeightInfo::submit_aggregate(included_len);
+		if finalizes {
 			Self::close_round(round, &mut info, Outcome::Finalized(key), Some(&tally));
-			<T as Config>::WeightInfo::submit_aggregate_finalize(participants)
-		} else {
-			<T as Config>::WeightInfo::submit_aggregate(included_len)
-		};
+			weight = weight
+				.saturating_add(<T as Config>::WeightInfo::submit_aggregate_finalize(participants));
+		}
 		Rounds::<T>::insert(round, info);
 		Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: frame_support::dispatch::Pays::Yes })
 	}

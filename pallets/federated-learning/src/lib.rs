@@ -548,7 +548,10 @@ pub mod pallet {
 		/// ## Events
 		/// `AggregateSubmitted`; on quorum also `RoundFinalized` and `StrikeRecorded`s.
 		#[pallet::call_index(4)]
-		#[pallet::weight(<T as Config>::WeightInfo::submit_aggregate_finalize(T::MaxWorkers::get()))]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::submit_aggregate(T::MaxWorkers::get())
+				.saturating_add(<T as Config>::WeightInfo::submit_aggregate_finalize(T::MaxWorkers::get()))
+		)]
 		pub fn submit_aggregate(
 			origin: OriginFor<T>,
 			round: RoundIndex,

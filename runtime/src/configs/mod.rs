@@ -193,3 +193,61 @@ impl pallet_energy_market::Config for Runtime {
 	type MaxSettledPerCall = ConstU32<500>;
 	type WeightInfo = pallet_energy_market::weights::SubstrateWeight<Runtime>;
 }
+
+/// The validators of the FederatedLearning pallet: the accounts whose 32 public-key bytes are
+/// a current Aura authority key. A validator's account and its Aura key are the same sr25519
+/// key in the `development` and `local` presets (`//Alice`, `//Bob`, …); an operator whose
+/// session key differs registers the worker from the account of its Aura key.
+pub struct AuraValidators;
+
+impl pallet_federated_learning::ValidatorSet<AccountId> for AuraValidators {
+	fn is_validator(who: &AccountId) -> bool {
+		let raw: &[u8] = who.as_ref();
+		pallet_aura::Authorities::<Runtime>::get().iter().any(|a| {
+			let key: &[u8] = a.as_ref();
+			key == raw
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add_validator(who: &AccountId) {
+		let raw: [u8; 32] = who.clone().into();
+		let id = AuraId::from(sp_core::sr25519::Public::from_raw(raw));
+		pallet_aura::Authorities::<Runtime>::mutate(|a| {
+			if a.is_full() && !a.is_empty() {
+				// Benchmarks only: make room by dropping the oldest authority.
+				let _ = a.remove(0);
+			}
+			let _ = a.try_push(id);
+		});
+	}
+}
+
+parameter_types! {
+	/// Rounds of the FederatedLearning pallet until the admin changes them: commit 10 blocks
+	/// (1 min for local training), reveal 5, aggregate 5: a round every 2 minutes.
+	pub const FlPhaseLengths: pallet_federated_learning::PhaseLengths =
+		pallet_federated_learning::PhaseLengths { commit: 10, reveal: 5, aggregate: 5 };
+	/// Trim a third at each end: robust to fewer than n/3 bad updates, the chain's own fault
+	/// bound (with 3 workers this is the median).
+	pub const FlDefaultRule: pallet_federated_learning::AggregationRule =
+		pallet_federated_learning::AggregationRule::TrimmedMean { trim_ppm: 333_334 };
+}
+
+impl pallet_federated_learning::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Validators = AuraValidators;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	/// 10 GRID per registered worker (its peer id and key are stored on chain).
+	type WorkerDeposit = ConstU128<{ 10 * UNIT }>;
+	type DefaultRule = FlDefaultRule;
+	type MaxWorkers = ConstU32<MAX_AUTHORITIES>;
+	type MaxPeerIdLen = ConstU32<64>;
+	type DefaultPhaseLengths = FlPhaseLengths;
+	type MinParticipants = ConstU32<1>;
+	type StrikeThreshold = ConstU32<3>;
+	/// Rounds (with their submissions) kept for queries: about half an hour.
+	type HistoryDepth = ConstU32<16>;
+	type WeightInfo = pallet_federated_learning::weights::SubstrateWeight<Runtime>;
+}
