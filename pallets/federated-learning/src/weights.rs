@@ -73,8 +73,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `277`
 		//  Estimated: `3631`
-		// Minimum execution time: 55_218_000 picoseconds.
-		Weight::from_parts(58_026_000, 3631)
+		// Minimum execution time: 55_878_000 picoseconds.
+		Weight::from_parts(59_056_000, 3631)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `415`
 		//  Estimated: `3631`
-		// Minimum execution time: 43_636_000 picoseconds.
-		Weight::from_parts(45_985_000, 3631)
+		// Minimum execution time: 43_435_000 picoseconds.
+		Weight::from_parts(46_279_000, 3631)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1239`
 		//  Estimated: `4541`
-		// Minimum execution time: 22_240_000 picoseconds.
-		Weight::from_parts(29_496_000, 4541)
+		// Minimum execution time: 22_260_000 picoseconds.
+		Weight::from_parts(27_206_000, 4541)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -120,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1825`
 		//  Estimated: `4541`
-		// Minimum execution time: 31_729_000 picoseconds.
-		Weight::from_parts(43_383_000, 4541)
+		// Minimum execution time: 31_265_000 picoseconds.
+		Weight::from_parts(37_499_000, 4541)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -138,10 +138,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2032 + i * (66 ±0)`
 		//  Estimated: `4570 + i * (2583 ±0)`
-		// Minimum execution time: 41_186_000 picoseconds.
-		Weight::from_parts(48_997_905, 4570)
-			// Standard Error: 11_448
-			.saturating_add(Weight::from_parts(3_334_146, 0).saturating_mul(i.into()))
+		// Minimum execution time: 38_107_000 picoseconds.
+		Weight::from_parts(44_914_779, 4570)
+			// Standard Error: 9_824
+			.saturating_add(Weight::from_parts(3_278_284, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -149,7 +149,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `FederatedLearning::Rounds` (r:1 w:1)
 	/// Proof: `FederatedLearning::Rounds` (`max_values`: None, `max_size`: Some(1076), added: 3551, mode: `MaxEncodedLen`)
-	/// Storage: `FederatedLearning::Votes` (r:32 w:1)
+	/// Storage: `FederatedLearning::Votes` (r:11 w:1)
 	/// Proof: `FederatedLearning::Votes` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Reveals` (r:32 w:0)
 	/// Proof: `FederatedLearning::Reveals` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
@@ -157,22 +157,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `FederatedLearning::Tallies` (`max_values`: None, `max_size`: Some(1105), added: 3580, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Commits` (r:32 w:0)
 	/// Proof: `FederatedLearning::Commits` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
-	/// Storage: `FederatedLearning::Strikes` (r:10 w:10)
+	/// Storage: `FederatedLearning::Strikes` (r:31 w:31)
 	/// Proof: `FederatedLearning::Strikes` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::GlobalModel` (r:1 w:1)
 	/// Proof: `FederatedLearning::GlobalModel` (`max_values`: Some(1), `max_size`: Some(68), added: 563, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 32]`.
 	fn submit_aggregate_finalize(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `398 + p * (360 ±0)`
-		//  Estimated: `4570 + p * (2583 ±0)`
-		// Minimum execution time: 41_840_000 picoseconds.
-		Weight::from_parts(31_354_668, 4570)
-			// Standard Error: 26_557
-			.saturating_add(Weight::from_parts(17_027_638, 0).saturating_mul(p.into()))
+		//  Measured:  `571 + p * (208 ±0)`
+		//  Estimated: `8571 + p * (2583 ±3)`
+		// Minimum execution time: 41_847_000 picoseconds.
+		Weight::from_parts(38_236_216, 8571)
+			// Standard Error: 9_295
+			.saturating_add(Weight::from_parts(12_179_001, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
 	/// Storage: `FederatedLearning::Rule` (r:0 w:1)
@@ -181,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_777_000 picoseconds.
-		Weight::from_parts(5_563_000, 0)
+		// Minimum execution time: 4_593_000 picoseconds.
+		Weight::from_parts(5_438_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `FederatedLearning::Phases` (r:0 w:1)
@@ -191,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_747_000 picoseconds.
-		Weight::from_parts(5_507_000, 0)
+		// Minimum execution time: 4_727_000 picoseconds.
+		Weight::from_parts(5_521_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `FederatedLearning::Strikes` (r:1 w:1)
@@ -201,8 +202,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `83`
 		//  Estimated: `3517`
-		// Minimum execution time: 9_252_000 picoseconds.
-		Weight::from_parts(10_114_000, 3517)
+		// Minimum execution time: 9_167_000 picoseconds.
+		Weight::from_parts(10_105_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -214,8 +215,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1272`
 		//  Estimated: `4541`
-		// Minimum execution time: 14_774_000 picoseconds.
-		Weight::from_parts(17_867_000, 4541)
+		// Minimum execution time: 14_995_000 picoseconds.
+		Weight::from_parts(18_728_000, 4541)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -230,10 +231,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `204 + p * (87 ±0)`
 		//  Estimated: `990 + p * (2583 ±0)`
-		// Minimum execution time: 16_112_000 picoseconds.
-		Weight::from_parts(8_023_041, 990)
-			// Standard Error: 5_298
-			.saturating_add(Weight::from_parts(9_636_924, 0).saturating_mul(p.into()))
+		// Minimum execution time: 15_895_000 picoseconds.
+		Weight::from_parts(8_183_649, 990)
+			// Standard Error: 13_328
+			.saturating_add(Weight::from_parts(10_052_469, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
@@ -269,10 +270,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11972 + w * (85 ±0)`
 		//  Estimated: `115550 + w * (2641 ±0)`
-		// Minimum execution time: 3_877_000 picoseconds.
-		Weight::from_parts(107_028_510, 115550)
-			// Standard Error: 161_656
-			.saturating_add(Weight::from_parts(6_315_475, 0).saturating_mul(w.into()))
+		// Minimum execution time: 3_913_000 picoseconds.
+		Weight::from_parts(109_004_895, 115550)
+			// Standard Error: 165_266
+			.saturating_add(Weight::from_parts(6_238_815, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes(88_u64))
@@ -284,69 +285,70 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn register_worker() -> Weight {
-		Weight::from_parts(58_026_000, 3631)
+		Weight::from_parts(59_056_000, 3631)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn deregister_worker() -> Weight {
-		Weight::from_parts(45_985_000, 3631)
+		Weight::from_parts(46_279_000, 3631)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn commit_update() -> Weight {
-		Weight::from_parts(29_496_000, 4541)
+		Weight::from_parts(27_206_000, 4541)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn reveal_update() -> Weight {
-		Weight::from_parts(43_383_000, 4541)
+		Weight::from_parts(37_499_000, 4541)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn submit_aggregate(i: u32, ) -> Weight {
-		Weight::from_parts(48_997_905, 4570)
-			.saturating_add(Weight::from_parts(3_334_146, 0).saturating_mul(i.into()))
+		Weight::from_parts(44_914_779, 4570)
+			.saturating_add(Weight::from_parts(3_278_284, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(i.into()))
 	}
 	fn submit_aggregate_finalize(p: u32, ) -> Weight {
-		Weight::from_parts(31_354_668, 4570)
-			.saturating_add(Weight::from_parts(17_027_638, 0).saturating_mul(p.into()))
+		Weight::from_parts(38_236_216, 8571)
+			.saturating_add(Weight::from_parts(12_179_001, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
 	fn set_aggregation_rule() -> Weight {
-		Weight::from_parts(5_563_000, 0)
+		Weight::from_parts(5_438_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_phase_lengths() -> Weight {
-		Weight::from_parts(5_507_000, 0)
+		Weight::from_parts(5_521_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reset_strikes() -> Weight {
-		Weight::from_parts(10_114_000, 3517)
+		Weight::from_parts(10_105_000, 3517)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn advance_phase() -> Weight {
-		Weight::from_parts(17_867_000, 4541)
+		Weight::from_parts(18_728_000, 4541)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn close_round(p: u32, ) -> Weight {
-		Weight::from_parts(8_023_041, 990)
-			.saturating_add(Weight::from_parts(9_636_924, 0).saturating_mul(p.into()))
+		Weight::from_parts(8_183_649, 990)
+			.saturating_add(Weight::from_parts(10_052_469, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
 	fn open_round(w: u32, ) -> Weight {
-		Weight::from_parts(107_028_510, 115550)
-			.saturating_add(Weight::from_parts(6_315_475, 0).saturating_mul(w.into()))
+		Weight::from_parts(109_004_895, 115550)
+			.saturating_add(Weight::from_parts(6_238_815, 0).saturating_mul(w.into()))
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(w.into())))
 			.saturating_add(RocksDbWeight::get().writes(88_u64))
