@@ -1,0 +1,120 @@
+//! Unit tests against hand-computed cases.
+
+use crate::{matpower::Case, DispatchProblem, Error, CASE14};
+use proptest::prelude::*;
+
+/// A triangle of three equal lines (x = 0.1): bus 1 (slack, cheap generator), bus 2 (dear
+/// generator), bus 3 (150 MW load). Line 1–3 is rated `rate` MW (0 = unlimited).
+fn triangle(rate: f64) -> Case {
+	let text = format!(
+		"mpc.baseMVA = 100;
+mpc.bus = [
+	1	3	0	0	0	0	1	1	0	0	1	1.1	0.9;
+	2	2	0	0	0	0	1	1	0	0	1	1.1	0.9;
+	3	1	150	0	0	0	1	1	0	0	1	1.1	0.9;
+];
+mpc.gen = [
+	1	0	0	0	0	1	100	1	200	0	0	0	0	0	0	0	0	0	0	0	0;
+	2	0	0	0	0	1	100	1	200	0	0	0	0	0	0	0	0	0	0	0	0;
+];
+mpc.branch = [
+	1	2	0	0.1	0	0	0	0	0	0	1	-360	360;
+	1	3	0	0.1	0	{rate}	0	0	0	0	1	-360	360;
+	2	3	0	0.1	0	0	0	0	0	0	1	-360	360;
+];
+mpc.gencost = [
+	2	0	0	2	10	0;
+	2	0	0	2	30	0;
+];"
+	);
+	Case::parse(&text).unwrap()
+}
+
+#[test]
+fn parses_the_ieee_14_bus_case() {
+	let case = Case::parse(CASE14).unwrap();
+	assert_eq!(case.base_mva, 100.0);
+	assert_eq!((case.buses.len(), case.gens.len(), case.branches.len()), (14, 5, 20));
+	assert!((case.total_load_mw() - 259.0).abs() < 1e-9);
+	assert_eq!(case.gens[0].pmax_mw, 332.4);
+	assert_eq!(case.costs[0].c2, 0.0430292599);
+	assert_eq!(case.costs[0].c1, 20.0);
+	// Branch 4–7 is a transformer with tap 0.978.
+	assert_eq!(case.branches[7].ratio, 0.978);
+	assert_eq!(case.buses[0].kind, 3);
+}
+
+#[test]
+fn rejects_malformed_and_unsupported_cases() {
+	assert!(matches!(Case::parse("mpc.baseMVA = 100;"), Err(Error::Parse(_))));
+	let unclosed = "mpc.baseMVA = 100;\nmpc.bus = [\n 1 3 0;\n";
+	assert!(matches!(Case::parse(unclosed), Err(Error::Parse(_))));
+	let bad_number = CASE14.replacen("21.7", "21.x", 1);
+	assert!(matches!(Case::parse(&bad_number), Err(Error::Parse(_))));
+	let piecewise = CASE14.replacen("2	0	0	3	0.0430292599	20	0;", "1	0	0	2	0	0	100	2000;", 1);
+	assert!(matches!(Case::parse(&piecewise), Err(Error::Unsupported(_))));
+}
+
+#[test]
+fn ptdf_of_a_triangle_splits_two_thirds_one_third() {
+	let p = DispatchProblem::new(triangle(0.0)).unwrap();
+	// 1 MW injected at bus 2 and taken at the slack: 2/3 on 2→1 (so −2/3 on line 1–2),
+	// 1/3 via 2→3→1.
+	let ptdf = &p.network.ptdf;
+	assert!((ptdf[0][1] + 2.0 / 3.0).abs() < 1e-12);
+	assert!((ptdf[1][1] + 1.0 / 3.0).abs() < 1e-12);
+	assert!((ptdf[2][1] - 1.0 / 3.0).abs() < 1e-12);
+	assert!(ptdf.iter().all(|row| row[0] == 0.0), "the slack column is zero");
+}
+
+#[test]
+fn unlimited_triangle_runs_the_cheap_generator_only() {
+	let p = DispatchProblem::new(triangle(0.0)).unwrap();
+	let d = p.solve(&p.base_loads(), &[200.0, 200.0]).unwrap();
+	assert!((d.pg_mw[0] - 150.0).abs() < 1e-5 && d.pg_mw[1].abs() < 1e-5, "{:?}", d.pg_mw);
+	assert!((d.cost - 1500.0).abs() < 1e-3);
+	assert!((d.flows_mw[1] - 100.0).abs() < 1e-4, "2/3 of 150 MW on line 1–3");
+}
+
+#[test]
+fn a_binding_line_limit_redispatches_the_dear_generator() {
+	// flow(1–3) = 100 − P2/3 ≤ 80  ⇒  P2 = 60, P1 = 90, cost 10·90 + 30·60 = 2700.
+	let p = DispatchProblem::new(triangle(80.0)).unwrap();
+	let d = p.solve(&p.base_loads(), &[200.0, 200.0]).unwrap();
+	assert!((d.pg_mw[0] - 90.0).abs() < 1e-4 && (d.pg_mw[1] - 60.0).abs() < 1e-4, "{:?}", d.pg_mw);
+	assert!((d.cost - 2700.0).abs() < 1e-2);
+	assert!((d.flows_mw[1] - 80.0).abs() < 1e-4);
+	assert!(p.violation(&d.pg_mw, &p.base_loads(), &[200.0, 200.0]).within(1e-5));
+	// The unconstrained optimum violates the rating by 20 MW.
+	let v = p.violation(&[150.0, 0.0], &p.base_loads(), &[200.0, 200.0]);
+	assert!((v.line_mw - 20.0).abs() < 1e-9 && v.balance_mw == 0.0 && v.gen_mw == 0.0);
+}
+
+#[test]
+fn too_little_capacity_is_infeasible_and_bad_inputs_are_rejected() {
+	let p = DispatchProblem::new(triangle(0.0)).unwrap();
+	assert_eq!(p.solve(&p.base_loads(), &[50.0, 50.0]), Err(Error::Infeasible));
+	assert!(matches!(p.solve(&[0.0, 150.0], &[200.0, 200.0]), Err(Error::Input(_))));
+	assert!(matches!(p.solve(&[0.0, 0.0, f64::NAN], &[200.0, 200.0]), Err(Error::Input(_))));
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(32))]
+
+	/// On the 14-bus case with scaled loads, the optimum is feasible and no worse than the
+	/// feasible dispatch proportional to each generator's capacity.
+	#[test]
+	fn optimum_is_feasible_and_beats_a_proportional_dispatch(
+		scales in prop::collection::vec(0.3f64..1.5, 14),
+	) {
+		let p = DispatchProblem::new(Case::parse(CASE14).unwrap()).unwrap();
+		let loads: Vec<f64> = p.base_loads().iter().zip(&scales).map(|(d, s)| d * s).collect();
+		let (_, pmax) = p.base_limits();
+		let d = p.solve(&loads, &pmax).unwrap();
+		prop_assert!(p.violation(&d.pg_mw, &loads, &pmax).within(1e-4));
+		let total: f64 = loads.iter().sum();
+		let cap: f64 = pmax.iter().sum();
+		let proportional: Vec<f64> = pmax.iter().map(|m| m * total / cap).collect();
+		prop_assert!(d.cost <= p.cost(&proportional) + 1e-6);
+	}
+}
