@@ -121,35 +121,56 @@ fn trades_sealed<T: Config>(n: u32) -> IntervalIndex {
 mod benches {
 	use super::*;
 
-	/// Both books full; the incoming buy makes `MaxFillsPerOrder` cross-zone fills (each
-	/// filling and closing the resting order) and rests the remainder.
+	/// Both books full; the incoming buy scans every ask: `MaxOrdersPerBook − f` crossing asks
+	/// from `r` zones whose route into the buyer's zone has no capacity left (each zone pair
+	/// read once, each ask skipped), then `f` cross-zone fills that each close the resting
+	/// order; the remainder rests. The call is charged `place_order(MaxFillsPerOrder, MaxZones)`
+	/// and refunded to `place_order(fills, zone pairs looked up)`.
 	#[benchmark]
-	fn place_order() -> Result<(), BenchmarkError> {
+	fn place_order(
+		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxOrdersPerBook::get()) }>,
+		r: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(2).max(1) }>,
+	) -> Result<(), BenchmarkError> {
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
-		let fills = T::MaxFillsPerOrder::get().min(max);
+		let zones = <T as pallet_energy_data::Config>::MaxZones::get();
+		let skipped = max - f;
 		Pallet::<T>::do_set_zone_pair(1, 0, Some(ZonePair { fee_per_kwh: 1, capacity_wh: u64::MAX }))?;
-		// Crossing asks in zone 1 with 2 Wh each, the rest of the ask book far away.
+		if zones > 2 {
+			// Zones 2..2+r reach zone 0 over pairs without capacity: crossing asks there are
+			// skipped, and each pair is looked up once.
+			for z in 2..2 + r {
+				Pallet::<T>::do_set_zone_pair(z as ZoneId, 0, Some(ZonePair { fee_per_kwh: 1, capacity_wh: 0 }))?;
+			}
+			for k in 0..skipped {
+				let z = (2 + k % r) as ZoneId;
+				let s = seller::<T>(60_000 + k, z);
+				place::<T>(&s, Side::Sell, z, interval, 1, 5);
+			}
+		} else {
+			fill_book::<T>(Side::Sell, interval, 0, skipped, T::DefaultPriceCap::get().min(1000), 1);
+		}
+		// `f` crossing asks in zone 1 with 2 Wh each, priced behind the skipped ones.
 		let per_owner =
 			T::MaxOpenOrdersPerAccount::get().min(T::MaxOrdersPerDeviceInterval::get()).max(1);
 		let mut owner = None;
-		for k in 0..fills {
+		for k in 0..f {
 			if k % per_owner == 0 {
 				owner = Some(seller::<T>(50_000 + k / per_owner, 1));
 			}
 			place::<T>(owner.as_ref().unwrap(), Side::Sell, 1, interval, 2, 10);
 		}
-		fill_book::<T>(Side::Sell, interval, 0, max - fills, T::DefaultPriceCap::get().min(1000), 1);
-		fill_book::<T>(Side::Buy, interval, 0, max - 1, 5, 2);
+		fill_book::<T>(Side::Buy, interval, 0, max - 1, 1, 2);
 		let caller = funded::<T>("caller", 0);
 		// Every crossing ask fills completely (the heavier path), 1 Wh rests.
-		let qty = 2 * u64::from(fills) + 1;
+		let qty = 2 * u64::from(f) + 1;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, qty, 20);
 
-		assert_eq!(TradeCount::<T>::get(interval), fills);
+		assert_eq!(TradeCount::<T>::get(interval), f);
 		assert_eq!(Books::<T>::get(interval, Side::Buy).len() as u32, max);
+		assert_eq!(Books::<T>::get(interval, Side::Sell).len() as u32, skipped);
 		Ok(())
 	}
 

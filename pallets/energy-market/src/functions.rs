@@ -141,7 +141,7 @@ impl<T: Config> Pallet<T> {
 		interval: IntervalIndex,
 		quantity_wh: u64,
 		price: Money,
-	) -> DispatchResult {
+	) -> Result<(u32, u32), DispatchError> {
 		ensure!(quantity_wh > 0, Error::<T>::ZeroQuantity);
 		ensure!(price > 0, Error::<T>::ZeroPrice);
 		let band = PriceLimits::<T>::get();
@@ -348,7 +348,10 @@ impl<T: Config> Pallet<T> {
 			resting_wh: order.remaining_wh,
 			held: order.held,
 		});
-		Ok(())
+		Ok((
+			u32::try_from(outcome.fills.len()).unwrap_or(u32::MAX),
+			u32::try_from(routes.len()).unwrap_or(u32::MAX),
+		))
 	}
 
 	pub(crate) fn do_cancel_order(who: T::AccountId, id: OrderId) -> DispatchResult {

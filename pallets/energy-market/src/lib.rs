@@ -421,7 +421,9 @@ pub mod pallet {
 		/// producing device of the caller in `zone` and hold `value_of(quantity,
 		/// ImbalancePrice)`. Crossing orders of the other side trade at their own price, best
 		/// first, up to `MaxFillsPerOrder` fills; the rest rests until filled, cancelled or
-		/// expired at gate closure.
+		/// expired at gate closure. The call is charged for `MaxFillsPerOrder` fills and
+		/// `MaxZones` zone pairs and refunded down to the fills it made and the zone pairs it
+		/// looked up.
 		///
 		/// ## Errors
 		/// `ZeroQuantity`, `ZeroPrice`, `PriceBelowFloor`, `PriceAboveCap`, `InvalidZone`,
@@ -432,7 +434,10 @@ pub mod pallet {
 		/// ## Events
 		/// `TradeExecuted` per fill, then `OrderPlaced`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(<T as Config>::WeightInfo::place_order())]
+		#[pallet::weight(<T as Config>::WeightInfo::place_order(
+			T::MaxFillsPerOrder::get(),
+			<T as pallet_energy_data::Config>::MaxZones::get(),
+		))]
 		pub fn place_order(
 			origin: OriginFor<T>,
 			side: Side,
@@ -440,9 +445,13 @@ pub mod pallet {
 			interval: IntervalIndex,
 			quantity_wh: u64,
 			price_per_kwh: Money,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)
+			let (fills, routes) =
+				Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
+			// Charged for `MaxFillsPerOrder` fills and every zone pair up front; refunded down to
+			// the fills made and the zone pairs looked up.
+			Ok(Some(<T as Config>::WeightInfo::place_order(fills, routes)).into())
 		}
 
 		/// Cancel an open order before gate closure and release its hold.

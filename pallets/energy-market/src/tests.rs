@@ -23,10 +23,14 @@ fn free(who: u64) -> u128 {
 
 fn buy(who: u64, zone: ZoneId, qty: u64, price: u128) -> sp_runtime::DispatchResult {
 	EnergyMarket::place_order(RuntimeOrigin::signed(who), Side::Buy, zone, I, qty, price)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn sell(who: u64, zone: ZoneId, qty: u64, price: u128) -> sp_runtime::DispatchResult {
 	EnergyMarket::place_order(RuntimeOrigin::signed(who), Side::Sell, zone, I, qty, price)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn last_event() -> RuntimeEvent {
@@ -160,6 +164,37 @@ fn price_time_priority_and_fill_limit() {
 		let book = EnergyMarket::order_book(I, 0);
 		assert_eq!(book.asks.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
 		assert_eq!(book.bids.iter().map(|r| r.id).collect::<Vec<_>>(), vec![4]);
+	});
+}
+
+#[test]
+fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
+	use crate::weights::WeightInfo;
+	use frame_support::dispatch::GetDispatchInfo;
+	build_and_execute(|| {
+		let call = Call::<Test>::place_order {
+			side: Side::Buy,
+			zone: 0,
+			interval: I,
+			quantity_wh: 10,
+			price_per_kwh: 100,
+		};
+		assert_eq!(call.get_dispatch_info().call_weight, <() as WeightInfo>::place_order(3, 4));
+		// Nothing to match: charged for 0 fills and no zone pair.
+		let info =
+			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 10, 100).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(0, 0)));
+		// Two asks cross the resting bid and a new one: 2 fills.
+		device(ALICE, DeviceKind::Producer, 0);
+		device(CHARLIE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 5, 90));
+		assert_ok!(buy(DAVE, 0, 20, 100));
+		let info =
+			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 30, 95)
+				.unwrap();
+		// Two fills over one zone pair, (0, 0).
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(2, 1)));
+		assert_eq!(trades_executed().len(), 3);
 	});
 }
 

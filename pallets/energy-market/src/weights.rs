@@ -40,7 +40,7 @@ use core::marker::PhantomData;
 
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
-	fn place_order() -> Weight;
+	fn place_order(f: u32, r: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight;
@@ -64,9 +64,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::Books` (`max_values`: None, `max_size`: Some(21015), added: 23490, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::TradeCount` (r:1 w:1)
 	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::ZonePairs` (r:1 w:0)
+	/// Storage: `EnergyMarket::ZonePairs` (r:15 w:0)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::CapacityUsed` (r:1 w:1)
+	/// Storage: `EnergyMarket::CapacityUsed` (r:15 w:1)
 	/// Proof: `EnergyMarket::CapacityUsed` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
@@ -76,14 +76,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
-	fn place_order() -> Weight {
+	/// The range of component `f` is `[0, 16]`.
+	/// The range of component `r` is `[1, 14]`.
+	fn place_order(f: u32, r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `50302`
-		//  Estimated: `47970`
-		// Minimum execution time: 581_097_000 picoseconds.
-		Weight::from_parts(667_021_000, 47970)
-			.saturating_add(T::DbWeight::get().reads(30_u64))
-			.saturating_add(T::DbWeight::get().writes(44_u64))
+		//  Measured:  `45717 + f * (386 ±0) + r * (48 ±0)`
+		//  Estimated: `47970 + f * (2627 ±18) + r * (2542 ±22)`
+		// Minimum execution time: 199_061_000 picoseconds.
+		Weight::from_parts(163_176_339, 47970)
+			// Standard Error: 530_844
+			.saturating_add(Weight::from_parts(18_627_983, 0).saturating_mul(f.into()))
+			// Standard Error: 648_484
+			.saturating_add(Weight::from_parts(7_500_779, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(f.into())))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 2542).saturating_mul(r.into()))
 	}
 	/// Storage: `EnergyMarket::Orders` (r:1 w:1)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -95,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `23156`
 		//  Estimated: `24480`
-		// Minimum execution time: 74_736_000 picoseconds.
-		Weight::from_parts(95_378_000, 24480)
+		// Minimum execution time: 55_631_000 picoseconds.
+		Weight::from_parts(62_904_000, 24480)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -113,7 +124,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
@@ -123,10 +134,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1161 + n * (183 ±0)`
 		//  Estimated: `9167 + n * (2663 ±0)`
-		// Minimum execution time: 247_224_000 picoseconds.
-		Weight::from_parts(292_463_103, 9167)
-			// Standard Error: 1_060_414
-			.saturating_add(Weight::from_parts(111_477_781, 0).saturating_mul(n.into()))
+		// Minimum execution time: 196_828_000 picoseconds.
+		Weight::from_parts(199_568_000, 9167)
+			// Standard Error: 85_167
+			.saturating_add(Weight::from_parts(81_410_154, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -146,16 +157,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `178 + n * (158 ±0)`
-		//  Estimated: `81122 + i * (5705 ±736) + n * (2603 ±25)`
-		// Minimum execution time: 22_839_000 picoseconds.
-		Weight::from_parts(37_735_419, 81122)
-			// Standard Error: 39_498
-			.saturating_add(Weight::from_parts(11_537_806, 0).saturating_mul(n.into()))
+		//  Estimated: `80023 + i * (5791 ±610) + n * (2603 ±21)`
+		// Minimum execution time: 21_063_000 picoseconds.
+		Weight::from_parts(24_310_871, 80023)
+			// Standard Error: 17_745
+			.saturating_add(Weight::from_parts(8_426_335, 0).saturating_mul(n.into()))
+			// Standard Error: 505_759
+			.saturating_add(Weight::from_parts(287_881, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5705).saturating_mul(i.into()))
+			.saturating_add(Weight::from_parts(0, 5791).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	/// Storage: `EnergyMarket::NextToSettle` (r:1 w:1)
@@ -173,7 +186,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
@@ -183,16 +196,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1281 + n * (183 ±0)`
-		//  Estimated: `21221 + i * (1414 ±83) + n * (2663 ±0)`
-		// Minimum execution time: 281_877_000 picoseconds.
-		Weight::from_parts(3_574_944_740, 21221)
-			// Standard Error: 1_806_494
-			.saturating_add(Weight::from_parts(102_977_436, 0).saturating_mul(n.into()))
+		//  Estimated: `19449 + i * (1554 ±60) + n * (2663 ±0)`
+		// Minimum execution time: 207_349_000 picoseconds.
+		Weight::from_parts(728_782_539, 19449)
+			// Standard Error: 460_282
+			.saturating_add(Weight::from_parts(80_062_580, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 1414).saturating_mul(i.into()))
+			.saturating_add(Weight::from_parts(0, 1554).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 2663).saturating_mul(n.into()))
 	}
 	/// Storage: `EnergyMarket::ZonePairs` (r:15 w:1)
@@ -203,8 +216,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `38775`
-		// Minimum execution time: 59_266_000 picoseconds.
-		Weight::from_parts(80_996_000, 38775)
+		// Minimum execution time: 54_198_000 picoseconds.
+		Weight::from_parts(58_237_000, 38775)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -214,27 +227,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_522_000 picoseconds.
-		Weight::from_parts(9_520_000, 0)
+		// Minimum execution time: 4_887_000 picoseconds.
+		Weight::from_parts(5_627_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn place_order() -> Weight {
-		Weight::from_parts(667_021_000, 47970)
-			.saturating_add(RocksDbWeight::get().reads(30_u64))
-			.saturating_add(RocksDbWeight::get().writes(44_u64))
+	fn place_order(f: u32, r: u32, ) -> Weight {
+		Weight::from_parts(163_176_339, 47970)
+			.saturating_add(Weight::from_parts(18_627_983, 0).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(7_500_779, 0).saturating_mul(r.into()))
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(f.into())))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(r.into())))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(f.into())))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 2542).saturating_mul(r.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(95_378_000, 24480)
+		Weight::from_parts(62_904_000, 24480)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(292_463_103, 9167)
-			.saturating_add(Weight::from_parts(111_477_781, 0).saturating_mul(n.into()))
+		Weight::from_parts(199_568_000, 9167)
+			.saturating_add(Weight::from_parts(81_410_154, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -242,32 +262,33 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2663).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(37_735_419, 81122)
-			.saturating_add(Weight::from_parts(11_537_806, 0).saturating_mul(n.into()))
+		Weight::from_parts(24_310_871, 80023)
+			.saturating_add(Weight::from_parts(8_426_335, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(287_881, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5705).saturating_mul(i.into()))
+			.saturating_add(Weight::from_parts(0, 5791).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(3_574_944_740, 21221)
-			.saturating_add(Weight::from_parts(102_977_436, 0).saturating_mul(n.into()))
+		Weight::from_parts(728_782_539, 19449)
+			.saturating_add(Weight::from_parts(80_062_580, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(14_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 1414).saturating_mul(i.into()))
+			.saturating_add(Weight::from_parts(0, 1554).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 2663).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(80_996_000, 38775)
+		Weight::from_parts(58_237_000, 38775)
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(9_520_000, 0)
+		Weight::from_parts(5_627_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
