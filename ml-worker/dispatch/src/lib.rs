@@ -10,6 +10,10 @@
 //!   Clarabel. Its optimal costs match pandapower's DC OPF on both cases (see
 //!   `tests/reference.rs`).
 //!
+//! - [`scenario`]: real hourly load, PV and wind profiles (SimBench 2016, shipped in
+//!   `ml-worker/data/`) mapped onto a case with added renewables; non-IID shards (one season
+//!   each) and a held-out test set (every 7th day).
+//!
 //! The learned model maps an interval's state to generator set-points; its quality is the cost
 //! gap to [`opf::DispatchProblem::solve`] and its limit violations
 //! ([`opf::DispatchProblem::violation`]).
@@ -17,12 +21,14 @@
 pub mod matpower;
 pub mod network;
 pub mod opf;
+pub mod scenario;
 
 #[cfg(test)]
 mod tests;
 
 pub use matpower::Case;
 pub use opf::{Dispatch, DispatchProblem, Violation};
+pub use scenario::{Grid, Profiles, Scenario};
 
 /// The IEEE 14-bus case (MATPOWER format).
 pub const CASE14: &str = include_str!("../data/case14.m");

@@ -132,6 +132,33 @@ impl DispatchProblem {
 		Violation { balance_mw: balance, gen_mw: gen, line_mw: line }
 	}
 
+	/// A cheap feasibility repair of predicted set-points: clip each generator to its limits,
+	/// then close the power-balance gap by moving every generator in the needed direction in
+	/// proportion to its headroom (one pass, exact when the total capacity allows it). Branch
+	/// ratings are not enforced here (the shipped cases have none).
+	pub fn repair(&self, pg_mw: &[f64], loads_mw: &[f64], pmax_mw: &[f64]) -> Vec<f64> {
+		let (pmin, _) = self.base_limits();
+		let mut p: Vec<f64> = pg_mw
+			.iter()
+			.zip(pmin.iter().zip(pmax_mw))
+			.map(|(&x, (&lo, &hi))| if x.is_finite() { x.clamp(lo, hi.max(lo)) } else { lo })
+			.collect();
+		let gap = loads_mw.iter().sum::<f64>() - p.iter().sum::<f64>();
+		let room: Vec<f64> = p
+			.iter()
+			.zip(pmin.iter().zip(pmax_mw))
+			.map(|(&x, (&lo, &hi))| if gap > 0.0 { (hi - x).max(0.0) } else { (x - lo).max(0.0) })
+			.collect();
+		let total: f64 = room.iter().sum();
+		if total > 0.0 {
+			let frac = (gap.abs() / total).min(1.0);
+			for (x, r) in p.iter_mut().zip(&room) {
+				*x += gap.signum() * frac * r;
+			}
+		}
+		p
+	}
+
 	/// Solves the DC-OPF for demand `loads_mw` (one value per bus) and generator upper limits
 	/// `pmax_mw` (one per in-service generator; e.g. available renewable output).
 	pub fn solve(&self, loads_mw: &[f64], pmax_mw: &[f64]) -> Result<Dispatch, Error> {

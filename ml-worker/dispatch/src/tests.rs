@@ -118,3 +118,45 @@ proptest! {
 		prop_assert!(d.cost <= p.cost(&proportional) + 1e-6);
 	}
 }
+
+#[test]
+fn repair_restores_limits_and_balance() {
+	let p = DispatchProblem::new(triangle(0.0)).unwrap();
+	let loads = p.base_loads();
+	let pmax = [200.0, 200.0];
+	for guess in [[250.0, -10.0], [10.0, 10.0], [f64::NAN, 300.0], [100.0, 50.0]] {
+		let r = p.repair(&guess, &loads, &pmax);
+		let v = p.violation(&r, &loads, &pmax);
+		assert!(v.within(1e-9), "{guess:?} -> {r:?}: {v:?}");
+	}
+	// A feasible guess is left alone.
+	assert_eq!(p.repair(&[100.0, 50.0], &loads, &pmax), vec![100.0, 50.0]);
+}
+
+#[test]
+fn scenarios_follow_the_profiles_and_shards_are_seasons() {
+	use crate::scenario::{is_held_out, shard_hours, test_hours, Grid, Profiles};
+	let profiles = Profiles::parse(crate::scenario::PROFILES_2016).unwrap();
+	assert_eq!(profiles.hours.len(), 8784);
+	let grid = Grid::ieee14().unwrap();
+	assert_eq!(grid.problem.gen_count(), 5 + 5);
+	let s = grid.scenario(&profiles, 12).unwrap();
+	assert_eq!(s.loads_mw.len(), 14);
+	assert_eq!(grid.features(&s).len(), grid.feature_count());
+	// Loads never exceed the case's demand (profiles are scaled to peak at it).
+	let base = grid.problem.base_loads();
+	assert!(s.loads_mw.iter().zip(&base).all(|(l, b)| *l <= b + 1e-9));
+	// Every scenario of the year is feasible and solves.
+	for h in (0..8784).step_by(97) {
+		let s = grid.scenario(&profiles, h).unwrap();
+		let d = grid.problem.solve(&s.loads_mw, &s.pmax_mw).unwrap();
+		assert!(grid.problem.violation(&d.pg_mw, &s.loads_mw, &s.pmax_mw).within(1e-4));
+	}
+	// Shards: disjoint, no held-out hour, together all training hours; shard 0 is winter.
+	let shards: Vec<Vec<usize>> = (0..3).map(|k| shard_hours(8784, k, 3)).collect();
+	let total: usize = shards.iter().map(Vec::len).sum();
+	assert_eq!(total + test_hours(8784).len(), 8784);
+	assert!(shards.iter().flatten().all(|&h| !is_held_out(h)));
+	assert!(shards[0].iter().all(|&h| h < 8784 / 3 + 24));
+	assert!(shards[2].iter().all(|&h| h >= 2 * 8784 / 3 - 24));
+}
