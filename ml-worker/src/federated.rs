@@ -1,0 +1,113 @@
+//! Federated updates: fixed-point update bytes (safetensors of i64 tensors), their blake2b-256
+//! hash, the worker's ed25519 signature, verification against a revealed hash, and
+//! aggregation with the round's rule (`gridbrain-aggregation`, the chain's own maths).
+
+use anyhow::{bail, Context, Result};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use gridbrain_aggregation as agg;
+use safetensors::{tensor::TensorView, Dtype};
+
+/// Domain separator of the signed message.
+pub const SIGNING_DOMAIN: &[u8] = b"gridbrain/fl/update1";
+
+/// Metadata key recording the fixed-point format in update files.
+const FORMAT_KEY: &str = "gridbrain.fixed_point";
+
+/// A signed update as workers exchange it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedUpdate {
+	/// Round it belongs to.
+	pub round: u32,
+	/// safetensors bytes of the fixed-point update (i64 tensors, sorted names).
+	pub bytes: Vec<u8>,
+	/// blake2b-256 of `bytes` (what the worker reveals on chain).
+	pub hash: [u8; 32],
+	/// ed25519 signature over `SIGNING_DOMAIN ‖ round (u32 LE) ‖ hash`.
+	pub signature: [u8; 64],
+	/// Claimed training samples.
+	pub num_samples: u64,
+}
+
+/// The safetensors bytes of a fixed-point model: one I64 tensor per parameter tensor,
+/// little-endian, in name order, with the fixed-point format in the metadata.
+pub fn to_safetensors(model: &agg::Model) -> Result<Vec<u8>> {
+	let raw: Vec<(String, Vec<usize>, Vec<u8>)> = model
+		.tensors()
+		.iter()
+		.map(|t| {
+			let bytes = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+			(t.name.clone(), t.shape.iter().map(|&d| d as usize).collect(), bytes)
+		})
+		.collect();
+	let views = raw
+		.iter()
+		.map(|(name, shape, bytes)| Ok((name.clone(), TensorView::new(Dtype::I64, shape.clone(), bytes)?)))
+		.collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+	let meta = std::collections::HashMap::from([(FORMAT_KEY.to_string(), format!("i64 Q{}", agg::FRAC_BITS))]);
+	Ok(safetensors::serialize(views, Some(meta))?)
+}
+
+/// Parses [`to_safetensors`] bytes.
+pub fn from_safetensors(bytes: &[u8]) -> Result<agg::Model> {
+	let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)?;
+	let want = format!("i64 Q{}", agg::FRAC_BITS);
+	if meta.metadata().as_ref().and_then(|m| m.get(FORMAT_KEY)) != Some(&want) {
+		bail!("not a gridbrain fixed-point update ({FORMAT_KEY} must be {want})");
+	}
+	let st = safetensors::SafeTensors::deserialize(bytes)?;
+	let mut tensors = Vec::new();
+	for (name, view) in st.tensors() {
+		if view.dtype() != Dtype::I64 {
+			bail!("tensor {name} is {:?}, expected I64", view.dtype());
+		}
+		let values = view
+			.data()
+			.chunks_exact(8)
+			.map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+			.collect();
+		let shape = view.shape().iter().map(|&d| u32::try_from(d)).collect::<Result<Vec<_>, _>>()?;
+		tensors.push(agg::Tensor::new(name, shape, values).map_err(crate::model::agg_err)?);
+	}
+	agg::Model::new(tensors).map_err(crate::model::agg_err)
+}
+
+fn message(round: u32, hash: &[u8; 32]) -> Vec<u8> {
+	let mut m = SIGNING_DOMAIN.to_vec();
+	m.extend_from_slice(&round.to_le_bytes());
+	m.extend_from_slice(hash);
+	m
+}
+
+/// Builds and signs the update `local − global` of `round`.
+pub fn make_update(
+	local: &agg::Model,
+	global: &agg::Model,
+	round: u32,
+	num_samples: u64,
+	key: &SigningKey,
+) -> Result<SignedUpdate> {
+	let delta = local.delta_from(global).map_err(crate::model::agg_err)?;
+	let bytes = to_safetensors(&delta)?;
+	let hash = sp_crypto_hashing::blake2_256(&bytes);
+	let signature = key.sign(&message(round, &hash)).to_bytes();
+	Ok(SignedUpdate { round, bytes, hash, signature, num_samples })
+}
+
+/// Checks a peer's update against its worker key and the hash it revealed on chain; returns
+/// the decoded update.
+pub fn verify_update(u: &SignedUpdate, key: &VerifyingKey, revealed_hash: &[u8; 32]) -> Result<agg::Model> {
+	let hash = sp_crypto_hashing::blake2_256(&u.bytes);
+	if &hash != revealed_hash || hash != u.hash {
+		bail!("update bytes do not match the revealed hash");
+	}
+	key.verify(&message(u.round, &u.hash), &Signature::from_bytes(&u.signature))
+		.context("bad worker signature")?;
+	from_safetensors(&u.bytes)
+}
+
+/// The next global model from verified updates (any order gives the same bytes).
+pub fn aggregate(rule: &agg::AggregationRule, global: &agg::Model, updates: &[(u64, agg::Model)]) -> Result<agg::Model> {
+	let c: Vec<agg::Contribution<'_>> =
+		updates.iter().map(|(n, m)| agg::Contribution { num_samples: *n, update: m }).collect();
+	agg::next_global(rule, global, &c).map_err(crate::model::agg_err)
+}

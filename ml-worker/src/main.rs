@@ -1,0 +1,236 @@
+//! `gridbrain-ml-worker`: trains, evaluates and runs the dispatch model.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use gridbrain_aggregation::AggregationRule;
+use gridbrain_dispatch::{
+	scenario::{shard_hours, test_hours},
+	Grid, Profiles,
+};
+use gridbrain_ml_worker::{
+	data::{evaluate, Dataset, LinearBaseline},
+	model::DispatchNet,
+	select_device,
+	simulate::{self, Settings},
+};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "gridbrain-ml-worker", version, about = "gridbrain's dispatch-model trainer")]
+struct Cli {
+	/// Test grid.
+	#[arg(long, value_enum, default_value_t = GridName::Ieee14, global = true)]
+	grid: GridName,
+	/// Train on CUDA when built with `--features cuda` and a GPU is present (else the CPU).
+	#[arg(long, global = true)]
+	cuda: bool,
+	/// Use every k-th hour of the year (1 = all 8,784).
+	#[arg(long, default_value_t = 1, global = true)]
+	hours_step: usize,
+	/// Number of shards (validators); shard k is the k-th season.
+	#[arg(long, default_value_t = 3, global = true)]
+	shards: usize,
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GridName {
+	Ieee14,
+	Ieee118,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RuleName {
+	Fedavg,
+	TrimmedMean,
+	Median,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Centralized baseline: train on all shards, report held-out metrics and the linear
+	/// baseline, save the model.
+	TrainLocal {
+		#[arg(long, default_value_t = 60)]
+		epochs: usize,
+		#[arg(long, default_value_t = 64)]
+		batch: usize,
+		#[arg(long, default_value_t = 2e-3)]
+		lr: f64,
+		#[arg(long, default_value_t = 7)]
+		seed: u64,
+		/// Where to write the model (safetensors).
+		#[arg(long, default_value = "dispatch-model.safetensors")]
+		out: PathBuf,
+	},
+	/// Held-out metrics of a saved model, beside the linear baseline.
+	Eval {
+		#[arg(long)]
+		model: PathBuf,
+	},
+	/// Set-points of a saved model for one hour of the profiles, against the LP optimum.
+	Dispatch {
+		#[arg(long)]
+		model: PathBuf,
+		/// Hour of 2016 (0–8783).
+		#[arg(long)]
+		hour: usize,
+	},
+	/// Federated rounds in one process (one worker per shard), with signed updates and the
+	/// chain's aggregation rule; compared with centralized training of as many epochs.
+	Simulate {
+		#[arg(long, default_value_t = 5)]
+		rounds: usize,
+		#[arg(long, default_value_t = 10)]
+		epochs: usize,
+		#[arg(long, default_value_t = 64)]
+		batch: usize,
+		#[arg(long, default_value_t = 2e-3)]
+		lr: f64,
+		#[arg(long, value_enum, default_value_t = RuleName::TrimmedMean)]
+		rule: RuleName,
+		/// Trim fraction of the trimmed mean, parts per million.
+		#[arg(long, default_value_t = 333_334)]
+		trim_ppm: u32,
+		/// Worker 0 sends its update sign-flipped and scaled by this factor.
+		#[arg(long, default_value_t = 0.0)]
+		sign_flip: f64,
+		#[arg(long, default_value_t = 7)]
+		seed: u64,
+	},
+}
+
+fn grid_of(name: GridName) -> Result<Grid> {
+	Ok(match name {
+		GridName::Ieee14 => Grid::ieee14()?,
+		GridName::Ieee118 => Grid::ieee118()?,
+	})
+}
+
+fn every(hours: Vec<usize>, step: usize) -> Vec<usize> {
+	hours.into_iter().step_by(step.max(1)).collect()
+}
+
+fn main() -> Result<()> {
+	let cli = Cli::parse();
+	let device = select_device(cli.cuda);
+	let grid = grid_of(cli.grid)?;
+	let profiles = Profiles::parse(gridbrain_dispatch::scenario::PROFILES_2016)?;
+	let total = profiles.hours.len();
+	eprintln!(
+		"grid: {} buses, {} generators ({} renewable); device: {:?}",
+		grid.problem.bus_count(),
+		grid.problem.gen_count(),
+		grid.renewables.len(),
+		device
+	);
+	let test = Dataset::build(&grid, &profiles, &every(test_hours(total), cli.hours_step), true)?;
+	let shards: Vec<Dataset> = (0..cli.shards.max(1))
+		.map(|k| Dataset::build(&grid, &profiles, &every(shard_hours(total, k, cli.shards.max(1)), cli.hours_step), true))
+		.collect::<Result<_>>()?;
+	let all = Dataset::concat(&shards);
+	eprintln!(
+		"data: {} training scenarios in {} shards, {} held-out; LP solve {:.2} ms per scenario",
+		all.len(),
+		shards.len(),
+		test.len(),
+		1e3 * (all.solve_seconds + test.solve_seconds) / (all.len() + test.len()).max(1) as f64
+	);
+	let linear = LinearBaseline::fit(&all, 1e-3)?;
+	let linear_metrics = evaluate(&grid, &test, |x| Ok(linear.predict(x)))?;
+	match cli.command {
+		Command::TrainLocal { epochs, batch, lr, seed, out } => {
+			let mut net = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, &device)?;
+			let (x, y) = all.tensors(&device)?;
+			let (tx, ty) = test.tensors(&device)?;
+			let start = std::time::Instant::now();
+			for e in (0..epochs).step_by(10) {
+				let n = 10.min(epochs - e);
+				let loss = net.train(&x, &y, n, batch, lr, seed ^ e as u64)?;
+				println!("epoch {:>4}: train MSE {loss:.6}, held-out MSE {:.6}", e + n, net.loss(&tx, &ty)?);
+			}
+			let secs = start.elapsed().as_secs_f64();
+			println!(
+				"trained {epochs} epochs on {} samples in {secs:.1} s ({:.0} samples/s)",
+				all.len(),
+				(epochs * all.len()) as f64 / secs
+			);
+			let m = evaluate(&grid, &test, |x| net.predict(x))?;
+			println!("model : {m}");
+			println!("linear: {linear_metrics}");
+			net.save(&out)?;
+			println!("saved {}", out.display());
+		},
+		Command::Eval { model } => {
+			let mut net = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), 0, &device)?;
+			net.load(&model)?;
+			let start = std::time::Instant::now();
+			let m = evaluate(&grid, &test, |x| net.predict(x))?;
+			let infer = start.elapsed().as_secs_f64() / test.len().max(1) as f64;
+			let lp = test.solve_seconds / test.len().max(1) as f64;
+			println!("model : {m}");
+			println!("linear: {linear_metrics}");
+			println!(
+				"time per scenario: model + repair {:.3} ms, LP {:.3} ms (ratio {:.3})",
+				1e3 * infer,
+				1e3 * lp,
+				infer / lp
+			);
+		},
+		Command::Dispatch { model, hour } => {
+			let mut net = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), 0, &device)?;
+			net.load(&model)?;
+			let s = grid.scenario(&profiles, hour).with_context(|| format!("hour {hour} is not in 0..{total}"))?;
+			let frac = net.predict(&grid.features(&s))?;
+			let pg: Vec<f64> = frac.iter().zip(&s.pmax_mw).map(|(f, m)| f64::from(*f) * m).collect();
+			let repaired = grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw);
+			let opt = grid.problem.solve(&s.loads_mw, &s.pmax_mw)?;
+			println!("hour {hour}: demand {:.1} MW", s.loads_mw.iter().sum::<f64>());
+			println!("{:>4} {:>6} {:>10} {:>10} {:>10}", "gen", "bus", "avail MW", "model MW", "LP MW");
+			for (k, ((p, o), m)) in repaired.iter().zip(&opt.pg_mw).zip(&s.pmax_mw).enumerate() {
+				let bus = grid.problem.network.bus_ids[grid.problem.gen_bus[k]];
+				println!("{k:>4} {bus:>6} {m:>10.2} {p:>10.2} {o:>10.2}");
+			}
+			let cost = grid.problem.cost(&repaired);
+			println!("cost: model {cost:.2} $/h, LP {:.2} $/h, gap {:.3} %", opt.cost, 100.0 * (cost - opt.cost) / opt.cost);
+		},
+		Command::Simulate { rounds, epochs, batch, lr, rule, trim_ppm, sign_flip, seed } => {
+			let rule = match rule {
+				RuleName::Fedavg => AggregationRule::FedAvg { max_samples: 100_000 },
+				RuleName::TrimmedMean => AggregationRule::TrimmedMean { trim_ppm },
+				RuleName::Median => AggregationRule::Median,
+			};
+			if rule.validate().is_err() {
+				bail!("invalid rule {rule:?}");
+			}
+			let settings = Settings { rounds, epochs, batch, lr, rule, sign_flip, seed };
+			println!("round  train-MSE  test-MSE  mean-gap  worst-gap  infeasible-after  seconds  params-hash");
+			let (_, reports) = simulate::run(&grid, &shards, &test, &device, &settings, |r| {
+				println!(
+					"{:>5}  {:>9.6}  {:>8.6}  {:>7.3}%  {:>8.3}%  {:>15.1}%  {:>7.1}  0x{}",
+					r.round,
+					r.train_loss,
+					r.test_loss,
+					100.0 * r.metrics.mean_gap,
+					100.0 * r.metrics.worst_gap,
+					100.0 * r.metrics.infeasible_after,
+					r.seconds,
+					r.params_hash.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()
+				)
+			})?;
+			// Centralized training with the same number of epochs over all the data.
+			let mut central = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, &device)?;
+			let (x, y) = all.tensors(&device)?;
+			let (tx, ty) = test.tensors(&device)?;
+			central.train(&x, &y, rounds * epochs, batch, lr, seed)?;
+			let cm = evaluate(&grid, &test, |x| central.predict(x))?;
+			if let Some(last) = reports.last() {
+				println!("federated  : held-out MSE {:.6}, {}", last.test_loss, last.metrics);
+			}
+			println!("centralized: held-out MSE {:.6}, {cm}", central.loss(&tx, &ty)?);
+			println!("linear     : {linear_metrics}");
+		},
+	}
+	Ok(())
+}

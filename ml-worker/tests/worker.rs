@@ -1,0 +1,200 @@
+//! Tests of the worker's model, updates, signatures and aggregation (CPU; small data so they
+//! run quickly in debug builds).
+
+use candle_core::{Device, Tensor};
+use ed25519_dalek::SigningKey;
+use gridbrain_aggregation::{self as agg, AggregationRule};
+use gridbrain_dispatch::{scenario::shard_hours, Grid, Profiles};
+use gridbrain_ml_worker::{
+	data::{evaluate, Dataset, LinearBaseline},
+	federated::{aggregate, from_safetensors, make_update, to_safetensors, verify_update},
+	model::DispatchNet,
+	select_device,
+	simulate::sign_flipped,
+};
+
+fn small_data(shard: usize, step: usize) -> (Grid, Dataset) {
+	let grid = Grid::ieee14().unwrap();
+	let profiles = Profiles::shipped();
+	let hours: Vec<usize> = shard_hours(profiles.hours.len(), shard, 3).into_iter().step_by(step).collect();
+	let data = Dataset::build(&grid, &profiles, &hours, false).unwrap();
+	(grid, data)
+}
+
+fn net(grid: &Grid, seed: u64) -> DispatchNet {
+	DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, &Device::Cpu).unwrap()
+}
+
+#[test]
+fn forward_has_one_fraction_per_generator_and_training_lowers_the_loss() {
+	let (grid, data) = small_data(0, 40);
+	assert!(data.len() >= 50, "{} samples", data.len());
+	let (x, y) = data.tensors(&Device::Cpu).unwrap();
+	let mut m = net(&grid, 1);
+	let out = m.forward(&x).unwrap();
+	assert_eq!(out.dims(), &[data.len(), grid.problem.gen_count()]);
+	let v: Vec<f32> = out.flatten_all().unwrap().to_vec1().unwrap();
+	assert!(v.iter().all(|f| (0.0..=1.0).contains(f)));
+	let before = m.loss(&x, &y).unwrap();
+	m.train(&x, &y, 40, 16, 3e-3, 1).unwrap();
+	let after = m.loss(&x, &y).unwrap();
+	assert!(after < 0.7 * before, "MSE {before} -> {after}");
+}
+
+#[test]
+fn same_seed_and_data_give_the_same_update_bytes() {
+	let (grid, data) = small_data(1, 80);
+	let (x, y) = data.tensors(&Device::Cpu).unwrap();
+	let global = net(&grid, 5).to_fixed().unwrap();
+	let key = SigningKey::from_bytes(&[9; 32]);
+	let run = || {
+		let mut m = net(&grid, 5);
+		m.train(&x, &y, 3, 8, 1e-3, 42).unwrap();
+		make_update(&m.to_fixed().unwrap(), &global, 0, data.len() as u64, &key).unwrap()
+	};
+	let (a, b) = (run(), run());
+	assert_eq!(a.bytes, b.bytes);
+	assert_eq!(a.hash, b.hash);
+	assert_eq!(a.signature, b.signature);
+	// A different training seed changes the update.
+	let mut m = net(&grid, 5);
+	m.train(&x, &y, 3, 8, 1e-3, 43).unwrap();
+	let c = make_update(&m.to_fixed().unwrap(), &global, 0, data.len() as u64, &key).unwrap();
+	assert_ne!(a.hash, c.hash);
+}
+
+#[test]
+fn fixed_point_parameters_round_trip_through_the_network_and_safetensors() {
+	let (grid, _) = small_data(0, 400);
+	let a = net(&grid, 3);
+	let fixed = a.to_fixed().unwrap();
+	assert_eq!(fixed.tensors().len(), 6);
+	let b = net(&grid, 4);
+	assert_ne!(b.to_fixed().unwrap(), fixed);
+	b.load_fixed(&fixed).unwrap();
+	assert_eq!(b.to_fixed().unwrap(), fixed);
+	let bytes = to_safetensors(&fixed).unwrap();
+	assert_eq!(from_safetensors(&bytes).unwrap(), fixed);
+	// An f32 checkpoint is not an update.
+	let path = std::env::temp_dir().join(format!("gb-worker-test-{}.safetensors", std::process::id()));
+	a.save(&path).unwrap();
+	let f32_bytes = std::fs::read(&path).unwrap();
+	let _ = std::fs::remove_file(&path);
+	assert!(from_safetensors(&f32_bytes).is_err());
+}
+
+#[test]
+fn updates_verify_only_with_the_right_key_hash_and_bytes() {
+	let (grid, _) = small_data(0, 400);
+	let global = net(&grid, 1).to_fixed().unwrap();
+	let local = net(&grid, 2).to_fixed().unwrap();
+	let key = SigningKey::from_bytes(&[1; 32]);
+	let other = SigningKey::from_bytes(&[2; 32]);
+	let u = make_update(&local, &global, 7, 100, &key).unwrap();
+	let delta = verify_update(&u, &key.verifying_key(), &u.hash).unwrap();
+	assert_eq!(global.apply(&delta).unwrap(), local);
+	assert!(verify_update(&u, &other.verifying_key(), &u.hash).is_err(), "wrong key");
+	assert!(verify_update(&u, &key.verifying_key(), &[0; 32]).is_err(), "not the revealed hash");
+	let mut tampered = u.clone();
+	if let Some(b) = tampered.bytes.last_mut() {
+		*b ^= 1;
+	}
+	assert!(verify_update(&tampered, &key.verifying_key(), &u.hash).is_err(), "tampered bytes");
+	let mut replayed = u.clone();
+	replayed.round = 8;
+	assert!(verify_update(&replayed, &key.verifying_key(), &u.hash).is_err(), "other round");
+}
+
+#[test]
+fn two_workers_get_the_same_aggregate_from_updates_in_different_orders() {
+	let (grid, _) = small_data(0, 400);
+	let global = net(&grid, 1).to_fixed().unwrap();
+	let updates: Vec<(u64, agg::Model)> = (2..6)
+		.map(|s| (100 * s, net(&grid, s).to_fixed().unwrap().delta_from(&global).unwrap()))
+		.collect();
+	for rule in [
+		AggregationRule::FedAvg { max_samples: 300 },
+		AggregationRule::TrimmedMean { trim_ppm: 250_000 },
+		AggregationRule::Median,
+	] {
+		let a = aggregate(&rule, &global, &updates).unwrap();
+		let mut shuffled = updates.clone();
+		shuffled.rotate_left(1);
+		shuffled.swap(0, 2);
+		let b = aggregate(&rule, &global, &shuffled).unwrap();
+		assert_eq!(a.encode(), b.encode(), "{rule:?}");
+		assert_eq!(a.hash(), b.hash());
+	}
+}
+
+#[test]
+fn a_sign_flipped_update_is_trimmed_away_but_moves_fedavg() {
+	let grid = small_data(0, 400).0;
+	let global = net(&grid, 1).to_fixed().unwrap();
+	// Three honest local models trained on the three seasons, one attacker.
+	let mut honest = Vec::new();
+	for shard in 0..3 {
+		let (_, data) = small_data(shard, 120);
+		let (x, y) = data.tensors(&Device::Cpu).unwrap();
+		let mut m = net(&grid, 1);
+		m.train(&x, &y, 3, 8, 3e-3, shard as u64).unwrap();
+		honest.push(m.to_fixed().unwrap());
+	}
+	let attacker = sign_flipped(&global, &honest[0], 50.0).unwrap();
+	let deltas = |models: &[agg::Model]| -> Vec<(u64, agg::Model)> {
+		models.iter().map(|m| (100, m.delta_from(&global).unwrap())).collect()
+	};
+	let mut all = honest.clone();
+	all.push(attacker);
+	// Four updates, one bad: trimming a quarter drops the extremes of every coordinate.
+	let rule = AggregationRule::TrimmedMean { trim_ppm: 250_000 };
+	let robust = aggregate(&rule, &global, &deltas(&all)).unwrap();
+	let fedavg = aggregate(&AggregationRule::FedAvg { max_samples: 1000 }, &global, &deltas(&all)).unwrap();
+	let honest_avg = aggregate(&AggregationRule::FedAvg { max_samples: 1000 }, &global, &deltas(&honest)).unwrap();
+	let dist = |a: &agg::Model, b: &agg::Model| -> f64 {
+		a.tensors()
+			.iter()
+			.zip(b.tensors())
+			.flat_map(|(x, y)| x.values.iter().zip(&y.values).map(|(p, q)| agg::from_fixed(p - q) as f64))
+			.map(|d| d * d)
+			.sum::<f64>()
+			.sqrt()
+	};
+	let (d_robust, d_fedavg) = (dist(&robust, &honest_avg), dist(&fedavg, &honest_avg));
+	assert!(d_robust * 5.0 < d_fedavg, "trimmed mean {d_robust} vs FedAvg {d_fedavg} from the honest mean");
+	// Every coordinate stays within the honest models' range.
+	for (ti, t) in robust.tensors().iter().enumerate() {
+		for (j, v) in t.values.iter().enumerate() {
+			let col: Vec<i64> = honest.iter().map(|m| m.tensors()[ti].values[j]).collect();
+			assert!(col.iter().min().unwrap() <= v && v <= col.iter().max().unwrap());
+		}
+	}
+}
+
+#[test]
+fn linear_baseline_fits_a_linear_map_and_metrics_are_sane() {
+	let (grid, data) = small_data(2, 60);
+	let lin = LinearBaseline::fit(&data, 1e-6).unwrap();
+	let m = evaluate(&grid, &data, |x| Ok(lin.predict(x))).unwrap();
+	assert_eq!(m.n, data.len());
+	assert!(m.mean_gap >= -1e-6 && m.worst_gap >= m.mean_gap, "{m}");
+	assert_eq!(m.infeasible_after, 0.0, "repair always restores feasibility here");
+	// Predicting the optimum itself gives a zero gap.
+	let mut k = 0;
+	let exact = evaluate(&grid, &data, |_| {
+		k += 1;
+		Ok(data.y[k - 1].clone())
+	})
+	.unwrap();
+	assert!(exact.mean_gap.abs() < 1e-3, "{exact}");
+}
+
+#[test]
+fn cuda_request_without_a_gpu_falls_back_to_the_cpu() {
+	let d = select_device(true);
+	if !cfg!(feature = "cuda") {
+		assert!(matches!(d, Device::Cpu));
+	}
+	let t = Tensor::new(&[1.0f32, 2.0], &d).unwrap();
+	assert_eq!(t.to_vec1::<f32>().unwrap(), vec![1.0, 2.0]);
+}
