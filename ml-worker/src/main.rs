@@ -52,11 +52,11 @@ enum Command {
 	/// Centralized baseline: train on all shards, report held-out metrics and the linear
 	/// baseline, save the model.
 	TrainLocal {
-		#[arg(long, default_value_t = 60)]
+		#[arg(long, default_value_t = 400)]
 		epochs: usize,
 		#[arg(long, default_value_t = 64)]
 		batch: usize,
-		#[arg(long, default_value_t = 2e-3)]
+		#[arg(long, default_value_t = 1e-3)]
 		lr: f64,
 		#[arg(long, default_value_t = 7)]
 		seed: u64,

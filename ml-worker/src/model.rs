@@ -1,4 +1,4 @@
-//! The dispatch model: an MLP from an interval's state to each generator's set-point as a
+//! The dispatch model: an MLP with a linear skip path from an interval's state to each generator's set-point as a
 //! fraction of its available capacity (sigmoid outputs, so generator limits hold by
 //! construction; the power balance is restored by the repair step).
 
@@ -51,6 +51,7 @@ pub struct DispatchNet {
 	l1: Linear,
 	l2: Linear,
 	l3: Linear,
+	skip: Linear,
 	varmap: VarMap,
 	device: Device,
 	/// Input width.
@@ -67,7 +68,8 @@ impl DispatchNet {
 		let l1 = linear(inputs, HIDDEN, vb.pp("l1"))?;
 		let l2 = linear(HIDDEN, HIDDEN, vb.pp("l2"))?;
 		let l3 = linear(HIDDEN, outputs, vb.pp("l3"))?;
-		let net = DispatchNet { l1, l2, l3, varmap, device: device.clone(), inputs, outputs };
+		let skip = linear(inputs, outputs, vb.pp("skip"))?;
+		let net = DispatchNet { l1, l2, l3, skip, varmap, device: device.clone(), inputs, outputs };
 		net.init(seed)?;
 		Ok(net)
 	}
@@ -105,7 +107,10 @@ impl DispatchNet {
 	pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
 		let h = self.l1.forward(x)?.relu()?;
 		let h = self.l2.forward(&h)?.relu()?;
-		Ok(candle_nn::ops::sigmoid(&self.l3.forward(&h)?)?)
+		// A linear path beside the hidden layers: the network starts from (and improves on)
+		// a linear model.
+		let z = (self.l3.forward(&h)? + self.skip.forward(x)?)?;
+		Ok(candle_nn::ops::sigmoid(&z)?)
 	}
 
 	/// Predicts the fractions of one input row.

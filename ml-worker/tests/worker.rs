@@ -68,7 +68,7 @@ fn fixed_point_parameters_round_trip_through_the_network_and_safetensors() {
 	let (grid, _) = small_data(0, 400);
 	let a = net(&grid, 3);
 	let fixed = a.to_fixed().unwrap();
-	assert_eq!(fixed.tensors().len(), 6);
+	assert_eq!(fixed.tensors().len(), 8);
 	let b = net(&grid, 4);
 	assert_ne!(b.to_fixed().unwrap(), fixed);
 	b.load_fixed(&fixed).unwrap();
