@@ -12,6 +12,7 @@
 pub mod data;
 pub mod federated;
 pub mod model;
+pub mod plot;
 pub mod simulate;
 
 use candle_core::Device;

@@ -10,6 +10,7 @@ use gridbrain_dispatch::{
 use gridbrain_ml_worker::{
 	data::{evaluate, Dataset, LinearBaseline},
 	model::DispatchNet,
+	plot,
 	select_device,
 	simulate::{self, Settings},
 };
@@ -98,6 +99,9 @@ enum Command {
 		sign_flip: f64,
 		#[arg(long, default_value_t = 7)]
 		seed: u64,
+		/// Write a PNG of the per-round losses and held-out cost gap.
+		#[arg(long)]
+		plot: Option<PathBuf>,
 	},
 }
 
@@ -195,7 +199,7 @@ fn main() -> Result<()> {
 			let cost = grid.problem.cost(&repaired);
 			println!("cost: model {cost:.2} $/h, LP {:.2} $/h, gap {:.3} %", opt.cost, 100.0 * (cost - opt.cost) / opt.cost);
 		},
-		Command::Simulate { rounds, epochs, batch, lr, rule, trim_ppm, sign_flip, seed } => {
+		Command::Simulate { rounds, epochs, batch, lr, rule, trim_ppm, sign_flip, seed, plot } => {
 			let rule = match rule {
 				RuleName::Fedavg => AggregationRule::FedAvg { max_samples: 100_000 },
 				RuleName::TrimmedMean => AggregationRule::TrimmedMean { trim_ppm },
@@ -230,6 +234,27 @@ fn main() -> Result<()> {
 			}
 			println!("centralized: held-out MSE {:.6}, {cm}", central.loss(&tx, &ty)?);
 			println!("linear     : {linear_metrics}");
+			if let Some(path) = plot {
+				let train: Vec<f64> = reports.iter().map(|r| f64::from(r.train_loss)).collect();
+				let test: Vec<f64> = reports.iter().map(|r| f64::from(r.test_loss)).collect();
+				let gap: Vec<f64> = reports.iter().map(|r| 100.0 * r.metrics.mean_gap).collect();
+				gridbrain_ml_worker::plot::write_png(
+					&path,
+					&[
+						vec![
+							plot::Series { values: &train, color: [31, 119, 180] },
+							plot::Series { values: &test, color: [214, 39, 40] },
+						],
+						vec![plot::Series { values: &gap, color: [44, 160, 44] }],
+					],
+				)?;
+				println!(
+					"plot: {} (left: training MSE blue, held-out MSE red; right: held-out mean cost gap green; x: rounds {}..{}, y: 0..max)",
+					path.display(),
+					0,
+					rounds.saturating_sub(1)
+				);
+			}
 		},
 	}
 	Ok(())

@@ -198,3 +198,22 @@ fn cuda_request_without_a_gpu_falls_back_to_the_cpu() {
 	let t = Tensor::new(&[1.0f32, 2.0], &d).unwrap();
 	assert_eq!(t.to_vec1::<f32>().unwrap(), vec![1.0, 2.0]);
 }
+
+#[test]
+fn plot_writes_a_png_of_the_rounds() {
+	use gridbrain_ml_worker::plot::{write_png, Series};
+	let path = std::env::temp_dir().join(format!("gb-plot-test-{}.png", std::process::id()));
+	let loss = [0.9, 0.5, 0.3, 0.2];
+	let gap = [9.0, 4.0, 1.5, 1.2];
+	write_png(&path, &[vec![Series { values: &loss, color: [0, 0, 255] }], vec![Series { values: &gap, color: [0, 128, 0] }]])
+		.unwrap();
+	let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+	let mut reader = decoder.read_info().unwrap();
+	let mut buf = vec![0; reader.output_buffer_size()];
+	let info = reader.next_frame(&mut buf).unwrap();
+	let _ = std::fs::remove_file(&path);
+	assert_eq!((info.width, info.height), (840, 300));
+	// Both series' colours were drawn.
+	let px: Vec<[u8; 3]> = buf.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+	assert!(px.contains(&[0, 0, 255]) && px.contains(&[0, 128, 0]));
+}
