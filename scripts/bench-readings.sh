@@ -18,7 +18,8 @@ PORT=${GRIDBRAIN_RPC_PORT:-19955}
 	--pool-limit 200000 --pool-kbytes 400000 --rpc-max-connections 1000 \
 	--rpc-max-request-size 64 --rpc-max-response-size 64 > "$DIR/node.log" 2>&1 &
 PID=$!
-trap 'stop_pids $PID; rm -rf "$DIR"' EXIT
+# BENCH_NODE_LOG=FILE keeps the node's log (block production times, extrinsics per block).
+trap 'stop_pids $PID; [ -z "${BENCH_NODE_LOG:-}" ] || cp "$DIR/node.log" "$BENCH_NODE_LOG"; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 60); do
 	[ -n "$(rpc "$PORT" system_health)" ] && break
 	kill -0 "$PID" 2>/dev/null || { tail -20 "$DIR/node.log"; die "dev node exited"; }

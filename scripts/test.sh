@@ -10,7 +10,7 @@
 #  4. the runtime's tests (genesis presets, configuration, chain-spec lock) and the node's
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
 #     release mode so they reuse the node build;
-#  5. the polkadot.js check against a dev node;
+#  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
 #  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3.
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
 set -uo pipefail
@@ -48,6 +48,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "clippy (no-panic lints)" cargo_release clippy --workspace --exclude gridbrain-node --all-targets -- -D warnings
 	stage "runtime tests and node end-to-end tests" cargo_release test -p gridbrain-runtime -p gridbrain-node -- --test-threads 1
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
+	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
 	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
 		--base-dir "$(mktemp -d)/testnet" --timeout 240
 else

@@ -1,0 +1,256 @@
+// End-to-end scenario through @polkadot/api against a running dev node (Alice is sudo and the
+// only validator): devices and meter readings (valid, replayed, forged, over capacity), crossing
+// orders in two zones, sealing, Merkle proof verified here in JavaScript, settlement with
+// balances, holds and events checked, and the federated-learning round query.
+//
+//   node scenario.mjs [--ws ws://127.0.0.1:9944] [--timeout 900]
+//
+// A fresh dev node needs about 6.5 minutes: the delivery interval must end, its readings window
+// (two intervals of 10 blocks) must close, and then it is sealed and settled.
+
+import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
+import { arg, log, readingPayload, sleep } from './bench-common.mjs';
+
+const WS = arg('ws', 'ws://127.0.0.1:9944');
+const TIMEOUT_S = Number(arg('timeout', '900'));
+
+let passes = 0;
+let failures = 0;
+function check(cond, what) {
+  if (cond) { passes += 1; console.log(`ok   ${what}`); } else { failures += 1; console.log(`FAIL ${what}`); }
+}
+
+/** The `section.Name` of a dispatch error. */
+function errorName(api, err) {
+  if (err.isModule) {
+    const { section, name } = api.registry.findMetaError(err.asModule);
+    return `${section}.${name}`;
+  }
+  return err.toString();
+}
+
+/**
+ * Submits `tx` from `signer`; resolves with `{ events, error, blockHash }` once it is in a block
+ * (`error` is the dispatch error's name, or null).
+ */
+function send(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub = () => {};
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (status.isInBlock) {
+        unsub();
+        resolve({ events, error: dispatchError ? errorName(api, dispatchError) : null, blockHash: status.asInBlock });
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        unsub();
+        reject(new Error(`extrinsic ${status.type}`));
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
+}
+
+async function ok(api, tx, signer, what) {
+  const r = await send(api, tx, signer);
+  check(r.error === null, `${what}${r.error ? ` (failed: ${r.error})` : ''}`);
+  return r;
+}
+
+async function fails(api, tx, signer, expected, what) {
+  const r = await send(api, tx, signer);
+  check(r.error === expected, `${what} is rejected with ${expected}${r.error === expected ? '' : ` (got ${r.error})`}`);
+}
+
+const find = (api, events, section, method) =>
+  events.filter(({ event }) => event.section === section && event.method === method).map(({ event }) => event);
+
+async function currentInterval(api) {
+  return (await api.call.energyDataApi.currentInterval()).toNumber();
+}
+
+async function waitFor(what, pred, timeoutS = 600) {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(1000);
+  }
+}
+
+/** Holds of `who` for a pallet's reason, as BigInt. */
+async function held(api, who, pallet) {
+  const holds = await api.query.balances.holds(who);
+  return holds.filter((h) => h.id.type === pallet).reduce((s, h) => s + h.amount.toBigInt(), 0n);
+}
+
+/** Recomputes a sealed block's root from a reading proof (gridbrain-merkle, in JS). */
+function verifyProof(leafBytes, proof, root) {
+  let hash = blake2AsU8a(u8aConcat(new Uint8Array([0]), leafBytes), 256);
+  let pos = proof.leafIndex.toNumber();
+  let width = proof.leafCount.toNumber();
+  if (pos >= width) return false;
+  const siblings = proof.siblings.map((s) => s.toU8a());
+  let k = 0;
+  while (width > 1) {
+    const isRight = pos % 2 === 1;
+    const promoted = !isRight && pos + 1 === width;
+    if (!promoted) {
+      const sib = siblings[k++];
+      if (sib === undefined) return false;
+      hash = blake2AsU8a(u8aConcat(new Uint8Array([1]), isRight ? sib : hash, isRight ? hash : sib), 256);
+    }
+    pos = Math.floor(pos / 2);
+    width = Math.ceil(width / 2);
+  }
+  const count = new Uint8Array(4);
+  new DataView(count.buffer).setUint32(0, proof.leafCount.toNumber(), true);
+  const top = blake2AsU8a(u8aConcat(new Uint8Array([2]), count, hash), 256);
+  return k === siblings.length && u8aEq(top, root);
+}
+
+async function main() {
+  await cryptoWaitReady();
+  const api = await ApiPromise.create({ provider: new WsProvider(WS, 1000), noInitWarn: true, throwOnConnect: true });
+  const UNIT = 10n ** BigInt(api.registry.chainDecimals[0]);
+  const sr = new Keyring({ type: 'sr25519' });
+  const ed = new Keyring({ type: 'ed25519' });
+  const [alice, bob, charlie, dave, eve, ferdie] =
+    ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((n) => sr.addFromUri(`//${n}`));
+  const meterC = ed.addFromUri('//gridbrain-scenario-meter-charlie');
+  const meterF = ed.addFromUri('//gridbrain-scenario-meter-ferdie');
+  log(`connected to ${WS}; interval ${await currentInterval(api)}`);
+
+  // --- devices and the zone pair
+  const deposit = api.consts.energyData.deviceDeposit.toBigInt();
+  const [regC, regF] = await Promise.all([
+    ok(api, api.tx.energyData.registerDevice('Producer', 60_000, 1, meterC.publicKey), charlie,
+      'Charlie registers a 60 kW producer in zone 1'),
+    ok(api, api.tx.energyData.registerDevice('Producer', 6_000, 0, meterF.publicKey), ferdie,
+      'Ferdie registers a 6 kW producer in zone 0'),
+    ok(api, api.tx.sudo.sudo(api.tx.energyMarket.setZonePair(1, 0, UNIT / 10n, 10_000)), alice,
+      'sudo sets zone pair 1 → 0 (fee 0.1 GRID/kWh, 10 kWh per interval)'),
+  ]);
+  const devC = find(api, regC.events, 'energyData', 'DeviceRegistered')[0]?.data.device.toNumber();
+  const devF = find(api, regF.events, 'energyData', 'DeviceRegistered')[0]?.data.device.toNumber();
+  check(devC !== undefined && devF !== undefined, `DeviceRegistered events (devices ${devC}, ${devF})`);
+  check(await held(api, charlie.address, 'EnergyData') === deposit, `Charlie's device deposit is held (${deposit})`);
+
+  // --- orders
+  const c = await currentInterval(api);
+  const I = c + 3;
+  await fails(api, api.tx.energyMarket.placeOrder('Buy', 0, I, 0, UNIT), bob, 'energyMarket.ZeroQuantity',
+    'an order of 0 Wh');
+  await fails(api, api.tx.energyMarket.placeOrder('Buy', 0, c, 100, UNIT), bob, 'energyMarket.GateClosed',
+    'an order for the current interval');
+  await Promise.all([
+    ok(api, api.tx.energyMarket.placeOrder('Buy', 0, I, 400, 2n * UNIT), bob, `Bob bids 400 Wh at 2 GRID/kWh in zone 0 for interval ${I}`),
+    ok(api, api.tx.energyMarket.placeOrder('Buy', 1, I, 300, 3n * UNIT / 2n), eve, 'Eve bids 300 Wh at 1.5 GRID/kWh in zone 1'),
+  ]);
+  const book = await api.call.energyMarketApi.orderBook(I, 0);
+  check(book.bids.length === 1 && book.bids[0].owner.toString() === bob.address, 'orderBook(I, zone 0) shows Bob\'s bid');
+  const sell = await ok(api, api.tx.energyMarket.placeOrder('Sell', 1, I, 700, UNIT), charlie,
+    'Charlie offers 700 Wh at 1 GRID/kWh in zone 1');
+  const trades = find(api, sell.events, 'energyMarket', 'TradeExecuted');
+  const qty = trades.reduce((s, t) => s + t.data.quantityWh.toNumber(), 0);
+  const cross = trades.find((t) => t.data.buyer.toString() === bob.address);
+  check(trades.length === 2 && qty === 700, `two trades executed for 700 Wh (${trades.length}, ${qty} Wh)`);
+  check(cross !== undefined && cross.data.feePerKwh.toBigInt() === UNIT / 10n,
+    'the cross-zone trade with Bob pays the zone pair fee');
+  check(await held(api, bob.address, 'EnergyMarket') > 0n, 'Bob\'s escrow is held');
+
+  // --- readings once interval I has ended
+  await waitFor(`interval ${I + 1}`, async () => (await currentInterval(api)) > I, 600);
+  log(`interval ${I} ended; submitting readings`);
+  const reading = (device, interval, produced, meter) => ({
+    device, interval, producedWh: produced, consumedWh: 0,
+    signature: meter.sign(readingPayload(api, device, interval, produced, 0)),
+  });
+  const valid = reading(devC, I, 630, meterC);
+  await ok(api, api.tx.energyData.submitReadings([valid]), dave, 'a signed reading of 630 Wh (90 %) for Charlie\'s device');
+  await Promise.all([
+    fails(api, api.tx.energyData.submitReadings([valid]), dave, 'energyData.DuplicateReading', 'the same reading replayed'),
+    fails(api, api.tx.energyData.submitReadings([{ ...reading(devF, I, 50, meterC) }]), eve,
+      'energyData.BadSignature', 'a reading for Ferdie\'s device signed with another meter\'s key'),
+    fails(api, api.tx.energyData.submitReadings([reading(devF, I, 500, meterF)]), ferdie,
+      'energyData.ExceedsPhysicalBound', '500 Wh from a 6 kW device in a 1-minute interval'),
+    fails(api, api.tx.energyData.submitReadings([{ ...valid, interval: I - 1 }]), bob,
+      'energyData.BadSignature', 'a signature moved to another interval'),
+  ]);
+
+  // --- sealing, proof, settlement
+  log(`waiting for interval ${I} to be sealed and settled`);
+  const settledEvents = [];
+  let sealedSeen = false;
+  let settled = false;
+  const unsub = await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await (await api.at(header.hash)).query.system.events();
+    for (const { event } of events) {
+      if (event.section === 'energyData' && event.method === 'EnergyDataBlockSealed' && event.data.interval.toNumber() === I) sealedSeen = true;
+      if (event.section === 'energyMarket' && event.method === 'TradeSettled' && event.data.interval.toNumber() === I) settledEvents.push(event);
+      if (event.section === 'energyMarket' && event.method === 'IntervalSettled' && event.data.interval.toNumber() === I) settled = true;
+    }
+  });
+  await waitFor('sealing and settlement', async () => sealedSeen && settled, 600);
+  unsub();
+  check(sealedSeen, `EnergyDataBlockSealed for interval ${I}`);
+  const block = (await api.call.energyDataApi.dataBlock(I)).unwrap();
+  check(block.readingCount.toNumber() === 1 && block.totalProducedWh.toNumber() === 630,
+    `dataBlock(${I}): 1 reading, 630 Wh produced`);
+  const proof = (await api.call.energyDataApi.readingProof(I, devC)).unwrap();
+  check(verifyProof(proof.leaf.toU8a(), proof.proof, block.readingsRoot.toU8a()),
+    `readingProof(${I}, ${devC}) verifies against readingsRoot ${u8aToHex(block.readingsRoot.toU8a()).slice(0, 18)}… in JavaScript`);
+  const tampered = proof.leaf.toU8a().slice();
+  tampered[tampered.length - 9] ^= 1;
+  check(!verifyProof(tampered, proof.proof, block.readingsRoot.toU8a()), 'a tampered leaf does not verify');
+  const delivered = settledEvents.reduce((s, e) => s + e.data.deliveredWh.toNumber(), 0);
+  const undelivered = settledEvents.reduce((s, e) => s + e.data.undeliveredWh.toNumber(), 0);
+  const imbalance = settledEvents.reduce((s, e) => s + e.data.imbalanceCharge.toBigInt(), 0n);
+  check(settledEvents.length === 2 && delivered === 630 && undelivered === 70,
+    `both trades settled: 630 Wh delivered, 70 Wh undelivered (${settledEvents.length} events)`);
+  const imbalancePrice = api.consts.energyMarket.imbalancePrice.toBigInt();
+  check(imbalance === 70n * imbalancePrice / 1000n, `imbalance charge is 70 Wh × ImbalancePrice (${imbalance})`);
+  for (const [who, name] of [[bob, 'Bob'], [eve, 'Eve']]) {
+    check(await held(api, who.address, 'EnergyMarket') === 0n, `${name}'s escrow is fully released or paid`);
+  }
+  check(await held(api, charlie.address, 'EnergyMarket') === 0n && await held(api, charlie.address, 'EnergyData') === deposit,
+    'Charlie holds only the device deposit after settlement');
+  const stats = await api.call.energyMarketApi.intervalStats(I);
+  check(stats.stats.volumeWh.toNumber() === 700, `intervalStats(${I}): volume 700 Wh`);
+
+  // --- federated learning
+  if ((await api.query.federatedLearning.workers(alice.address)).isNone) {
+    await ok(api, api.tx.federatedLearning.registerWorker('0x0024080112' + 'ab'.repeat(32), '0x' + '77'.repeat(32)), alice,
+      'Alice (the validator) registers her worker');
+  }
+  const round = await waitFor('a federated-learning round', async () => {
+    const r = await api.call.federatedLearningApi.currentRound();
+    return r.isSome ? r.unwrap() : null;
+  }, 60);
+  check(round.participants.some((a) => a.toString() === alice.address),
+    `currentRound(): round ${round.index.toNumber()} in ${round.phase.type} with Alice, quorum ${round.quorum.toNumber()}`);
+  await fails(api, api.tx.federatedLearning.revealUpdate(round.index, '0x' + '11'.repeat(32), '0x' + '22'.repeat(32), 1, 1),
+    alice, round.phase.isCommit ? 'federatedLearning.RevealTooEarly'
+      : round.phase.isReveal ? 'federatedLearning.NotCommitted' : 'federatedLearning.RevealTooLate',
+    'a reveal without a commitment');
+  await api.disconnect();
+}
+
+const timer = setTimeout(() => {
+  console.error(`scenario timed out after ${TIMEOUT_S}s`);
+  console.log(`${passes} passed, ${failures + 1} failed`);
+  process.exit(1);
+}, TIMEOUT_S * 1000);
+
+main()
+  .then(() => {
+    clearTimeout(timer);
+    console.log(`${passes} passed, ${failures} failed`);
+    process.exit(failures === 0 ? 0 : 1);
+  })
+  .catch((e) => {
+    clearTimeout(timer);
+    console.error(`scenario error: ${e.stack ?? e}`);
+    console.log(`${passes} passed, ${failures + 1} failed`);
+    process.exit(1);
+  });
