@@ -124,13 +124,17 @@ mod benches {
 	/// Both books full; the incoming buy scans every ask: `MaxOrdersPerBook − f` crossing asks
 	/// from `r` zones whose route into the buyer's zone has no capacity left (each zone pair
 	/// read once, each ask skipped), then `f` cross-zone fills that each close the resting
-	/// order; the remainder rests. The call is charged `place_order(MaxFillsPerOrder, MaxZones)`
-	/// and refunded to `place_order(fills, zone pairs looked up)`.
+	/// order; `s` Wh rest (`s = 0`: the order is filled completely and never enters the book).
+	/// The call is charged `place_order(MaxFillsPerOrder, MaxZones, 1)` and refunded to
+	/// `place_order(fills, zone pairs looked up, whether it rests)`.
 	#[benchmark]
 	fn place_order(
 		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxOrdersPerBook::get()) }>,
 		r: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(2).max(1) }>,
+		s: Linear<0, 1>,
 	) -> Result<(), BenchmarkError> {
+		// An order that matches nothing rests: `f = 0` implies `s = 1`.
+		let s = if f == 0 { 1 } else { s };
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
 		let zones = <T as pallet_energy_data::Config>::MaxZones::get();
@@ -162,14 +166,14 @@ mod benches {
 		}
 		fill_book::<T>(Side::Buy, interval, 0, max - 1, 1, 2);
 		let caller = funded::<T>("caller", 0);
-		// Every crossing ask fills completely (the heavier path), 1 Wh rests.
-		let qty = 2 * u64::from(f) + 1;
+		// Every crossing ask fills completely (the heavier path); `s` Wh rest.
+		let qty = 2 * u64::from(f) + u64::from(s);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, qty, 20);
 
 		assert_eq!(TradeCount::<T>::get(interval), f);
-		assert_eq!(Books::<T>::get(interval, Side::Buy).len() as u32, max);
+		assert_eq!(Books::<T>::get(interval, Side::Buy).len() as u32, max - 1 + s);
 		assert_eq!(Books::<T>::get(interval, Side::Sell).len() as u32, skipped);
 		Ok(())
 	}

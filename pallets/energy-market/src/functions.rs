@@ -141,7 +141,7 @@ impl<T: Config> Pallet<T> {
 		interval: IntervalIndex,
 		quantity_wh: u64,
 		price: Money,
-	) -> Result<(u32, u32), DispatchError> {
+	) -> Result<(u32, u32, u32), DispatchError> {
 		ensure!(quantity_wh > 0, Error::<T>::ZeroQuantity);
 		ensure!(price > 0, Error::<T>::ZeroPrice);
 		let band = PriceLimits::<T>::get();
@@ -351,6 +351,7 @@ impl<T: Config> Pallet<T> {
 		Ok((
 			u32::try_from(outcome.fills.len()).unwrap_or(u32::MAX),
 			u32::try_from(routes.len()).unwrap_or(u32::MAX),
+			u32::from(order.remaining_wh > 0),
 		))
 	}
 

@@ -422,8 +422,8 @@ pub mod pallet {
 		/// ImbalancePrice)`. Crossing orders of the other side trade at their own price, best
 		/// first, up to `MaxFillsPerOrder` fills; the rest rests until filled, cancelled or
 		/// expired at gate closure. The call is charged for `MaxFillsPerOrder` fills and
-		/// `MaxZones` zone pairs and refunded down to the fills it made and the zone pairs it
-		/// looked up.
+		/// `MaxZones` zone pairs and a resting remainder, and refunded down to the fills it made,
+		/// the zone pairs it looked up and whether a remainder rests.
 		///
 		/// ## Errors
 		/// `ZeroQuantity`, `ZeroPrice`, `PriceBelowFloor`, `PriceAboveCap`, `InvalidZone`,
@@ -437,6 +437,7 @@ pub mod pallet {
 		#[pallet::weight(<T as Config>::WeightInfo::place_order(
 			T::MaxFillsPerOrder::get(),
 			<T as pallet_energy_data::Config>::MaxZones::get(),
+			1,
 		))]
 		pub fn place_order(
 			origin: OriginFor<T>,
@@ -447,11 +448,12 @@ pub mod pallet {
 			price_per_kwh: Money,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let (fills, routes) =
+			let (fills, routes, rests) =
 				Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
-			// Charged for `MaxFillsPerOrder` fills and every zone pair up front; refunded down to
-			// the fills made and the zone pairs looked up.
-			Ok(Some(<T as Config>::WeightInfo::place_order(fills, routes)).into())
+			// Charged for `MaxFillsPerOrder` fills, every zone pair and a resting remainder up
+			// front; refunded down to the fills made, the zone pairs looked up and whether the
+			// order rests.
+			Ok(Some(<T as Config>::WeightInfo::place_order(fills, routes, rests)).into())
 		}
 
 		/// Cancel an open order before gate closure and release its hold.

@@ -179,11 +179,11 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			quantity_wh: 10,
 			price_per_kwh: 100,
 		};
-		assert_eq!(call.get_dispatch_info().call_weight, <() as WeightInfo>::place_order(3, 4));
+		assert_eq!(call.get_dispatch_info().call_weight, <() as WeightInfo>::place_order(3, 4, 1));
 		// Nothing to match: charged for 0 fills and no zone pair.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 10, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(0, 0)));
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(0, 0, 1)));
 		// Two asks cross the resting bid and a new one: 2 fills.
 		device(ALICE, DeviceKind::Producer, 0);
 		device(CHARLIE, DeviceKind::Producer, 0);
@@ -192,9 +192,13 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 30, 95)
 				.unwrap();
-		// Two fills over one zone pair, (0, 0).
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(2, 1)));
-		assert_eq!(trades_executed().len(), 3);
+		// Two fills over one zone pair, (0, 0); 5 Wh rest.
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(2, 1, 1)));
+		// A buy filled completely by CHARLIE's resting 5 Wh does not rest.
+		let info =
+			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 5, 100).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(1, 1, 0)));
+		assert_eq!(trades_executed().len(), 4);
 	});
 }
 

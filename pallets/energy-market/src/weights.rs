@@ -40,7 +40,7 @@ use core::marker::PhantomData;
 
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
-	fn place_order(f: u32, r: u32, ) -> Weight;
+	fn place_order(f: u32, r: u32, s: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight;
@@ -78,23 +78,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 16]`.
 	/// The range of component `r` is `[1, 14]`.
-	fn place_order(f: u32, r: u32, ) -> Weight {
+	/// The range of component `s` is `[0, 1]`.
+	fn place_order(f: u32, r: u32, s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `45717 + f * (386 ±0) + r * (48 ±0)`
-		//  Estimated: `47970 + f * (2627 ±18) + r * (2542 ±22)`
-		// Minimum execution time: 199_061_000 picoseconds.
-		Weight::from_parts(163_176_339, 47970)
-			// Standard Error: 530_844
-			.saturating_add(Weight::from_parts(18_627_983, 0).saturating_mul(f.into()))
-			// Standard Error: 648_484
-			.saturating_add(Weight::from_parts(7_500_779, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		//  Measured:  `24897 + f * (379 ±0) + r * (48 ±0) + s * (20896 ±0)`
+		//  Estimated: `24480 + f * (2624 ±22) + r * (2535 ±24) + s * (23490 ±257)`
+		// Minimum execution time: 200_775_000 picoseconds.
+		Weight::from_parts(119_460_953, 24480)
+			// Standard Error: 424_974
+			.saturating_add(Weight::from_parts(17_933_527, 0).saturating_mul(f.into()))
+			// Standard Error: 519_088
+			.saturating_add(Weight::from_parts(6_009_468, 0).saturating_mul(r.into()))
+			// Standard Error: 4_855_703
+			.saturating_add(Weight::from_parts(40_308_582, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(f.into())))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 2542).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 23490).saturating_mul(s.into()))
 	}
 	/// Storage: `EnergyMarket::Orders` (r:1 w:1)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -106,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `23156`
 		//  Estimated: `24480`
-		// Minimum execution time: 55_631_000 picoseconds.
-		Weight::from_parts(62_904_000, 24480)
+		// Minimum execution time: 54_190_000 picoseconds.
+		Weight::from_parts(60_618_000, 24480)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -134,10 +140,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1161 + n * (183 ±0)`
 		//  Estimated: `9167 + n * (2663 ±0)`
-		// Minimum execution time: 196_828_000 picoseconds.
-		Weight::from_parts(199_568_000, 9167)
-			// Standard Error: 85_167
-			.saturating_add(Weight::from_parts(81_410_154, 0).saturating_mul(n.into()))
+		// Minimum execution time: 198_560_000 picoseconds.
+		Weight::from_parts(201_462_000, 9167)
+			// Standard Error: 108_948
+			.saturating_add(Weight::from_parts(80_560_288, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -157,13 +163,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `178 + n * (158 ±0)`
-		//  Estimated: `80023 + i * (5791 ±610) + n * (2603 ±21)`
-		// Minimum execution time: 21_063_000 picoseconds.
-		Weight::from_parts(24_310_871, 80023)
-			// Standard Error: 17_745
-			.saturating_add(Weight::from_parts(8_426_335, 0).saturating_mul(n.into()))
-			// Standard Error: 505_759
-			.saturating_add(Weight::from_parts(287_881, 0).saturating_mul(i.into()))
+		//  Estimated: `80023 + i * (5791 ±26) + n * (2603 ±1)`
+		// Minimum execution time: 20_613_000 picoseconds.
+		Weight::from_parts(25_729_682, 80023)
+			// Standard Error: 14_787
+			.saturating_add(Weight::from_parts(8_265_210, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -197,10 +201,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1281 + n * (183 ±0)`
 		//  Estimated: `19449 + i * (1554 ±60) + n * (2663 ±0)`
-		// Minimum execution time: 207_349_000 picoseconds.
-		Weight::from_parts(728_782_539, 19449)
-			// Standard Error: 460_282
-			.saturating_add(Weight::from_parts(80_062_580, 0).saturating_mul(n.into()))
+		// Minimum execution time: 203_949_000 picoseconds.
+		Weight::from_parts(207_543_000, 19449)
+			// Standard Error: 153_245
+			.saturating_add(Weight::from_parts(77_671_555, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -216,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `38775`
-		// Minimum execution time: 54_198_000 picoseconds.
-		Weight::from_parts(58_237_000, 38775)
+		// Minimum execution time: 53_587_000 picoseconds.
+		Weight::from_parts(57_327_000, 38775)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -227,34 +231,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_887_000 picoseconds.
-		Weight::from_parts(5_627_000, 0)
+		// Minimum execution time: 4_730_000 picoseconds.
+		Weight::from_parts(5_432_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn place_order(f: u32, r: u32, ) -> Weight {
-		Weight::from_parts(163_176_339, 47970)
-			.saturating_add(Weight::from_parts(18_627_983, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(7_500_779, 0).saturating_mul(r.into()))
-			.saturating_add(RocksDbWeight::get().reads(10_u64))
+	fn place_order(f: u32, r: u32, s: u32, ) -> Weight {
+		Weight::from_parts(119_460_953, 24480)
+			.saturating_add(Weight::from_parts(17_933_527, 0).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(6_009_468, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(40_308_582, 0).saturating_mul(s.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(f.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(r.into())))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(s.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(f.into())))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 2542).saturating_mul(r.into()))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 23490).saturating_mul(s.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(62_904_000, 24480)
+		Weight::from_parts(60_618_000, 24480)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(199_568_000, 9167)
-			.saturating_add(Weight::from_parts(81_410_154, 0).saturating_mul(n.into()))
+		Weight::from_parts(201_462_000, 9167)
+			.saturating_add(Weight::from_parts(80_560_288, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -262,9 +270,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2663).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(24_310_871, 80023)
-			.saturating_add(Weight::from_parts(8_426_335, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(287_881, 0).saturating_mul(i.into()))
+		Weight::from_parts(25_729_682, 80023)
+			.saturating_add(Weight::from_parts(8_265_210, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -273,8 +280,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(728_782_539, 19449)
-			.saturating_add(Weight::from_parts(80_062_580, 0).saturating_mul(n.into()))
+		Weight::from_parts(207_543_000, 19449)
+			.saturating_add(Weight::from_parts(77_671_555, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(14_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
@@ -283,12 +290,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2663).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(58_237_000, 38775)
+		Weight::from_parts(57_327_000, 38775)
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(5_627_000, 0)
+		Weight::from_parts(5_432_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
