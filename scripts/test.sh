@@ -11,7 +11,8 @@
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
 #     release mode so they reuse the node build;
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
-#  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3.
+#  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3;
+#  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two.
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,6 +52,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
 	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
 		--base-dir "$(mktemp -d)/testnet" --timeout 240
+	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
 else
 	log "the node did not build: skipping the stages that need it"
 fi
