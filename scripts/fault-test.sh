@@ -129,7 +129,14 @@ log "node: $NODE_BIN ($("$NODE_BIN" --version))"
 for i in 0 1 2 3; do start_node "$i"; done
 wait_finalized 3 "phase 1: four validators finalize"
 
+dave_at=$(finalized_number "$(rpc_port 3)")
+stop_node 3
+f=$(finalized_number "$(rpc_port 0)")
+wait_finalized $((f + 4)) "phase 2: with dave down (he had finalized #$dave_at), blocks and finality go on"
 
+lead=$(finalized_number "$(rpc_port 0)")
+start_node 3
+wait_finalized $((lead + 2)) "phase 3: dave restarted, caught up from #$dave_at past #$lead"
 
 stop_node 2
 stop_node 3
