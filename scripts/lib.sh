@@ -67,3 +67,42 @@ cargo_release() {
 		cargo "$1" --release "${@:2}"
 	fi
 }
+
+# run_js_on_dev_node SCRIPT.mjs DEFAULT_PORT [--ws URL]: installs the pinned @polkadot/api
+# packages if needed, then runs `node scripts/polkadot-js/SCRIPT.mjs --ws URL` against URL or,
+# without --ws, against a throw-away `--dev --tmp` node on DEFAULT_PORT, stopped on exit (also
+# on Ctrl-C or failure).
+DEV_NODE_PID=""
+DEV_NODE_DIR=""
+stop_dev_node() {
+	[ -z "$DEV_NODE_PID" ] || stop_pids "$DEV_NODE_PID"
+	[ -z "$DEV_NODE_DIR" ] || rm -rf "$DEV_NODE_DIR"
+	DEV_NODE_PID=""
+	DEV_NODE_DIR=""
+}
+run_js_on_dev_node() {
+	local script=$1 port=$2 ws="" js_dir="$REPO_ROOT/scripts/polkadot-js"
+	shift 2
+	[ "${1:-}" = "--ws" ] && ws=${2:?--ws needs a URL}
+	command -v node >/dev/null || die "Node.js is required for the polkadot.js scripts"
+	[ -d "$js_dir/node_modules/@polkadot/api" ] \
+		|| (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+		|| die "npm ci failed in $js_dir"
+	if [ -z "$ws" ]; then
+		require_node_bin
+		trap stop_dev_node EXIT
+		trap 'exit 130' INT TERM
+		DEV_NODE_DIR=$(mktemp -d)
+		"$NODE_BIN" --dev --tmp --rpc-port "$port" --port 0 --no-prometheus --no-telemetry \
+			> "$DEV_NODE_DIR/node.log" 2>&1 &
+		DEV_NODE_PID=$!
+		ws="ws://127.0.0.1:$port"
+		for _ in $(seq 1 60); do
+			[ -n "$(rpc "$port" system_health)" ] && break
+			kill -0 "$DEV_NODE_PID" 2>/dev/null || { tail -20 "$DEV_NODE_DIR/node.log"; die "dev node exited"; }
+			sleep 1
+		done
+		log "dev node up at $ws"
+	fi
+	(cd "$js_dir" && node "$script" --ws "$ws")
+}
