@@ -253,7 +253,7 @@ mod benchmarks {
 		let mut info = Rounds::<T>::get(round).expect("round");
 		#[block]
 		{
-			Pallet::<T>::close_round(round, &mut info, Outcome::Failed(FailReason::NoReveals), None);
+			Pallet::<T>::close_round(round, &mut info, Outcome::Failed(FailReason::NoReveals));
 		}
 		assert_eq!(info.phase, Phase::Failed(FailReason::NoReveals));
 		assert_eq!(Strikes::<T>::get(&ws[0]), 1);

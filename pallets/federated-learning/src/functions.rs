@@ -20,10 +20,9 @@ use sp_core::{ed25519, H256};
 use sp_runtime::traits::Saturating;
 
 /// How a round ends.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Outcome {
-	/// Finalized on the tally with this key.
-	Finalized(H256),
+pub(crate) enum Outcome<'a, T: Config> {
+	/// Finalized on `tally`, stored under `key`.
+	Finalized { key: H256, tally: &'a TallyOf<T> },
 	/// Failed.
 	Failed(FailReason),
 }
@@ -165,7 +164,7 @@ impl<T: Config> Pallet<T> {
 		Tallies::<T>::insert(round, key, &tally);
 		let mut weight = <T as Config>::WeightInfo::submit_aggregate(included_len);
 		if finalizes {
-			Self::close_round(round, &mut info, Outcome::Finalized(key), Some(&tally));
+			Self::close_round(round, &mut info, Outcome::Finalized { key, tally: &tally });
 			weight = weight
 				.saturating_add(<T as Config>::WeightInfo::submit_aggregate_finalize(participants));
 		}
@@ -178,20 +177,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Closes `round` (the caller stores `info`): records strikes and the outcome, emits the
-	/// events. `tally` is the winning tally when finalizing.
-	pub(crate) fn close_round(
-		round: RoundIndex,
-		info: &mut RoundOf<T>,
-		outcome: Outcome,
-		tally: Option<&TallyOf<T>>,
-	) {
+	/// events.
+	pub(crate) fn close_round(round: RoundIndex, info: &mut RoundOf<T>, outcome: Outcome<'_, T>) {
 		for p in info.participants.iter() {
 			let reason = if Commits::<T>::contains_key(round, p) && !Reveals::<T>::contains_key(round, p)
 			{
 				Some(StrikeReason::NotRevealed)
 			} else {
-				match (outcome, Votes::<T>::get(round, p)) {
-					(Outcome::Finalized(winner), Some(vote)) if vote != winner =>
+				match (&outcome, Votes::<T>::get(round, p)) {
+					(Outcome::Finalized { key, .. }, Some(vote)) if vote != *key =>
 						Some(StrikeReason::Dissented),
 					_ => None,
 				}
@@ -209,8 +203,8 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 		}
-		match (outcome, tally) {
-			(Outcome::Finalized(_), Some(tally)) => {
+		match outcome {
+			Outcome::Finalized { tally, .. } => {
 				let (total_samples, loss_sum, n) = tally.included.iter().fold(
 					(0u64, 0u128, 0u64),
 					|(samples, loss, n), w| match Reveals::<T>::get(round, w) {
@@ -248,11 +242,7 @@ impl<T: Config> Pallet<T> {
 					votes: tally.votes,
 				});
 			},
-			(Outcome::Failed(_), _) | (Outcome::Finalized(_), None) => {
-				let reason = match outcome {
-					Outcome::Failed(r) => r,
-					Outcome::Finalized(_) => FailReason::NoQuorum,
-				};
+			Outcome::Failed(reason) => {
 				info.phase = Phase::Failed(reason);
 				Self::deposit_event(Event::RoundFailed { round, reason });
 			},
@@ -307,7 +297,7 @@ impl<T: Config> Pallet<T> {
 			},
 			Some(reason) => {
 				let p = Self::participant_count(&info);
-				Self::close_round(round, &mut info, Outcome::Failed(reason), None);
+				Self::close_round(round, &mut info, Outcome::Failed(reason));
 				Rounds::<T>::insert(round, info);
 				base.saturating_add(<T as Config>::WeightInfo::close_round(p))
 					.saturating_add(Self::try_open(now))
