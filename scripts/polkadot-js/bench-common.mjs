@@ -1,4 +1,4 @@
-// Helpers shared by the throughput benchmarks (bench-readings.mjs, bench-market.mjs).
+// Helpers shared by the polkadot.js scripts (check, scenario, throughput benchmarks).
 
 /** The value of `--name VALUE` on the command line, or `fallback`. */
 export function arg(name, fallback) {
@@ -9,13 +9,46 @@ export function arg(name, fallback) {
 export const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `pred` every 500 ms until it holds; throws after `timeoutS` seconds. */
+/**
+ * Polls `pred` every 500 ms until it returns a truthy value, and returns that value; throws
+ * after `timeoutS` seconds.
+ */
 export async function waitUntil(what, pred, timeoutS = 300) {
   const deadline = Date.now() + timeoutS * 1000;
-  while (!(await pred())) {
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(500);
   }
+}
+
+/** The `section.Name` of a dispatch error. */
+export function errorName(api, err) {
+  if (err.isModule) {
+    const { section, name } = api.registry.findMetaError(err.asModule);
+    return `${section}.${name}`;
+  }
+  return err.toString();
+}
+
+/**
+ * Submits `tx` from `signer`; resolves with `{ events, error, blockHash }` once it is in a block
+ * (`error` is the dispatch error's `section.Name`, or null); rejects if the pool drops it.
+ */
+export function send(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub = () => {};
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (status.isInBlock) {
+        unsub();
+        resolve({ events, error: dispatchError ? errorName(api, dispatchError) : null, blockHash: status.asInBlock });
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        unsub();
+        reject(new Error(`extrinsic ${status.type}`));
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
 }
 
 /** Signs `calls` from `pair` with consecutive nonces starting at the account's next nonce. */

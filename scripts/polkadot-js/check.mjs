@@ -12,10 +12,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg, send, waitUntil } from './bench-common.mjs';
 
 const WS = arg('ws', 'ws://127.0.0.1:9944');
 const TIMEOUT_S = Number(arg('timeout', '180'));
@@ -115,47 +112,20 @@ async function main() {
   await api.disconnect();
 }
 
-/** Submits `tx` signed by `signer`; resolves with the events once it is in a block. */
-function submit(tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub = () => {};
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        unsub();
-        reject(new Error(`extrinsic failed: ${dispatchError.toString()}`));
-      } else if (status.isInBlock) {
-        unsub();
-        resolve({ blockHash: status.asInBlock, events });
-      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
-        unsub();
-        reject(new Error(`extrinsic ${status.type}`));
-      }
-    }).then((u) => { unsub = u; }, reject);
-  });
-}
-
-/** Resolves once the best block is at least `n`. */
-async function waitForBlock(api, n) {
-  for (;;) {
-    const h = await api.rpc.chain.getHeader();
-    if (h.number.toNumber() >= n) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
 /** Alice (the dev validator) registers a worker; the next block opens a round with her. */
 async function checkFederatedLearning(api, alice) {
   const existing = await api.query.federatedLearning.workers(alice.address);
   if (existing.isNone) {
     const peerId = '0x0024080112' + '11'.repeat(32);
     const workerKey = '0x' + '42'.repeat(32);
-    const { blockHash, events } = await submit(
+    const { blockHash, events, error } = await send(api,
       api.tx.federatedLearning.registerWorker(peerId, workerKey), alice);
+    if (error) throw new Error(`registerWorker failed: ${error}`);
     const reg = events.find(({ event }) => api.events.federatedLearning.WorkerRegistered.is(event));
     check(reg !== undefined && reg.event.data.validator.toString() === alice.address,
       'FederatedLearning.WorkerRegistered event for Alice');
     const n = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
-    await waitForBlock(api, n + 1);
+    await waitUntil(`block #${n + 1}`, async () => (await api.rpc.chain.getHeader()).number.toNumber() > n, 60);
   } else {
     check(true, 'FederatedLearning: Alice already has a worker');
   }

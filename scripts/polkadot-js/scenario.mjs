@@ -11,7 +11,7 @@
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
-import { arg, log, readingPayload, sleep } from './bench-common.mjs';
+import { arg, log, readingPayload, send, waitUntil } from './bench-common.mjs';
 
 const WS = arg('ws', 'ws://127.0.0.1:9944');
 const TIMEOUT_S = Number(arg('timeout', '900'));
@@ -20,34 +20,6 @@ let passes = 0;
 let failures = 0;
 function check(cond, what) {
   if (cond) { passes += 1; console.log(`ok   ${what}`); } else { failures += 1; console.log(`FAIL ${what}`); }
-}
-
-/** The `section.Name` of a dispatch error. */
-function errorName(api, err) {
-  if (err.isModule) {
-    const { section, name } = api.registry.findMetaError(err.asModule);
-    return `${section}.${name}`;
-  }
-  return err.toString();
-}
-
-/**
- * Submits `tx` from `signer`; resolves with `{ events, error, blockHash }` once it is in a block
- * (`error` is the dispatch error's name, or null).
- */
-function send(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub = () => {};
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (status.isInBlock) {
-        unsub();
-        resolve({ events, error: dispatchError ? errorName(api, dispatchError) : null, blockHash: status.asInBlock });
-      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
-        unsub();
-        reject(new Error(`extrinsic ${status.type}`));
-      }
-    }).then((u) => { unsub = u; }, reject);
-  });
 }
 
 async function ok(api, tx, signer, what) {
@@ -66,16 +38,6 @@ const find = (api, events, section, method) =>
 
 async function currentInterval(api) {
   return (await api.call.energyDataApi.currentInterval()).toNumber();
-}
-
-async function waitFor(what, pred, timeoutS = 600) {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1000);
-  }
 }
 
 /** Holds of `who` for a pallet's reason, as BigInt. */
@@ -160,7 +122,7 @@ async function main() {
   check(await held(api, bob.address, 'EnergyMarket') > 0n, 'Bob\'s escrow is held');
 
   // --- readings once interval I has ended
-  await waitFor(`interval ${I + 1}`, async () => (await currentInterval(api)) > I, 600);
+  await waitUntil(`interval ${I + 1}`, async () => (await currentInterval(api)) > I, 600);
   log(`interval ${I} ended; submitting readings`);
   const reading = (device, interval, produced, meter) => ({
     device, interval, producedWh: produced, consumedWh: 0,
@@ -191,7 +153,7 @@ async function main() {
       if (event.section === 'energyMarket' && event.method === 'IntervalSettled' && event.data.interval.toNumber() === I) settled = true;
     }
   });
-  await waitFor('sealing and settlement', async () => sealedSeen && settled, 600);
+  await waitUntil('sealing and settlement', async () => sealedSeen && settled, 600);
   unsub();
   check(sealedSeen, `EnergyDataBlockSealed for interval ${I}`);
   const block = (await api.call.energyDataApi.dataBlock(I)).unwrap();
@@ -223,7 +185,7 @@ async function main() {
     await ok(api, api.tx.federatedLearning.registerWorker('0x0024080112' + 'ab'.repeat(32), '0x' + '77'.repeat(32)), alice,
       'Alice (the validator) registers her worker');
   }
-  const round = await waitFor('a federated-learning round', async () => {
+  const round = await waitUntil('a federated-learning round', async () => {
     const r = await api.call.federatedLearningApi.currentRound();
     return r.isSome ? r.unwrap() : null;
   }, 60);
