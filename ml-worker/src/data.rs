@@ -116,6 +116,11 @@ impl std::fmt::Display for Metrics {
 	}
 }
 
+/// Set-points (MW) from predicted capacity fractions and the available capacities.
+pub fn setpoints(fractions: &[f32], pmax_mw: &[f64]) -> Vec<f64> {
+	fractions.iter().zip(pmax_mw).map(|(f, m)| f64::from(*f) * m).collect()
+}
+
 /// Evaluates `predict` (inputs → capacity fractions) on `data`.
 pub fn evaluate(grid: &Grid, data: &Dataset, mut predict: impl FnMut(&[f32]) -> Result<Vec<f32>>) -> Result<Metrics> {
 	let mut m = Metrics { n: data.len(), ..Default::default() };
@@ -125,7 +130,7 @@ pub fn evaluate(grid: &Grid, data: &Dataset, mut predict: impl FnMut(&[f32]) -> 
 	let (mut gaps, mut before, mut after) = (0.0, 0usize, 0usize);
 	for ((s, x), &opt) in data.scenarios.iter().zip(&data.x).zip(&data.cost) {
 		let frac = predict(x)?;
-		let pg: Vec<f64> = frac.iter().zip(&s.pmax_mw).map(|(f, m)| f64::from(*f) * m).collect();
+		let pg = setpoints(&frac, &s.pmax_mw);
 		if !grid.problem.violation(&pg, &s.loads_mw, &s.pmax_mw).within(TOLERANCE_MW) {
 			before += 1;
 		}

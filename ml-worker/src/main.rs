@@ -8,7 +8,7 @@ use gridbrain_dispatch::{
 	Grid, Profiles,
 };
 use gridbrain_ml_worker::{
-	data::{evaluate, Dataset, LinearBaseline},
+	data::{evaluate, setpoints, Dataset, LinearBaseline},
 	model::DispatchNet,
 	plot,
 	select_device,
@@ -116,6 +116,37 @@ fn every(hours: Vec<usize>, step: usize) -> Vec<usize> {
 	hours.into_iter().step_by(step.max(1)).collect()
 }
 
+/// The year's scenarios solved: seasonal training shards, the held-out set, and the linear
+/// baseline's held-out metrics.
+struct Data {
+	test: Dataset,
+	shards: Vec<Dataset>,
+	all: Dataset,
+	linear_metrics: gridbrain_ml_worker::data::Metrics,
+}
+
+impl Data {
+	fn load(grid: &Grid, profiles: &Profiles, step: usize, shards: usize) -> Result<Data> {
+		let total = profiles.hours.len();
+		let shards = shards.max(1);
+		let test = Dataset::build(grid, profiles, &every(test_hours(total), step), true)?;
+		let shard_sets: Vec<Dataset> = (0..shards)
+			.map(|k| Dataset::build(grid, profiles, &every(shard_hours(total, k, shards), step), true))
+			.collect::<Result<_>>()?;
+		let all = Dataset::concat(&shard_sets);
+		eprintln!(
+			"data: {} training scenarios in {} shards, {} held-out; LP solve {:.2} ms per scenario",
+			all.len(),
+			shard_sets.len(),
+			test.len(),
+			1e3 * (all.solve_seconds + test.solve_seconds) / (all.len() + test.len()).max(1) as f64
+		);
+		let linear = LinearBaseline::fit(&all, 1e-3)?;
+		let linear_metrics = evaluate(grid, &test, |x| Ok(linear.predict(x)))?;
+		Ok(Data { test, shards: shard_sets, all, linear_metrics })
+	}
+}
+
 fn main() -> Result<()> {
 	let cli = Cli::parse();
 	let device = select_device(cli.cuda);
@@ -129,23 +160,12 @@ fn main() -> Result<()> {
 		grid.renewables.len(),
 		device
 	);
-	let test = Dataset::build(&grid, &profiles, &every(test_hours(total), cli.hours_step), true)?;
-	let shards: Vec<Dataset> = (0..cli.shards.max(1))
-		.map(|k| Dataset::build(&grid, &profiles, &every(shard_hours(total, k, cli.shards.max(1)), cli.hours_step), true))
-		.collect::<Result<_>>()?;
-	let all = Dataset::concat(&shards);
-	eprintln!(
-		"data: {} training scenarios in {} shards, {} held-out; LP solve {:.2} ms per scenario",
-		all.len(),
-		shards.len(),
-		test.len(),
-		1e3 * (all.solve_seconds + test.solve_seconds) / (all.len() + test.len()).max(1) as f64
-	);
-	let linear = LinearBaseline::fit(&all, 1e-3)?;
-	let linear_metrics = evaluate(&grid, &test, |x| Ok(linear.predict(x)))?;
+	// Solving the year's scenarios takes a while; only the commands that need them do it.
+	let load = || Data::load(&grid, &profiles, cli.hours_step, cli.shards);
 	match cli.command {
 		Command::TrainLocal { epochs, batch, lr, seed, out } => {
-			let mut net = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, &device)?;
+			let Data { test, all, linear_metrics, .. } = load()?;
+			let mut net = DispatchNet::for_grid(&grid, seed, &device)?;
 			let (x, y) = all.tensors(&device)?;
 			let (tx, ty) = test.tensors(&device)?;
 			let start = std::time::Instant::now();
@@ -167,7 +187,8 @@ fn main() -> Result<()> {
 			println!("saved {}", out.display());
 		},
 		Command::Eval { model } => {
-			let mut net = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), 0, &device)?;
+			let Data { test, linear_metrics, .. } = load()?;
+			let mut net = DispatchNet::for_grid(&grid, 0, &device)?;
 			net.load(&model)?;
 			let start = std::time::Instant::now();
 			let m = evaluate(&grid, &test, |x| net.predict(x))?;
@@ -183,11 +204,11 @@ fn main() -> Result<()> {
 			);
 		},
 		Command::Dispatch { model, hour } => {
-			let mut net = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), 0, &device)?;
+			let mut net = DispatchNet::for_grid(&grid, 0, &device)?;
 			net.load(&model)?;
 			let s = grid.scenario(&profiles, hour).with_context(|| format!("hour {hour} is not in 0..{total}"))?;
 			let frac = net.predict(&grid.features(&s))?;
-			let pg: Vec<f64> = frac.iter().zip(&s.pmax_mw).map(|(f, m)| f64::from(*f) * m).collect();
+			let pg = setpoints(&frac, &s.pmax_mw);
 			let repaired = grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw);
 			let opt = grid.problem.solve(&s.loads_mw, &s.pmax_mw)?;
 			println!("hour {hour}: demand {:.1} MW", s.loads_mw.iter().sum::<f64>());
@@ -208,6 +229,7 @@ fn main() -> Result<()> {
 			if rule.validate().is_err() {
 				bail!("invalid rule {rule:?}");
 			}
+			let Data { test, shards, all, linear_metrics } = load()?;
 			let settings = Settings { rounds, epochs, batch, lr, rule, sign_flip, seed };
 			println!("round  train-MSE  test-MSE  mean-gap  worst-gap  infeasible-after  seconds  params-hash");
 			let (_, reports) = simulate::run(&grid, &shards, &test, &device, &settings, |r| {
@@ -224,7 +246,7 @@ fn main() -> Result<()> {
 				)
 			})?;
 			// Centralized training with the same number of epochs over all the data.
-			let mut central = DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, &device)?;
+			let mut central = DispatchNet::for_grid(&grid, seed, &device)?;
 			let (x, y) = all.tensors(&device)?;
 			let (tx, ty) = test.tensors(&device)?;
 			central.train(&x, &y, rounds * epochs, batch, lr, seed)?;

@@ -74,6 +74,11 @@ impl DispatchNet {
 		Ok(net)
 	}
 
+	/// A network sized for `grid`: its features in, one fraction per generator out.
+	pub fn for_grid(grid: &gridbrain_dispatch::Grid, seed: u64, device: &Device) -> Result<DispatchNet> {
+		DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, device)
+	}
+
 	fn sorted_vars(&self) -> Result<Vec<(String, Var)>> {
 		let data = self.varmap.data().lock().map_err(|_| anyhow::Error::msg("parameter lock poisoned"))?;
 		let mut v: Vec<(String, Var)> = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();

@@ -61,9 +61,7 @@ pub fn run(
 	if shards.is_empty() {
 		bail!("no shards");
 	}
-	let inputs = grid.feature_count();
-	let outputs = grid.problem.gen_count();
-	let global_net = DispatchNet::new(inputs, outputs, settings.seed, device)?;
+	let global_net = DispatchNet::for_grid(grid, settings.seed, device)?;
 	let mut global = global_net.to_fixed()?;
 	let keys: Vec<SigningKey> = (0..shards.len()).map(|k| SigningKey::from_bytes(&[k as u8 + 1; 32])).collect();
 	let tensors: Vec<_> = shards.iter().map(|s| s.tensors(device)).collect::<Result<_>>()?;
@@ -74,7 +72,7 @@ pub fn run(
 		let mut updates = Vec::new();
 		let mut losses = 0.0;
 		for (k, ((x, y), shard)) in tensors.iter().zip(shards).enumerate() {
-			let mut net = DispatchNet::new(inputs, outputs, settings.seed, device)?;
+			let mut net = DispatchNet::for_grid(grid, settings.seed, device)?;
 			net.load_fixed(&global)?;
 			let seed = settings.seed ^ ((round as u64) << 32) ^ k as u64;
 			losses += net.train(x, y, settings.epochs, settings.batch, settings.lr, seed)?;
@@ -98,7 +96,7 @@ pub fn run(
 			bail!("aggregation depends on the order of updates");
 		}
 		global = next;
-		let eval_net = DispatchNet::new(inputs, outputs, settings.seed, device)?;
+		let eval_net = DispatchNet::for_grid(grid, settings.seed, device)?;
 		eval_net.load_fixed(&global)?;
 		let metrics = evaluate(grid, test, |x| eval_net.predict(x))?;
 		let rep = RoundReport {
@@ -112,7 +110,7 @@ pub fn run(
 		report(&rep);
 		reports.push(rep);
 	}
-	let net = DispatchNet::new(inputs, outputs, settings.seed, device)?;
+	let net = DispatchNet::for_grid(grid, settings.seed, device)?;
 	net.load_fixed(&global)?;
 	Ok((net, reports))
 }

@@ -22,7 +22,7 @@ fn small_data(shard: usize, step: usize) -> (Grid, Dataset) {
 }
 
 fn net(grid: &Grid, seed: u64) -> DispatchNet {
-	DispatchNet::new(grid.feature_count(), grid.problem.gen_count(), seed, &Device::Cpu).unwrap()
+	DispatchNet::for_grid(grid, seed, &Device::Cpu).unwrap()
 }
 
 #[test]
