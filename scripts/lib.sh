@@ -8,6 +8,12 @@ NODE_BIN="${GRIDBRAIN_NODE:-$TARGET_DIR/release/gridbrain-node}"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# The worker binary: $GRIDBRAIN_WORKER, else the release build of this checkout.
+WORKER_BIN="${GRIDBRAIN_WORKER:-$TARGET_DIR/release/gridbrain-ml-worker}"
+require_worker_bin() {
+	[ -x "$WORKER_BIN" ] || die "no worker binary at $WORKER_BIN: run 'cargo build --release -p gridbrain-ml-worker' (or set GRIDBRAIN_WORKER)"
+}
+
 require_node_bin() {
 	[ -x "$NODE_BIN" ] || die "no node binary at $NODE_BIN: run scripts/setup.sh first (or set GRIDBRAIN_NODE)"
 }
@@ -68,8 +74,8 @@ cargo_release() {
 	fi
 }
 
-# run_js_on_dev_node SCRIPT.mjs DEFAULT_PORT [--ws URL]: installs the pinned @polkadot/api
-# packages if needed, then runs `node scripts/polkadot-js/SCRIPT.mjs --ws URL` against URL or,
+# run_js_on_dev_node SCRIPT.mjs DEFAULT_PORT [--ws URL] [ARGS...]: installs the pinned
+# @polkadot/api packages if needed, then runs `node scripts/polkadot-js/SCRIPT.mjs --ws URL ARGS...` against URL or,
 # without --ws, against a throw-away `--dev --tmp` node on DEFAULT_PORT, stopped on exit (also
 # on Ctrl-C or failure).
 DEV_NODE_PID=""
@@ -83,7 +89,7 @@ stop_dev_node() {
 run_js_on_dev_node() {
 	local script=$1 port=$2 ws="" js_dir="$REPO_ROOT/scripts/polkadot-js"
 	shift 2
-	[ "${1:-}" = "--ws" ] && ws=${2:?--ws needs a URL}
+	if [ "${1:-}" = "--ws" ]; then ws=${2:?--ws needs a URL}; shift 2; fi
 	command -v node >/dev/null || die "Node.js is required for the polkadot.js scripts"
 	[ -d "$js_dir/node_modules/@polkadot/api" ] \
 		|| (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
@@ -104,5 +110,5 @@ run_js_on_dev_node() {
 		done
 		log "dev node up at $ws"
 	fi
-	(cd "$js_dir" && node "$script" --ws "$ws")
+	(cd "$js_dir" && node "$script" --ws "$ws" "$@")
 }

@@ -9,17 +9,21 @@
 #  3. the release build of gridbrain-node;
 #  4. the runtime's tests (genesis presets, configuration, chain-spec lock) and the node's
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
-#     release mode so they reuse the node build;
+#     release mode so they reuse the node build; the ml-worker's tests and release build;
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
 #  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3;
-#  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two.
+#  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
+#  8. scripts/fl-integration.sh: 3 validators + 3 ml-workers finalize federated rounds, then
+#     one worker restarts sign-flipping its updates.
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-# Crates whose tests need neither the node nor the runtime (pallets, maths).
-LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime)
+# Crates whose tests need neither the node nor the runtime (pallets, maths, dispatch).
+# The ml-worker is built against the runtime's types, so it is tested in release (below), where
+# the runtime is already built.
+LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime --exclude gridbrain-ml-worker)
 # Pallets with benchmarks.
 BENCHED=(-p pallet-energy-data -p pallet-energy-market -p pallet-federated-learning)
 
@@ -48,11 +52,16 @@ stage "benchmark test suites" env SKIP_WASM_BUILD=1 cargo test "${BENCHED[@]}" -
 if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "clippy (no-panic lints)" cargo_release clippy --workspace --exclude gridbrain-node --all-targets -- -D warnings
 	stage "runtime tests and node end-to-end tests" cargo_release test -p gridbrain-runtime -p gridbrain-node -- --test-threads 1
+	# Separate cargo invocations: building the worker together with the node would unify their
+	# dependencies' features and rebuild the node.
+	stage "ml-worker tests (release)" cargo_release test -p gridbrain-ml-worker
+	stage "build ml-worker (release)" cargo_release build -p gridbrain-ml-worker
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
 	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
 		--base-dir "$(mktemp -d)/testnet" --timeout 240
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
+	stage "federated learning: 3 validators + 3 workers, then a sign-flipping worker" scripts/fl-integration.sh
 else
 	log "the node did not build: skipping the stages that need it"
 fi

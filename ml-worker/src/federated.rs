@@ -3,6 +3,7 @@
 //! aggregation with the round's rule (`gridbrain-aggregation`, the chain's own maths).
 
 use anyhow::{bail, Context, Result};
+use codec::{Decode, Encode};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use gridbrain_aggregation as agg;
 use safetensors::{tensor::TensorView, Dtype};
@@ -14,7 +15,7 @@ pub const SIGNING_DOMAIN: &[u8] = b"gridbrain/fl/update1";
 const FORMAT_KEY: &str = "gridbrain.fixed_point";
 
 /// A signed update as workers exchange it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct SignedUpdate {
 	/// Round it belongs to.
 	pub round: u32,

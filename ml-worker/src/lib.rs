@@ -9,10 +9,13 @@
 //! (`ml-worker/dispatch`); the aggregation maths in `gridbrain-aggregation`, shared with the
 //! chain.
 
+pub mod chain;
 pub mod data;
 pub mod federated;
 pub mod model;
+pub mod p2p;
 pub mod plot;
+pub mod run;
 pub mod simulate;
 
 use candle_core::Device;

@@ -12,6 +12,7 @@ use gridbrain_ml_worker::{
 	model::DispatchNet,
 	plot,
 	select_device,
+	run,
 	simulate::{self, Settings},
 };
 use std::path::PathBuf;
@@ -50,6 +51,50 @@ enum RuleName {
 
 #[derive(Subcommand)]
 enum Command {
+	/// The federated loop beside a validator's node: train on this validator's shard, commit,
+	/// reveal and exchange signed updates, aggregate with the round's rule, adopt each finalized
+	/// global model. Registers the worker on first start.
+	Run {
+		/// The node's WebSocket RPC endpoint.
+		#[arg(long, default_value = "ws://127.0.0.1:9944")]
+		node: String,
+		/// Secret URI of the validator account (its Aura key) that signs the worker's
+		/// transactions, e.g. `//Alice` on dev and local chains.
+		#[arg(long)]
+		suri: String,
+		/// Directory for the worker key, round checkpoints, models and history.csv.
+		#[arg(long)]
+		base_path: PathBuf,
+		/// libp2p listen address.
+		#[arg(long, default_value = "/ip4/0.0.0.0/tcp/30555")]
+		listen: libp2p::Multiaddr,
+		/// A peer worker to dial, e.g. `/ip4/127.0.0.1/tcp/30556` (repeatable).
+		#[arg(long = "peer")]
+		peers: Vec<libp2p::Multiaddr>,
+		/// This validator's shard (0-based, of `--shards`).
+		#[arg(long)]
+		shard: usize,
+		/// Local epochs per round.
+		#[arg(long, default_value_t = 10)]
+		epochs: usize,
+		#[arg(long, default_value_t = 64)]
+		batch: usize,
+		#[arg(long, default_value_t = 2e-3)]
+		lr: f64,
+		/// Seed of the initial model: the same on every worker of a chain.
+		#[arg(long, default_value_t = 7)]
+		seed: u64,
+		/// Exit after adopting this many global models (0: run until stopped).
+		#[arg(long, default_value_t = 0)]
+		rounds: u32,
+		/// Write a PNG of training MSE, held-out MSE and held-out cost gap per finalized round.
+		#[arg(long)]
+		plot: Option<PathBuf>,
+		/// TESTING ONLY: send updates sign-flipped and scaled by this factor (a Byzantine
+		/// worker, to check that the trimmed mean / median leave it out).
+		#[arg(long, default_value_t = 0.0)]
+		sign_flip: f64,
+	},
 	/// Centralized baseline: train on all shards, report held-out metrics and the linear
 	/// baseline, save the model.
 	TrainLocal {
@@ -163,6 +208,17 @@ fn main() -> Result<()> {
 	// Solving the year's scenarios takes a while; only the commands that need them do it.
 	let load = || Data::load(&grid, &profiles, cli.hours_step, cli.shards);
 	match cli.command {
+		Command::Run { node, suri, base_path, listen, peers, shard, epochs, batch, lr, seed, rounds, plot, sign_flip } => {
+			if shard >= cli.shards {
+				bail!("--shard {shard} must be below --shards {}", cli.shards);
+			}
+			let shard_set = Dataset::build(&grid, &profiles, &every(shard_hours(total, shard, cli.shards), cli.hours_step), true)?;
+			let test = Dataset::build(&grid, &profiles, &every(test_hours(total), cli.hours_step), true)?;
+			eprintln!("data: shard {shard} of {}: {} scenarios; held-out {}", cli.shards, shard_set.len(), test.len());
+			let opts = run::Options { node, suri, base_path, listen, peers, epochs, batch, lr, seed, sign_flip, plot, rounds };
+			let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+			rt.block_on(run::run(opts, grid.clone(), shard_set, test, device))?;
+		},
 		Command::TrainLocal { epochs, batch, lr, seed, out } => {
 			let Data { test, all, linear_metrics, .. } = load()?;
 			let mut net = DispatchNet::for_grid(&grid, seed, &device)?;

@@ -1,0 +1,230 @@
+//! The worker's connection to its node: WebSocket JSON-RPC, the FederatedLearning runtime API,
+//! and signed extrinsics built with the runtime's own types.
+//!
+//! The worker is compiled against `gridbrain-runtime`, so calls and transaction extensions are
+//! encoded exactly as the runtime decodes them. [`Chain::connect`] refuses a node whose runtime
+//! has another `spec_version` than the one the worker was built with (a runtime upgrade may
+//! change the encoding): the message says so, instead of transactions failing one by one.
+
+use anyhow::{anyhow, bail, Context, Result};
+use codec::{Decode, Encode};
+use gridbrain_runtime::{
+	AccountId, Balance, BlockNumber, Header, Runtime, RuntimeCall, SignedPayload, TxExtension,
+	UncheckedExtrinsic, VERSION,
+};
+use jsonrpsee::{
+	core::client::{ClientT, Subscription, SubscriptionClientT},
+	rpc_params,
+	ws_client::{WsClient, WsClientBuilder},
+};
+use pallet_federated_learning::{runtime_api::WorkerView, GlobalModelInfo, RoundIndex, RoundSubmissions, RoundView};
+use sp_core::{crypto::Pair as _, sr25519, H256};
+use sp_runtime::{generic::Era, traits::Header as _, MultiSignature};
+
+/// A round as the worker sees it.
+pub type Round = RoundView<AccountId, BlockNumber>;
+/// A round's submissions.
+pub type Submissions = RoundSubmissions<AccountId>;
+/// A registered worker.
+pub type Worker = WorkerView<AccountId, Balance, BlockNumber>;
+/// The latest global model's record.
+pub type GlobalModel = GlobalModelInfo<BlockNumber>;
+
+/// Blocks a signed transaction stays valid for.
+const MORTALITY: u64 = 64;
+
+/// An open connection to a node, with the worker's signing account.
+pub struct Chain {
+	client: WsClient,
+	genesis: H256,
+	transaction_version: u32,
+	signer: sr25519::Pair,
+	account: AccountId,
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+	format!("0x{}", hex::encode(bytes))
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>> {
+	hex::decode(s.trim_start_matches("0x")).with_context(|| format!("invalid hex from the node: {s}"))
+}
+
+impl Chain {
+	/// Connects to `url`, checks the runtime version and reads the genesis hash.
+	pub async fn connect(url: &str, signer: sr25519::Pair) -> Result<Chain> {
+		let client = WsClientBuilder::default()
+			.max_response_size(64 << 20)
+			.build(url)
+			.await
+			.with_context(|| format!("cannot connect to the node at {url}"))?;
+		let genesis: H256 = client
+			.request("chain_getBlockHash", rpc_params![0u32])
+			.await
+			.context("chain_getBlockHash(0)")?;
+		let version: serde_json::Value =
+			client.request("state_getRuntimeVersion", rpc_params![]).await.context("state_getRuntimeVersion")?;
+		let field = |name: &str| version.get(name).and_then(serde_json::Value::as_u64);
+		let spec_name = version.get("specName").and_then(serde_json::Value::as_str).unwrap_or_default();
+		let spec_version = field("specVersion").context("runtime version without specVersion")?;
+		if spec_name != &*VERSION.spec_name || spec_version != u64::from(VERSION.spec_version) {
+			bail!(
+				"the node at {url} runs runtime {spec_name} version {spec_version}; this worker was built for {} version {}: rebuild the worker from the node's source",
+				VERSION.spec_name,
+				VERSION.spec_version
+			);
+		}
+		let transaction_version = u32::try_from(field("transactionVersion").context("no transactionVersion")?)?;
+		let account = AccountId::from(signer.public());
+		Ok(Chain { client, genesis, transaction_version, signer, account })
+	}
+
+	/// The account the worker signs with (its validator's).
+	pub fn account(&self) -> &AccountId {
+		&self.account
+	}
+
+	/// The chain's genesis hash.
+	pub fn genesis(&self) -> H256 {
+		self.genesis
+	}
+
+	/// Subscribes to new best blocks.
+	pub async fn best_heads(&self) -> Result<Subscription<Header>> {
+		Ok(self
+			.client
+			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
+			.await
+			.context("chain_subscribeNewHeads")?)
+	}
+
+	/// The best block's hash and number.
+	pub async fn best(&self) -> Result<(H256, BlockNumber)> {
+		let header: Header = self.client.request("chain_getHeader", rpc_params![]).await.context("chain_getHeader")?;
+		Ok((header.hash(), *header.number()))
+	}
+
+	/// The latest finalized block's hash and number.
+	pub async fn finalized(&self) -> Result<(H256, BlockNumber)> {
+		let hash: H256 = self.client.request("chain_getFinalizedHead", rpc_params![]).await?;
+		let header: Header = self
+			.client
+			.request("chain_getHeader", rpc_params![hash])
+			.await
+			.context("chain_getHeader(finalized)")?;
+		Ok((hash, *header.number()))
+	}
+
+	async fn runtime_call<R: Decode>(&self, at: H256, method: &str, args: &[u8]) -> Result<R> {
+		let raw: String = self
+			.client
+			.request("state_call", rpc_params![method, hex0x(args), at])
+			.await
+			.with_context(|| format!("state_call {method}"))?;
+		R::decode(&mut &unhex(&raw)?[..]).with_context(|| format!("cannot decode the answer of {method}"))
+	}
+
+	/// The latest round at block `at`.
+	pub async fn current_round(&self, at: H256) -> Result<Option<Round>> {
+		self.runtime_call(at, "FederatedLearningApi_current_round", &[]).await
+	}
+
+	/// A round's commitments, reveals and aggregates at block `at`.
+	pub async fn submissions(&self, at: H256, round: RoundIndex) -> Result<Submissions> {
+		self.runtime_call(at, "FederatedLearningApi_round_submissions", &round.encode()).await
+	}
+
+	/// The latest global model at block `at`.
+	pub async fn global_model(&self, at: H256) -> Result<Option<GlobalModel>> {
+		self.runtime_call(at, "FederatedLearningApi_global_model", &[]).await
+	}
+
+	/// Registered workers at block `at`.
+	pub async fn workers(&self, at: H256) -> Result<Vec<Worker>> {
+		self.runtime_call(at, "FederatedLearningApi_workers", &[]).await
+	}
+
+	/// Signs `call` with the worker's account (nonce from the node, counting its pool) and
+	/// submits it, mortal from block `(at, number)`. Returns the transaction hash once the pool
+	/// accepted it; whether it succeeds shows in the state of the following blocks.
+	pub async fn submit(&self, call: pallet_federated_learning::Call<Runtime>, at: (H256, BlockNumber)) -> Result<H256> {
+		let call = RuntimeCall::FederatedLearning(call);
+		let nonce: u32 = self
+			.client
+			.request("system_accountNextIndex", rpc_params![self.account.to_string()])
+			.await
+			.context("system_accountNextIndex")?;
+		let xt = signed_extrinsic(call, &self.signer, nonce, self.genesis, self.transaction_version, at);
+		let hash: H256 = self
+			.client
+			.request("author_submitExtrinsic", rpc_params![hex0x(&xt.encode())])
+			.await
+			.map_err(|e| anyhow!("the node refused the transaction: {e}"))?;
+		Ok(hash)
+	}
+}
+
+/// A signed extrinsic of the worker's account, mortal for [`MORTALITY`] blocks from `at`.
+pub fn signed_extrinsic(
+	call: RuntimeCall,
+	signer: &sr25519::Pair,
+	nonce: u32,
+	genesis: H256,
+	transaction_version: u32,
+	at: (H256, BlockNumber),
+) -> UncheckedExtrinsic {
+	let (at_hash, at_number) = at;
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::mortal(MORTALITY, u64::from(at_number))),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+	);
+	let implicit = ((), VERSION.spec_version, transaction_version, genesis, at_hash, (), (), ());
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	let account = AccountId::from(signer.public());
+	UncheckedExtrinsic::new_signed(call, account.into(), MultiSignature::Sr25519(signature), extension)
+}
+
+/// The header's block hash.
+pub fn block_hash(header: &Header) -> H256 {
+	header.hash()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_runtime::traits::Verify;
+
+	#[test]
+	fn extrinsic_decodes_as_the_runtime_s_and_its_signature_covers_the_payload() {
+		let signer = sr25519::Pair::from_string("//Alice", None).unwrap();
+		let call = RuntimeCall::FederatedLearning(pallet_federated_learning::Call::commit_update {
+			round: 7,
+			commitment: H256([3; 32]),
+		});
+		let (genesis, at) = (H256([1; 32]), (H256([2; 32]), 100));
+		let xt = signed_extrinsic(call.clone(), &signer, 5, genesis, VERSION.transaction_version, at);
+		let decoded = UncheckedExtrinsic::decode(&mut &xt.encode()[..]).unwrap();
+		assert_eq!(decoded, xt);
+		assert_eq!(decoded.function, call);
+		let sp_runtime::generic::Preamble::Signed(address, signature, extension) = decoded.preamble else {
+			panic!("not a signed extrinsic");
+		};
+		assert_eq!(address, AccountId::from(signer.public()).into());
+		// The signature is over (call, extension, implicit) with this chain's genesis and block.
+		let implicit = ((), VERSION.spec_version, VERSION.transaction_version, genesis, at.0, (), (), ());
+		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+		let account = AccountId::from(signer.public());
+		assert!(payload.using_encoded(|b| signature.verify(b, &account)));
+		// Another genesis hash gives another payload: the signature does not verify.
+		let other = ((), VERSION.spec_version, VERSION.transaction_version, H256([9; 32]), at.0, (), (), ());
+		let payload = SignedPayload::from_raw(call, extension, other);
+		assert!(!payload.using_encoded(|b| signature.verify(b, &account)));
+	}
+}

@@ -1,0 +1,836 @@
+//! The federated loop (`gridbrain-ml-worker run`): follows its node's best blocks and, in each
+//! round the worker takes part in,
+//!
+//! 1. **Commit**: loads the global model (the chain's `params_hash`; the seeded initial model
+//!    before the first round finalizes), trains local epochs on its shard, builds the signed
+//!    fixed-point update, writes it to its checkpoint, then commits
+//!    `blake2b-256(update_hash ‖ salt ‖ account)`;
+//! 2. **Reveal**: reveals hash, salt, samples and loss; once the reveal is on chain it publishes
+//!    the update on gossipsub (not earlier, so nobody can commit a copy);
+//! 3. **Aggregate**: gathers every revealed update (gossip, else request-response), checks each
+//!    against its on-chain hash and its worker's registered ed25519 key, aggregates the valid
+//!    ones with the round's rule and submits the hash and the included set;
+//! 4. when a round's global model is **finalized**, adopts it (from its own aggregate, or fetched
+//!    from a peer and checked against `params_hash`), writes it to disk and prints the held-out
+//!    metrics of the new model.
+//!
+//! Everything the worker decides is derived from chain state, so it is idempotent: a
+//! transaction that did not land is sent again; a restarted worker reads its checkpoint of the
+//! round (salt and update, written *before* the commit is sent) and goes on where it stopped.
+//! Lost connections to the node are retried.
+
+use crate::{
+	chain::{Chain, Round},
+	data::{evaluate, Dataset},
+	federated::{aggregate, make_update, verify_update, SignedUpdate},
+	model::{agg_err, DispatchNet},
+	p2p::{self, Command, Inbound, Network, Request, WireUpdate},
+	plot,
+	simulate::sign_flipped,
+};
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+use codec::{Decode, Encode};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use gridbrain_aggregation as agg;
+use gridbrain_dispatch::Grid;
+use gridbrain_runtime::{AccountId, BlockNumber, Runtime};
+use pallet_federated_learning::{Call, Phase};
+use sp_core::{crypto::Pair as _, sr25519, H256};
+use std::{
+	collections::{HashMap, HashSet},
+	path::{Path, PathBuf},
+	time::{Duration, Instant},
+};
+
+/// Settings of `run`.
+#[derive(Clone, Debug)]
+pub struct Options {
+	/// The node's WebSocket RPC endpoint.
+	pub node: String,
+	/// Secret URI of the validator account the worker signs extrinsics with.
+	pub suri: String,
+	/// Directory of the worker key, checkpoints, models and history.
+	pub base_path: PathBuf,
+	/// libp2p listen address.
+	pub listen: libp2p::Multiaddr,
+	/// Peers to dial.
+	pub peers: Vec<libp2p::Multiaddr>,
+	/// Local epochs per round.
+	pub epochs: usize,
+	/// Mini-batch size.
+	pub batch: usize,
+	/// Learning rate.
+	pub lr: f64,
+	/// Seed of the initial model (the same on every worker).
+	pub seed: u64,
+	/// Testing only: send updates sign-flipped and scaled by this factor (0 = honest).
+	pub sign_flip: f64,
+	/// Write a PNG of loss and gap per finalized round.
+	pub plot: Option<PathBuf>,
+	/// Exit after adopting this many global models (0 = run until stopped).
+	pub rounds: u32,
+}
+
+/// A round's checkpoint: written before the commit is sent, so a restarted worker can reveal.
+#[derive(Clone, Debug, Encode, Decode)]
+struct RoundState {
+	round: u32,
+	base_hash: [u8; 32],
+	salt: [u8; 32],
+	update: SignedUpdate,
+	/// Last-epoch training MSE × 10⁶.
+	train_loss: u64,
+	/// Whether the update went out on gossipsub (after the reveal landed).
+	published: bool,
+	/// The aggregate submitted: hash and included workers.
+	aggregate: Option<([u8; 32], Vec<[u8; 32]>)>,
+}
+
+/// One finalized round as the worker saw it.
+#[derive(Clone, Debug)]
+struct Finalized {
+	round: u32,
+	version: u32,
+	train_mse: f64,
+	test_mse: f32,
+	metrics: crate::data::Metrics,
+	seconds: Option<f64>,
+}
+
+/// Kinds of transactions the loop sends (for re-sending when they do not land).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Action {
+	Commit,
+	Reveal,
+	Aggregate,
+}
+
+/// Blocks to wait for a sent transaction to show in state before sending it again.
+const RESEND_AFTER: BlockNumber = 3;
+
+struct Worker {
+	opts: Options,
+	grid: Grid,
+	device: Device,
+	shard: Dataset,
+	test: Dataset,
+	test_tensors: (Tensor, Tensor),
+	shard_tensors: (Tensor, Tensor),
+	key: SigningKey,
+	net: Network,
+	initial_hash: [u8; 32],
+	models: HashMap<[u8; 32], agg::Model>,
+	wanted_models: HashSet<[u8; 32]>,
+	/// Received, not yet verified updates (bounded: participants × recent rounds).
+	pending: HashMap<(u32, [u8; 32]), WireUpdate>,
+	participants: Vec<[u8; 32]>,
+	current_round: u32,
+	state: Option<RoundState>,
+	sent: HashMap<(u32, Action), BlockNumber>,
+	round_seen: HashMap<u32, Instant>,
+	said: HashSet<(u32, &'static str)>,
+	adopted_version: u32,
+	history: Vec<Finalized>,
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+	let tmp = path.with_extension("tmp");
+	{
+		use std::io::Write;
+		let mut f = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+		f.write_all(bytes)?;
+		f.sync_all()?;
+	}
+	std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// Loads the worker's ed25519 key from `<base>/worker.key` (hex), creating it on first start.
+pub fn load_or_create_key(base: &Path) -> Result<SigningKey> {
+	std::fs::create_dir_all(base).with_context(|| format!("creating {}", base.display()))?;
+	let path = base.join("worker.key");
+	if path.exists() {
+		let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+		let bytes: [u8; 32] = hex::decode(text.trim())
+			.ok()
+			.and_then(|b| b.try_into().ok())
+			.with_context(|| format!("{} must hold 32 bytes in hex", path.display()))?;
+		return Ok(SigningKey::from_bytes(&bytes));
+	}
+	let secret: [u8; 32] = rand::random();
+	write_atomic(&path, hex::encode(secret).as_bytes())?;
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+	}
+	eprintln!("created worker key {}", path.display());
+	Ok(SigningKey::from_bytes(&secret))
+}
+
+fn short(h: &[u8; 32]) -> String {
+	format!("0x{}", hex::encode(&h[..6]))
+}
+
+fn account_bytes(a: &AccountId) -> [u8; 32] {
+	*<AccountId as AsRef<[u8; 32]>>::as_ref(a)
+}
+
+impl Worker {
+	fn dir(&self, sub: &str) -> Result<PathBuf> {
+		let d = self.opts.base_path.join(sub);
+		std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+		Ok(d)
+	}
+
+	fn say_once(&mut self, round: u32, what: &'static str, text: impl FnOnce() -> String) {
+		if self.said.insert((round, what)) {
+			println!("{}", text());
+		}
+	}
+
+	fn state_path(&self, round: u32) -> Result<PathBuf> {
+		Ok(self.dir("rounds")?.join(format!("{round}.state")))
+	}
+
+	fn save_state(&self) -> Result<()> {
+		if let Some(s) = &self.state {
+			write_atomic(&self.state_path(s.round)?, &s.encode())?;
+		}
+		Ok(())
+	}
+
+	/// The checkpoint of `round`, from memory or disk.
+	fn load_state(&mut self, round: u32) -> Result<bool> {
+		if self.state.as_ref().is_some_and(|s| s.round == round) {
+			return Ok(true);
+		}
+		let path = self.state_path(round)?;
+		if !path.exists() {
+			return Ok(false);
+		}
+		let bytes = std::fs::read(&path)?;
+		let s = RoundState::decode(&mut &bytes[..])
+			.with_context(|| format!("corrupt checkpoint {} (delete it to skip the round)", path.display()))?;
+		println!("round {round}: resumed from checkpoint {}", path.display());
+		self.state = Some(s);
+		Ok(true)
+	}
+
+	/// A model by hash: memory, disk, or the seeded initial model.
+	fn model(&mut self, hash: &[u8; 32]) -> Result<Option<agg::Model>> {
+		if let Some(m) = self.models.get(hash) {
+			return Ok(Some(m.clone()));
+		}
+		let path = self.dir("models")?.join(format!("{}.model", hex::encode(hash)));
+		if path.exists() {
+			let m = agg::Model::decode(&std::fs::read(&path)?).map_err(agg_err)?;
+			if m.hash() == *hash {
+				self.models.insert(*hash, m.clone());
+				return Ok(Some(m));
+			}
+			eprintln!("warning: {} does not hash to its name; ignoring it", path.display());
+		}
+		Ok(None)
+	}
+
+	fn want_model(&mut self, hash: [u8; 32]) {
+		self.wanted_models.insert(hash);
+		let _ = self.net.commands.send(Command::Fetch(Request::Model { hash }));
+	}
+
+	fn may_send(&mut self, round: u32, action: Action, now: BlockNumber) -> bool {
+		match self.sent.get(&(round, action)) {
+			Some(&at) if now < at.saturating_add(RESEND_AFTER) => false,
+			_ => {
+				self.sent.insert((round, action), now);
+				true
+			},
+		}
+	}
+
+	async fn send(&mut self, chain: &Chain, call: Call<Runtime>, at: (H256, BlockNumber), what: &str, round: u32) {
+		match chain.submit(call, at).await {
+			Ok(tx) => println!("round {round}: sent {what} (tx {tx:?}, block #{})", at.1),
+			Err(e) => eprintln!("round {round}: {what} not sent: {e:#}"),
+		}
+	}
+
+	fn on_inbound(&mut self, msg: Inbound) {
+		match msg {
+			Inbound::Update(u) => {
+				let r = u.update.round;
+				// Only the current and the previous round, only from participants.
+				if (r == self.current_round || r.saturating_add(1) == self.current_round) &&
+					self.participants.contains(&u.worker)
+				{
+					self.pending.insert((r, u.worker), u);
+				}
+			},
+			Inbound::Model(bytes) => {
+				if let Ok(m) = agg::Model::decode(&bytes) {
+					let h = m.hash();
+					if self.wanted_models.remove(&h) {
+						self.models.insert(h, m);
+					}
+				}
+			},
+		}
+	}
+
+	async fn on_head(&mut self, chain: &Chain, hash: H256, number: BlockNumber) -> Result<bool> {
+		if self.adopt(chain).await? {
+			return Ok(true);
+		}
+		let Some(round) = chain.current_round(hash).await? else {
+			self.say_once(0, "no-round", || "waiting for the first round to open".into());
+			return Ok(false);
+		};
+		let r = round.index;
+		if r != self.current_round {
+			self.current_round = r;
+			self.pending.retain(|(pr, _), _| pr.saturating_add(1) >= r);
+			self.sent.retain(|(sr, _), _| *sr >= r);
+		}
+		self.participants = round.participants.iter().map(account_bytes).collect();
+		if !round.participants.contains(chain.account()) {
+			self.say_once(r, "not-participant", || {
+				format!("round {r}: this worker is not a participant (not registered when it opened, not a validator, or too many strikes)")
+			});
+			return Ok(false);
+		}
+		self.round_seen.entry(r).or_insert_with(Instant::now);
+		match round.phase {
+			Phase::Commit => self.commit_phase(chain, &round, (hash, number)).await?,
+			Phase::Reveal => self.reveal_phase(chain, &round, (hash, number)).await?,
+			Phase::Aggregate => self.aggregate_phase(chain, &round, (hash, number)).await?,
+			Phase::Finalized => {},
+			Phase::Failed(reason) => self.say_once(r, "failed", || format!("round {r}: failed ({reason:?})")),
+		}
+		Ok(false)
+	}
+
+	async fn commit_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
+		let r = round.index;
+		let me = account_bytes(chain.account());
+		let subs = chain.submissions(at.0, r).await?;
+		let committed = subs.commits.iter().any(|(a, _)| a == chain.account());
+		if !self.load_state(r)? {
+			if committed {
+				self.say_once(r, "lost", || format!("round {r}: committed before a restart, but its checkpoint is gone; sitting the round out"));
+				return Ok(());
+			}
+			let base_hash = chain.global_model(at.0).await?.map_or(self.initial_hash, |g| g.params_hash.0);
+			let Some(base) = self.model(&base_hash)? else {
+				self.say_once(r, "wait-model", || format!("round {r}: fetching global model {} from peers", short(&base_hash)));
+				self.want_model(base_hash);
+				return Ok(());
+			};
+			let started = Instant::now();
+			let (local, loss) = tokio::task::block_in_place(|| -> Result<(agg::Model, f32)> {
+				let mut net = DispatchNet::for_grid(&self.grid, self.opts.seed, &self.device)?;
+				net.load_fixed(&base)?;
+				let seed = self.opts.seed ^ (u64::from(r) << 32) ^ u64::from(me[0]);
+				let (x, y) = &self.shard_tensors;
+				let loss = net.train(x, y, self.opts.epochs, self.opts.batch, self.opts.lr, seed)?;
+				Ok((net.to_fixed()?, loss))
+			})?;
+			let local = if self.opts.sign_flip != 0.0 { sign_flipped(&base, &local, self.opts.sign_flip)? } else { local };
+			let update = make_update(&local, &base, r, self.shard.len() as u64, &self.key)?;
+			println!(
+				"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}{}",
+				self.opts.epochs,
+				self.shard.len(),
+				started.elapsed().as_secs_f64(),
+				short(&update.hash),
+				if self.opts.sign_flip != 0.0 { " (sign-flipped: testing)" } else { "" }
+			);
+			self.state = Some(RoundState {
+				round: r,
+				base_hash,
+				salt: rand::random(),
+				update,
+				train_loss: (f64::from(loss) * 1e6).round() as u64,
+				published: false,
+				aggregate: None,
+			});
+			// The checkpoint goes to disk before the commitment goes out.
+			self.save_state()?;
+		}
+		if !committed && self.may_send(r, Action::Commit, at.1) {
+			let Some(s) = &self.state else { return Ok(()) };
+			let commitment = agg::commitment(&s.update.hash, &s.salt, &me);
+			let call = Call::commit_update { round: r, commitment: H256(commitment) };
+			self.send(chain, call, at, "commitment", r).await;
+		}
+		Ok(())
+	}
+
+	async fn reveal_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
+		let r = round.index;
+		if !self.load_state(r)? {
+			self.say_once(r, "no-update", || format!("round {r}: no update of this worker (it joined late)"));
+			return Ok(());
+		}
+		let subs = chain.submissions(at.0, r).await?;
+		if !subs.commits.iter().any(|(a, _)| a == chain.account()) {
+			self.say_once(r, "no-commit", || format!("round {r}: the commitment did not land in time; nothing to reveal"));
+			return Ok(());
+		}
+		let revealed = subs.reveals.iter().any(|(a, _)| a == chain.account());
+		if !revealed && self.may_send(r, Action::Reveal, at.1) {
+			let Some(s) = &self.state else { return Ok(()) };
+			let call = Call::reveal_update {
+				round: r,
+				update_hash: H256(s.update.hash),
+				salt: H256(s.salt),
+				num_samples: s.update.num_samples,
+				train_loss: s.train_loss,
+			};
+			self.send(chain, call, at, "reveal", r).await;
+		}
+		if revealed {
+			self.publish(chain)?;
+		}
+		Ok(())
+	}
+
+	/// Publishes the worker's own update once (after its reveal landed) and serves it.
+	fn publish(&mut self, chain: &Chain) -> Result<()> {
+		let Some(s) = self.state.as_mut() else { return Ok(()) };
+		let wire = WireUpdate { worker: account_bytes(chain.account()), update: s.update.clone() };
+		if let Ok(mut store) = self.net.store.lock() {
+			store.add_update(wire.clone());
+		}
+		if !s.published {
+			s.published = true;
+			let _ = self.net.commands.send(Command::Publish(wire));
+			println!("round {}: published update {} to peers", s.round, short(&s.update.hash));
+			self.save_state()?;
+		}
+		Ok(())
+	}
+
+	async fn aggregate_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
+		let r = round.index;
+		let has_state = self.load_state(r)?;
+		if self.state.as_ref().is_some_and(|s| s.round == r && s.aggregate.is_some()) {
+			return Ok(());
+		}
+		let subs = chain.submissions(at.0, r).await?;
+		if subs.reveals.iter().any(|(a, _)| a == chain.account()) && has_state {
+			self.publish(chain)?;
+		}
+		let base_hash = chain.global_model(at.0).await?.map_or(self.initial_hash, |g| g.params_hash.0);
+		let Some(base) = self.model(&base_hash)? else {
+			self.want_model(base_hash);
+			return Ok(());
+		};
+		let keys: HashMap<AccountId, [u8; 32]> =
+			chain.workers(at.0).await?.into_iter().map(|w| (w.validator, w.worker_key.0)).collect();
+		let mut verified: Vec<([u8; 32], u64, agg::Model)> = Vec::new();
+		let mut missing = Vec::new();
+		for (account, reveal) in &subs.reveals {
+			let who = account_bytes(account);
+			let held = self.net.store.lock().ok().and_then(|s| s.update(r, &who).cloned());
+			let candidate = held.or_else(|| self.pending.get(&(r, who)).cloned());
+			let Some(wire) = candidate else {
+				missing.push(who);
+				continue;
+			};
+			let key = keys.get(account).and_then(|k| VerifyingKey::from_bytes(k).ok());
+			match key.map(|k| verify_update(&wire.update, &k, &reveal.update_hash.0)) {
+				Some(Ok(model)) => {
+					if let Ok(mut store) = self.net.store.lock() {
+						store.add_update(wire);
+					}
+					verified.push((who, reveal.num_samples, model));
+				},
+				Some(Err(e)) => {
+					eprintln!("round {r}: update of {account} rejected: {e:#}");
+					self.pending.remove(&(r, who));
+					missing.push(who);
+				},
+				None => eprintln!("round {r}: {account} has no valid registered worker key; its update is left out"),
+			}
+		}
+		// Wait for missing updates until two blocks before the phase ends, then go with what is here.
+		let deadline = at.1.saturating_add(2) >= round.aggregate_end;
+		if !missing.is_empty() && !deadline {
+			for worker in missing {
+				let _ = self.net.commands.send(Command::Fetch(Request::Update { round: r, worker }));
+			}
+			return Ok(());
+		}
+		if verified.is_empty() {
+			self.say_once(r, "no-updates", || format!("round {r}: no verified update to aggregate"));
+			return Ok(());
+		}
+		verified.sort_by(|a, b| a.0.cmp(&b.0));
+		let updates: Vec<(u64, agg::Model)> = verified.iter().map(|(_, n, m)| (*n, m.clone())).collect();
+		let next = aggregate(&round.rule, &base, &updates)?;
+		let hash = next.hash();
+		let included: Vec<[u8; 32]> = verified.iter().map(|(w, _, _)| *w).collect();
+		self.models.insert(hash, next);
+		if !self.may_send(r, Action::Aggregate, at.1) {
+			return Ok(());
+		}
+		let set: Vec<AccountId> = included.iter().map(|w| AccountId::from(*w)).collect();
+		let call = Call::submit_aggregate {
+			round: r,
+			aggregate_hash: H256(hash),
+			included: set.try_into().map_err(|_| anyhow::anyhow!("more included workers than MaxWorkers"))?,
+		};
+		println!("round {r}: aggregate {} of {} updates ({:?})", short(&hash), included.len(), round.rule);
+		self.send(chain, call, at, "aggregate", r).await;
+		if let Some(s) = self.state.as_mut().filter(|s| s.round == r) {
+			s.aggregate = Some((hash, included));
+			self.save_state()?;
+		}
+		Ok(())
+	}
+
+	/// Adopts the latest finalized global model; true when `--rounds` models were adopted.
+	async fn adopt(&mut self, chain: &Chain) -> Result<bool> {
+		let (fin, _) = chain.finalized().await?;
+		let Some(gm) = chain.global_model(fin).await? else { return Ok(false) };
+		if gm.version <= self.adopted_version {
+			return Ok(false);
+		}
+		let hash = gm.params_hash.0;
+		let Some(model) = self.model(&hash)? else {
+			self.say_once(gm.round, "fetch-final", || format!("round {}: fetching the finalized model {} from peers", gm.round, short(&hash)));
+			self.want_model(hash);
+			return Ok(false);
+		};
+		let bytes = model.encode();
+		write_atomic(&self.dir("models")?.join(format!("{}.model", hex::encode(hash))), &bytes)?;
+		write_atomic(&self.opts.base_path.join("global"), format!("{} 0x{}\n", gm.version, hex::encode(hash)).as_bytes())?;
+		if let Ok(mut store) = self.net.store.lock() {
+			store.add_model(hash, bytes);
+		}
+		let net = DispatchNet::for_grid(&self.grid, self.opts.seed, &self.device)?;
+		net.load_fixed(&model)?;
+		let (tx, ty) = &self.test_tensors;
+		let test_mse = net.loss(tx, ty)?;
+		let metrics = tokio::task::block_in_place(|| evaluate(&self.grid, &self.test, |x| net.predict(x)))?;
+		let seconds = self.round_seen.get(&gm.round).map(|t| t.elapsed().as_secs_f64());
+		let f = Finalized {
+			round: gm.round,
+			version: gm.version,
+			train_mse: gm.mean_train_loss as f64 / 1e6,
+			test_mse,
+			metrics,
+			seconds,
+		};
+		println!(
+			"round {} finalized: global model v{} {} ({}/{} votes, {} samples); train MSE {:.6}, held-out MSE {:.6}, {}; round time {}",
+			f.round,
+			f.version,
+			short(&hash),
+			gm.votes,
+			gm.participants,
+			gm.total_samples,
+			f.train_mse,
+			f.test_mse,
+			f.metrics,
+			f.seconds.map_or("-".into(), |s| format!("{s:.0} s"))
+		);
+		self.history.push(f);
+		self.adopted_version = gm.version;
+		self.write_history()?;
+		Ok(self.opts.rounds > 0 && self.history.len() >= self.opts.rounds as usize)
+	}
+
+	fn write_history(&self) -> Result<()> {
+		let csv = history_csv(&self.history);
+		write_atomic(&self.opts.base_path.join("history.csv"), csv.as_bytes())?;
+		if let Some(path) = &self.opts.plot {
+			let train: Vec<f64> = self.history.iter().map(|f| f.train_mse).collect();
+			let test: Vec<f64> = self.history.iter().map(|f| f64::from(f.test_mse)).collect();
+			let gap: Vec<f64> = self.history.iter().map(|f| 100.0 * f.metrics.mean_gap).collect();
+			plot::write_png(
+				path,
+				&[
+					vec![plot::Series { values: &train, color: [31, 119, 180] }, plot::Series { values: &test, color: [214, 39, 40] }],
+					vec![plot::Series { values: &gap, color: [44, 160, 44] }],
+				],
+			)?;
+		}
+		Ok(())
+	}
+}
+
+/// `history.csv`: one row per adopted global model.
+fn history_csv(history: &[Finalized]) -> String {
+	let mut csv = String::from("round,version,train_mse,test_mse,mean_gap,worst_gap,infeasible_before,infeasible_after,seconds\n");
+	for f in history {
+		csv.push_str(&format!(
+			"{},{},{:.6},{:.6},{:.6},{:.6},{:.4},{:.4},{}\n",
+			f.round,
+			f.version,
+			f.train_mse,
+			f.test_mse,
+			f.metrics.mean_gap,
+			f.metrics.worst_gap,
+			f.metrics.infeasible_before,
+			f.metrics.infeasible_after,
+			f.seconds.map_or(String::new(), |s| format!("{s:.1}"))
+		));
+	}
+	csv
+}
+
+/// Reads back `history.csv` (rows that do not parse are skipped).
+fn load_history(path: &Path) -> Vec<Finalized> {
+	let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
+	text.lines()
+		.skip(1)
+		.filter_map(|line| {
+			let f: Vec<&str> = line.split(',').collect();
+			let num = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok());
+			Some(Finalized {
+				round: f.first()?.parse().ok()?,
+				version: f.get(1)?.parse().ok()?,
+				train_mse: num(2)?,
+				test_mse: num(3)? as f32,
+				metrics: crate::data::Metrics {
+					n: 0,
+					mean_gap: num(4)?,
+					worst_gap: num(5)?,
+					infeasible_before: num(6)?,
+					infeasible_after: num(7)?,
+				},
+				seconds: num(8),
+			})
+		})
+		.collect()
+}
+
+/// Makes sure the validator account has this worker registered (registers it if not).
+async fn ensure_registered(chain: &Chain, key: &SigningKey, peer_id: &libp2p::PeerId) -> Result<()> {
+	let mine = key.verifying_key().to_bytes();
+	for attempt in 0..20u32 {
+		let (hash, number) = chain.best().await?;
+		let workers = chain.workers(hash).await?;
+		match workers.iter().find(|w| &w.validator == chain.account()) {
+			Some(w) if w.worker_key.0 == mine => {
+				println!("worker registered for {} (peer {peer_id})", chain.account());
+				return Ok(());
+			},
+			Some(w) => bail!(
+				"{} registered the worker key 0x{}, but this worker's key is 0x{}: start it with the base path of that worker, or deregister the old worker first",
+				chain.account(),
+				hex::encode(w.worker_key.0),
+				hex::encode(mine)
+			),
+			None if attempt % 5 == 0 => {
+				let call = Call::register_worker {
+					peer_id: peer_id.to_bytes().try_into().map_err(|_| anyhow::anyhow!("peer id longer than MaxPeerIdLen"))?,
+					worker_key: sp_core::ed25519::Public::from_raw(mine),
+				};
+				chain.submit(call, (hash, number)).await.context("registerWorker")?;
+				println!("registering the worker of {} (peer {peer_id})", chain.account());
+			},
+			None => {},
+		}
+		tokio::time::sleep(Duration::from_secs(3)).await;
+	}
+	bail!("the worker of {} did not appear on chain after 60 s: is the account a validator with the deposit (see the node's log)?", chain.account())
+}
+
+/// The loop: see the module documentation.
+pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, device: Device) -> Result<()> {
+	let key = load_or_create_key(&opts.base_path)?;
+	let signer = sr25519::Pair::from_string(&opts.suri, None).map_err(|e| anyhow::anyhow!("invalid --suri: {e:?}"))?;
+	let initial = DispatchNet::for_grid(&grid, opts.seed, &device)?.to_fixed()?;
+	let initial_hash = initial.hash();
+	let mut shutdown = Box::pin(shutdown_signal());
+	let mut worker: Option<Worker> = None;
+	let mut pending_parts = Some((opts.clone(), grid, shard, test, device, key, initial));
+	loop {
+		let chain = tokio::select! {
+			c = Chain::connect(&opts.node, signer.clone()) => c,
+			_ = &mut shutdown => return Ok(()),
+		};
+		let chain = match chain {
+			Ok(c) => c,
+			Err(e) => {
+				eprintln!("{e:#}; retrying in 5 s");
+				if e.to_string().contains("rebuild the worker") {
+					return Err(e);
+				}
+				tokio::time::sleep(Duration::from_secs(5)).await;
+				continue;
+			},
+		};
+		if worker.is_none() {
+			let Some((opts, grid, shard, test, device, key, initial)) = pending_parts.take() else { bail!("internal: worker parts taken twice") };
+			let secret = key.to_bytes();
+			let net = p2p::start(p2p::identity(secret)?, opts.listen.clone(), opts.peers.clone(), chain.genesis().0)?;
+			let test_tensors = test.tensors(&device)?;
+			let shard_tensors = shard.tensors(&device)?;
+			let mut w = Worker {
+				opts,
+				grid,
+				device,
+				shard,
+				test,
+				test_tensors,
+				shard_tensors,
+				key,
+				net,
+				initial_hash,
+				models: HashMap::from([(initial_hash, initial)]),
+				wanted_models: HashSet::new(),
+				pending: HashMap::new(),
+				participants: Vec::new(),
+				current_round: 0,
+				state: None,
+				sent: HashMap::new(),
+				round_seen: HashMap::new(),
+				said: HashSet::new(),
+				adopted_version: 0,
+				history: Vec::new(),
+			};
+			if let Ok(text) = std::fs::read_to_string(w.opts.base_path.join("global")) {
+				w.adopted_version = text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
+				w.history = load_history(&w.opts.base_path.join("history.csv"));
+				println!("resuming after global model v{} ({} rounds in history.csv)", w.adopted_version, w.history.len());
+			}
+			worker = Some(w);
+		}
+		let Some(w) = worker.as_mut() else { bail!("internal: no worker") };
+		if let Err(e) = ensure_registered(&chain, &w.key, &w.net.peer_id).await {
+			if e.to_string().contains("base path") {
+				return Err(e);
+			}
+			eprintln!("{e:#}; retrying");
+			tokio::time::sleep(Duration::from_secs(5)).await;
+			continue;
+		}
+		match follow(&chain, w, &mut shutdown).await {
+			Ok(()) => return Ok(()),
+			Err(e) => {
+				eprintln!("lost the node: {e:#}; reconnecting in 3 s");
+				tokio::time::sleep(Duration::from_secs(3)).await;
+			},
+		}
+	}
+}
+
+async fn follow(
+	chain: &Chain,
+	w: &mut Worker,
+	shutdown: &mut std::pin::Pin<Box<impl std::future::Future<Output = ()>>>,
+) -> Result<()> {
+	let mut heads = chain.best_heads().await?;
+	loop {
+		tokio::select! {
+			head = heads.next() => {
+				let header = head.context("the node closed the block subscription")??;
+				let (hash, number) = (crate::chain::block_hash(&header), header.number);
+				if w.on_head(chain, hash, number).await? {
+					println!("adopted {} global models; exiting (--rounds)", w.history.len());
+					return Ok(());
+				}
+			},
+			Some(msg) = w.net.inbound.recv() => w.on_inbound(msg),
+			_ = shutdown.as_mut() => {
+				println!("shutting down (checkpoints are on disk)");
+				return Ok(());
+			},
+		}
+	}
+}
+
+async fn shutdown_signal() {
+	#[cfg(unix)]
+	{
+		let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+			Ok(s) => s,
+			Err(_) => {
+				let _ = tokio::signal::ctrl_c().await;
+				return;
+			},
+		};
+		tokio::select! {
+			_ = tokio::signal::ctrl_c() => {},
+			_ = term.recv() => {},
+		}
+	}
+	#[cfg(not(unix))]
+	{
+		let _ = tokio::signal::ctrl_c().await;
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn tmp(name: &str) -> PathBuf {
+		let d = std::env::temp_dir().join(format!("gridbrain-run-{name}-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&d);
+		d
+	}
+
+	#[test]
+	fn history_survives_a_restart() {
+		let f = |round, seconds| Finalized {
+			round,
+			version: round + 1,
+			train_mse: 0.0125,
+			test_mse: 0.03125,
+			metrics: crate::data::Metrics { n: 0, mean_gap: 0.015, worst_gap: 0.25, infeasible_before: 1.0, infeasible_after: 0.0 },
+			seconds,
+		};
+		let history = vec![f(0, Some(66.5)), f(1, None)];
+		let dir = tmp("history");
+		std::fs::create_dir_all(&dir).unwrap();
+		let path = dir.join("history.csv");
+		write_atomic(&path, history_csv(&history).as_bytes()).unwrap();
+		let back = load_history(&path);
+		assert_eq!(back.len(), 2);
+		assert_eq!((back[0].round, back[0].version, back[0].seconds), (0, 1, Some(66.5)));
+		assert_eq!((back[1].round, back[1].seconds), (1, None));
+		assert_eq!(back[1].metrics.mean_gap, 0.015);
+		assert_eq!(back[1].test_mse, 0.03125);
+		// The file round-trips to the same text.
+		assert_eq!(history_csv(&back), history_csv(&history));
+		// A missing file is an empty history; a torn row is skipped.
+		assert!(load_history(&dir.join("none.csv")).is_empty());
+		std::fs::write(&path, "header\n1,2,0.1\n").unwrap();
+		assert!(load_history(&path).is_empty());
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn worker_key_is_created_once_and_reloaded() {
+		let dir = tmp("key");
+		let k1 = load_or_create_key(&dir).unwrap();
+		let k2 = load_or_create_key(&dir).unwrap();
+		assert_eq!(k1.to_bytes(), k2.to_bytes());
+		std::fs::write(dir.join("worker.key"), "not hex").unwrap();
+		let err = load_or_create_key(&dir).unwrap_err().to_string();
+		assert!(err.contains("must hold 32 bytes in hex"), "{err}");
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn round_checkpoint_round_trips_and_a_torn_one_is_an_error() {
+		let s = RoundState {
+			round: 4,
+			base_hash: [1; 32],
+			salt: [2; 32],
+			update: SignedUpdate { round: 4, bytes: vec![5; 100], hash: [3; 32], signature: [4; 64], num_samples: 1260 },
+			train_loss: 18_662,
+			published: true,
+			aggregate: Some(([6; 32], vec![[7; 32], [8; 32]])),
+		};
+		let bytes = s.encode();
+		let back = RoundState::decode(&mut &bytes[..]).unwrap();
+		assert_eq!(back.encode(), bytes);
+		assert!(RoundState::decode(&mut &bytes[..bytes.len() - 3]).is_err());
+	}
+}
