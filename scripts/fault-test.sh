@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Fault test of a 4-validator local testnet (the `local` spec's alice, bob, charlie, dave):
+# Fault test of a 4-validator local testnet (the `local` spec's alice, bob, charlie, dave), each
+# with its gridbrain-ml-worker:
 #
-#   1. all four run: every node finalizes and they agree;
-#   2. dave stops: blocks and finality go on (3 of 4 > 2/3);
-#   3. dave restarts from his database: he catches up with the others' finalized head;
+#   1. all four run: every node finalizes and they agree; sudo sets federated-learning phases of
+#      3/4/3 blocks and the four workers adopt a first global model;
+#   2. dave's node stops: blocks and finality go on (3 of 4 > 2/3), and a federated round still
+#      finalizes (3 of 4 workers reach the quorum);
+#   3. dave restarts from his database: he catches up with the others' finalized head, and his
+#      worker (which kept retrying the connection) resumes and adopts the latest global model;
 #   4. charlie and dave stop: blocks go on but finality stalls (2 of 4 < 2/3), and the two
 #      remaining nodes agree on the finalized head (no fork is finalized);
 #   5. both restart: finality resumes and all four agree again.
 #
 #   scripts/fault-test.sh [--base-dir DIR] [--phase-timeout SECONDS]
 #
-# Ports: p2p 30433+i, RPC 10044+i (so it can run beside scripts/local-testnet.sh). Logs and
+# Ports: p2p 30433+i, RPC 10044+i, workers 30833+i (so it can run beside scripts/local-testnet.sh). Logs and
 # databases go to DIR (default: a temporary directory, removed on success). Exits non-zero on the
 # first failed expectation, printing the nodes' heights.
 set -euo pipefail
@@ -22,11 +26,12 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--base-dir) BASE_DIR=${2:?--base-dir needs a value}; shift 2 ;;
 		--phase-timeout) PHASE_TIMEOUT=${2:?--phase-timeout needs a value}; shift 2 ;;
-		-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 	esac
 done
 require_node_bin
+require_worker_bin
 KEEP=1
 [ -n "$BASE_DIR" ] || { BASE_DIR=$(mktemp -d); KEEP=0; }
 rm -rf "$BASE_DIR/fault"
@@ -34,13 +39,15 @@ DIR="$BASE_DIR/fault"
 mkdir -p "$DIR/logs"
 
 NAMES=(alice bob charlie dave)
+SURIS=(//Alice //Bob //Charlie //Dave)
 PIDS=("" "" "" "")
+WORKERS=("" "" "" "")
 rpc_port() { echo $((10044 + $1)); }
 
 cleanup() {
 	trap - INT TERM EXIT
 	local live=()
-	for p in "${PIDS[@]}"; do [ -n "$p" ] && live+=("$p"); done
+	for p in "${WORKERS[@]}" "${PIDS[@]}"; do [ -n "$p" ] && live+=("$p"); done
 	[ ${#live[@]} -eq 0 ] || stop_pids "${live[@]}"
 }
 trap cleanup EXIT
@@ -125,18 +132,54 @@ wait_finalized() {
 	done
 }
 
+start_worker() {
+	local i=$1 peers=()
+	for j in 0 1 2 3; do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((30833 + j))"); done
+	"$WORKER_BIN" run --node "ws://127.0.0.1:$(rpc_port "$i")" --suri "${SURIS[$i]}" \
+		--base-path "$DIR/${NAMES[$i]}-worker" --listen "/ip4/127.0.0.1/tcp/$((30833 + i))" "${peers[@]}" \
+		--shard "$i" --shards 4 --hours-step 3 >> "$DIR/logs/${NAMES[$i]}-worker.log" 2>&1 &
+	WORKERS[$i]=$!
+	log "started ${NAMES[$i]}'s worker (pid ${WORKERS[$i]})"
+}
+
+# model_version I: the global model version worker I adopted last (0 before the first).
+model_version() {
+	local f="$DIR/${NAMES[$1]}-worker/global"
+	if [ -f "$f" ]; then cut -d' ' -f1 < "$f"; else echo 0; fi
+}
+
+# wait_model I V WHAT: until worker I adopted global model version >= V.
+wait_model() {
+	local i=$1 target=$2 what=$3 start
+	start=$(date +%s)
+	while [ "$(model_version "$i")" -lt "$target" ]; do
+		kill -0 "${WORKERS[$i]}" 2>/dev/null || die "$what: ${NAMES[$i]}'s worker exited; see $DIR/logs/${NAMES[$i]}-worker.log"
+		[ $(( $(date +%s) - start )) -lt "$PHASE_TIMEOUT" ] \
+			|| die "$what: ${NAMES[$i]}'s worker is at model v$(model_version "$i") after ${PHASE_TIMEOUT}s;$(heights)"
+		sleep 3
+	done
+	log "ok: $what (${NAMES[$i]}'s worker adopted v$(model_version "$i"))"
+}
+
 log "node: $NODE_BIN ($("$NODE_BIN" --version))"
 for i in 0 1 2 3; do start_node "$i"; done
 wait_finalized 3 "phase 1: four validators finalize"
+run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 3 --reveal 4 --aggregate 3 \
+	|| die "could not set the phase lengths"
+for i in 0 1 2 3; do start_worker "$i"; done
+for i in 0 1 2 3; do wait_model "$i" 1 "phase 1: federated round with four workers"; done
 
 dave_at=$(finalized_number "$(rpc_port 3)")
 stop_node 3
 f=$(finalized_number "$(rpc_port 0)")
+v=$(model_version 0)
 wait_finalized $((f + 4)) "phase 2: with dave down (he had finalized #$dave_at), blocks and finality go on"
+wait_model 0 $((v + 1)) "phase 2: with dave down, a federated round finalizes (after v$v)"
 
 lead=$(finalized_number "$(rpc_port 0)")
 start_node 3
 wait_finalized $((lead + 2)) "phase 3: dave restarted, caught up from #$dave_at past #$lead"
+wait_model 3 "$(model_version 0)" "phase 3: dave's worker resumes and adopts the latest global model"
 
 stop_node 2
 stop_node 3

@@ -2,7 +2,10 @@
 # Federated-learning integration test: 3 validators (alice, bob, charlie of the `local` spec)
 # with one ml-worker each, on loopback.
 #
-#   1. sudo sets short phases (commit 4, reveal 3, aggregate 3 blocks) before any worker starts;
+#   1. sudo sets short phases (commit 4, reveal 4, aggregate 3 blocks) before any worker starts
+#      (a reveal phase of 4 spans a slot of every authority, so a worker's own node can include
+#      its reveal even when the transaction reaches the other authors late; with 3 blocks a
+#      reveal was once left out that way, and the round went on without that update);
 #   2. the three workers register, train on their seasonal shards, commit, reveal, exchange
 #      signed updates over libp2p and submit aggregates; each must adopt >= 3 finalized global
 #      models, all workers the same ones, with the held-out cost gap of the third below the
@@ -77,7 +80,7 @@ for _ in $(seq 1 60); do
 done
 [ "${b:-0}" -ge 2 ] || die "no block #2 after 120 s; see $DIR/logs"
 
-run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 4 --reveal 3 --aggregate 3 \
+run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 4 --reveal 4 --aggregate 3 \
 	|| die "could not set the phase lengths"
 
 start_worker() {

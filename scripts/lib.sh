@@ -86,14 +86,20 @@ stop_dev_node() {
 	DEV_NODE_PID=""
 	DEV_NODE_DIR=""
 }
-run_js_on_dev_node() {
-	local script=$1 port=$2 ws="" js_dir="$REPO_ROOT/scripts/polkadot-js"
-	shift 2
-	if [ "${1:-}" = "--ws" ]; then ws=${2:?--ws needs a URL}; shift 2; fi
+# js_deps: Node.js and the pinned @polkadot/api packages of scripts/polkadot-js (npm ci once).
+js_deps() {
+	local js_dir="$REPO_ROOT/scripts/polkadot-js"
 	command -v node >/dev/null || die "Node.js is required for the polkadot.js scripts"
 	[ -d "$js_dir/node_modules/@polkadot/api" ] \
 		|| (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
 		|| die "npm ci failed in $js_dir"
+}
+
+run_js_on_dev_node() {
+	local script=$1 port=$2 ws="" js_dir="$REPO_ROOT/scripts/polkadot-js"
+	shift 2
+	if [ "${1:-}" = "--ws" ]; then ws=${2:?--ws needs a URL}; shift 2; fi
+	js_deps
 	if [ -z "$ws" ]; then
 		require_node_bin
 		trap stop_dev_node EXIT

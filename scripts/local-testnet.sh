@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a local gridbrain testnet of N validators (1-4) on loopback, from the `local` chain spec.
 #
-#   scripts/local-testnet.sh N [--base-dir DIR] [--until-finalized H] [--timeout SECONDS]
+#   scripts/local-testnet.sh N [--with-workers] [--demo] [--base-dir DIR] [--until-finalized H]
+#                              [--timeout SECONDS]
 #
 # Validators are alice, bob, charlie, dave (the `local` spec's Aura + GRANDPA authorities).
 # GRANDPA needs more than 2/3 of the 4 authorities online, so finality needs N >= 3.
@@ -10,23 +11,35 @@
 # 9615+i. Logs and databases go to DIR (default ./testnet-data, wiped at start).
 # The script waits until every node's finalized height is >= H (default 3) and all nodes have the
 # same block hash at that height, prints the endpoints, then keeps running until Ctrl-C, which
-# stops all nodes cleanly. With --until-finalized H it exits 0 as soon as that is reached (CI).
+# stops everything cleanly. With --until-finalized H it exits 0 as soon as that is reached (CI).
+#
+# --with-workers: sudo shortens the federated-learning phases to 4/4/3 blocks, then one
+#   gridbrain-ml-worker per validator (libp2p port 30733+i, shard i of N, data in
+#   DIR/<name>-worker: key, checkpoints, models, history.csv, rounds.png; log in
+#   DIR/logs/<name>-worker.log) trains the dispatch model in federated rounds.
+# --demo: scripts/polkadot-js/demo.mjs feeds signed meter readings and buy/sell orders from the
+#   shipped real profiles, interval after interval, and prints trades, sealed data blocks,
+#   settlements and FL rounds (log: DIR/logs/demo.log, also shown on the terminal).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 N=""
 BASE_DIR="$REPO_ROOT/testnet-data"
 TARGET_FINALIZED=3
 EXIT_WHEN_FINALIZED=0
 TIMEOUT=300
+WITH_WORKERS=0
+DEMO=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		-h|--help) usage 0 ;;
 		--base-dir) BASE_DIR=${2:?--base-dir needs a value}; shift 2 ;;
 		--until-finalized) TARGET_FINALIZED=${2:?--until-finalized needs a value}; EXIT_WHEN_FINALIZED=1; shift 2 ;;
 		--timeout) TIMEOUT=${2:?--timeout needs a value}; shift 2 ;;
+		--with-workers) WITH_WORKERS=1; shift ;;
+		--demo) DEMO=1; shift ;;
 		[0-9]*) N=$1; shift ;;
 		*) printf 'unknown argument: %s\n\n' "$1" >&2; usage 2 ;;
 	esac
@@ -36,12 +49,21 @@ done
 [[ "$TARGET_FINALIZED" =~ ^[0-9]+$ ]] || die "--until-finalized needs a number"
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout needs a number of seconds"
 require_node_bin
+[ $WITH_WORKERS -eq 0 ] || require_worker_bin
 [ "$N" -ge 3 ] || log "warning: with $N of 4 validators GRANDPA cannot finalize (needs 3); blocks are still authored"
 
 NAMES=(alice bob charlie dave)
+SURIS=(//Alice //Bob //Charlie //Dave)
 PIDS=()
+HELPERS=()
+TAIL_PID=""
 cleanup() {
 	trap - INT TERM EXIT
+	[ -z "$TAIL_PID" ] || kill "$TAIL_PID" 2>/dev/null || true
+	if [ ${#HELPERS[@]} -gt 0 ]; then
+		log "stopping the demo driver and workers"
+		stop_pids "${HELPERS[@]}"
+	fi
 	if [ ${#PIDS[@]} -gt 0 ]; then
 		log "stopping ${#PIDS[@]} node(s)"
 		stop_pids "${PIDS[@]}"
@@ -121,6 +143,30 @@ if [ $reached -eq 0 ]; then
 fi
 [ $EXIT_WHEN_FINALIZED -eq 1 ] && exit 0
 
+if [ $WITH_WORKERS -eq 1 ]; then
+	run_js_on_dev_node fl-phases.mjs 0 --ws ws://127.0.0.1:9944 --commit 4 --reveal 4 --aggregate 3 \
+		|| die "could not set the federated-learning phase lengths"
+	for i in $(seq 0 $((N - 1))); do
+		name=${NAMES[$i]}
+		peers=()
+		for j in $(seq 0 $((N - 1))); do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((30733 + j))"); done
+		"$WORKER_BIN" run --node "ws://127.0.0.1:$((9944 + i))" --suri "${SURIS[$i]}" \
+			--base-path "$BASE_DIR/$name-worker" --listen "/ip4/127.0.0.1/tcp/$((30733 + i))" "${peers[@]}" \
+			--shard "$i" --shards "$N" --plot "$BASE_DIR/$name-worker/rounds.png" \
+			> "$BASE_DIR/logs/$name-worker.log" 2>&1 &
+		HELPERS+=($!)
+		log "started $name's ml-worker (pid $!, log $BASE_DIR/logs/$name-worker.log)"
+	done
+fi
+if [ $DEMO -eq 1 ]; then
+	js_deps
+	(cd "$REPO_ROOT/scripts/polkadot-js" && exec node demo.mjs --ws ws://127.0.0.1:9944) > "$BASE_DIR/logs/demo.log" 2>&1 &
+	HELPERS+=($!)
+	tail -n +1 -f "$BASE_DIR/logs/demo.log" &
+	TAIL_PID=$!
+	log "started the demo driver (log $BASE_DIR/logs/demo.log)"
+fi
+
 echo
 echo "gridbrain local testnet is running:"
 for i in $(seq 0 $((N - 1))); do
@@ -128,9 +174,18 @@ for i in $(seq 0 $((N - 1))); do
 done
 echo "  polkadot.js apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944"
 echo "  logs: $BASE_DIR/logs    stop: Ctrl-C"
+[ $WITH_WORKERS -eq 0 ] || echo "  ml-workers: rounds in $BASE_DIR/logs/<name>-worker.log, per-round metrics in $BASE_DIR/<name>-worker/history.csv"
+last_round=""
 while true; do
 	for i in $(seq 0 $((N - 1))); do
 		kill -0 "${PIDS[$i]}" 2>/dev/null || die "${NAMES[$i]} exited; see $BASE_DIR/logs/${NAMES[$i]}.log"
 	done
+	if [ $WITH_WORKERS -eq 1 ]; then
+		line=$(grep -h "finalized: global model" "$BASE_DIR/logs/alice-worker.log" 2>/dev/null | tail -n1 || true)
+		if [ -n "$line" ] && [ "$line" != "$last_round" ]; then
+			log "alice's worker: $line"
+			last_round=$line
+		fi
+	fi
 	sleep 5
 done

@@ -106,8 +106,10 @@ enum Action {
 	Aggregate,
 }
 
-/// Blocks to wait for a sent transaction to show in state before sending it again.
-const RESEND_AFTER: BlockNumber = 3;
+/// Blocks to wait for a sent transaction to show in state before sending it again (a second copy
+/// takes the next nonce: if the first lands after all, the second fails harmlessly with
+/// `AlreadyCommitted`/`AlreadyRevealed`/`AlreadySubmitted`).
+const RESEND_AFTER: BlockNumber = 2;
 
 struct Worker {
 	opts: Options,
@@ -466,7 +468,7 @@ impl Worker {
 			self.say_once(r, "no-updates", || format!("round {r}: no verified update to aggregate"));
 			return Ok(());
 		}
-		verified.sort_by(|a, b| a.0.cmp(&b.0));
+		verified.sort_by_key(|v| v.0);
 		let updates: Vec<(u64, agg::Model)> = verified.iter().map(|(_, n, m)| (*n, m.clone())).collect();
 		let next = aggregate(&round.rule, &base, &updates)?;
 		let hash = next.hash();
