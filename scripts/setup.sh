@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs gridbrain's build prerequisites and builds the node (release).
+# Installs gridbrain's build prerequisites and builds the node and the ml-worker (release).
 #
 #   scripts/setup.sh [--no-build] [--no-js]
 #
@@ -7,7 +7,8 @@
 #   skipped when already installed);
 # - Rust: the wasm32v1-none and wasm32-unknown-unknown targets and rust-src (via rustup);
 # - polkadot.js check dependencies (npm ci in scripts/polkadot-js) when Node.js is present;
-# - cargo build --release -p gridbrain-node (into $CARGO_TARGET_DIR or ./target).
+# - cargo build --release -p gridbrain-node, then -p gridbrain-ml-worker (into $CARGO_TARGET_DIR
+#   or ./target).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -60,4 +61,9 @@ if [ $BUILD -eq 1 ]; then
 	start=$(date +%s)
 	(cd "$REPO_ROOT" && cargo_release build -p gridbrain-node)
 	log "built $NODE_BIN in $(( $(date +%s) - start ))s"
+	# A separate invocation: built together, the two would unify their dependencies' features
+	# and the node would be rebuilt.
+	start=$(date +%s)
+	(cd "$REPO_ROOT" && cargo_release build -p gridbrain-ml-worker)
+	log "built $WORKER_BIN in $(( $(date +%s) - start ))s"
 fi
