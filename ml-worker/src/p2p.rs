@@ -178,10 +178,19 @@ pub struct Network {
 	pub store: Arc<Mutex<Store>>,
 }
 
+/// Hands a message to the run loop without ever blocking the swarm: when the loop is busy (it
+/// trains in place) and the queue is full, the message is dropped; the loop asks for what it
+/// still misses by request.
+fn deliver(tx: &mpsc::Sender<Inbound>, msg: Inbound) {
+	if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
+		eprintln!("p2p: inbound queue full; dropped a message (it is fetched again by request)");
+	}
+}
+
 /// The libp2p identity of a worker: its ed25519 worker key, so the peer id follows from it.
 pub fn identity(secret: [u8; 32]) -> Result<identity::Keypair> {
 	let mut bytes = secret;
-	Ok(identity::Keypair::ed25519_from_bytes(&mut bytes).context("invalid ed25519 secret")?)
+	identity::Keypair::ed25519_from_bytes(&mut bytes).context("invalid ed25519 secret")
 }
 
 /// Starts the network: listens on `listen`, dials `peers` (and re-dials them every 10 s while
@@ -255,7 +264,7 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 					SwarmEvent::ConnectionClosed { peer_id: p, num_established: 0, .. } => eprintln!("p2p: disconnected from {p}"),
 					SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message { message, .. })) => {
 						match WireUpdate::decode(&mut &message.data[..]) {
-							Ok(u) => { let _ = inbound_tx.send(Inbound::Update(u)).await; },
+							Ok(u) => deliver(&inbound_tx, Inbound::Update(u)),
 							Err(e) => eprintln!("p2p: undecodable gossip message from {:?}: {e}", message.source),
 						}
 					},
@@ -265,8 +274,8 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 							let _ = swarm.behaviour_mut().fetch.send_response(channel, answer);
 						},
 						request_response::Message::Response { response, .. } => match response {
-							Response::Update(u) => { let _ = inbound_tx.send(Inbound::Update(u)).await; },
-							Response::Model(b) => { let _ = inbound_tx.send(Inbound::Model(b)).await; },
+							Response::Update(u) => deliver(&inbound_tx, Inbound::Update(u)),
+							Response::Model(b) => deliver(&inbound_tx, Inbound::Model(b)),
 							Response::NotFound => {},
 						},
 					},

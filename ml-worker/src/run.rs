@@ -106,6 +106,9 @@ enum Action {
 	Aggregate,
 }
 
+/// Rounds of checkpoints, models and bookkeeping kept.
+const KEEP_ROUNDS: u32 = 8;
+
 /// Blocks to wait for a sent transaction to show in state before sending it again (a second copy
 /// takes the next nonce: if the first lands after all, the second fails harmlessly with
 /// `AlreadyCommitted`/`AlreadyRevealed`/`AlreadySubmitted`).
@@ -123,6 +126,7 @@ struct Worker {
 	net: Network,
 	initial_hash: [u8; 32],
 	models: HashMap<[u8; 32], agg::Model>,
+	model_order: std::collections::VecDeque<[u8; 32]>,
 	wanted_models: HashSet<[u8; 32]>,
 	/// Received, not yet verified updates (bounded: participants × recent rounds).
 	pending: HashMap<(u32, [u8; 32]), WireUpdate>,
@@ -219,6 +223,47 @@ impl Worker {
 		Ok(true)
 	}
 
+	/// Removes round checkpoints older than `KEEP_ROUNDS` and all but the newest `KEEP_ROUNDS`
+	/// model files, so the base path does not grow without bound.
+	fn prune_disk(&mut self, round: u32) -> Result<()> {
+		for entry in std::fs::read_dir(self.dir("rounds")?)?.flatten() {
+			let name = entry.file_name();
+			let old = name
+				.to_str()
+				.and_then(|n| n.strip_suffix(".state"))
+				.and_then(|n| n.parse::<u32>().ok())
+				.is_some_and(|r| r.saturating_add(KEEP_ROUNDS) <= round);
+			if old {
+				let _ = std::fs::remove_file(entry.path());
+			}
+		}
+		let mut models: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(self.dir("models")?)?
+			.flatten()
+			.filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+			.collect();
+		models.sort();
+		let excess = models.len().saturating_sub(KEEP_ROUNDS as usize);
+		for (_, path) in models.into_iter().take(excess) {
+			let _ = std::fs::remove_file(path);
+		}
+		Ok(())
+	}
+
+	/// Keeps a model in memory; beyond `2 × KEEP_ROUNDS` the oldest go (never the initial one;
+	/// adopted models are on disk).
+	fn remember_model(&mut self, hash: [u8; 32], model: agg::Model) {
+		if self.models.insert(hash, model).is_none() {
+			self.model_order.push_back(hash);
+		}
+		while self.model_order.len() > 2 * KEEP_ROUNDS as usize {
+			if let Some(old) = self.model_order.pop_front() {
+				if old != self.initial_hash {
+					self.models.remove(&old);
+				}
+			}
+		}
+	}
+
 	/// A model by hash: memory, disk, or the seeded initial model.
 	fn model(&mut self, hash: &[u8; 32]) -> Result<Option<agg::Model>> {
 		if let Some(m) = self.models.get(hash) {
@@ -228,7 +273,7 @@ impl Worker {
 		if path.exists() {
 			let m = agg::Model::decode(&std::fs::read(&path)?).map_err(agg_err)?;
 			if m.hash() == *hash {
-				self.models.insert(*hash, m.clone());
+				self.remember_model(*hash, m.clone());
 				return Ok(Some(m));
 			}
 			eprintln!("warning: {} does not hash to its name; ignoring it", path.display());
@@ -273,7 +318,7 @@ impl Worker {
 				if let Ok(m) = agg::Model::decode(&bytes) {
 					let h = m.hash();
 					if self.wanted_models.remove(&h) {
-						self.models.insert(h, m);
+						self.remember_model(h, m);
 					}
 				}
 			},
@@ -293,6 +338,9 @@ impl Worker {
 			self.current_round = r;
 			self.pending.retain(|(pr, _), _| pr.saturating_add(1) >= r);
 			self.sent.retain(|(sr, _), _| *sr >= r);
+			self.said.retain(|(sr, _)| sr.saturating_add(KEEP_ROUNDS) > r);
+			self.round_seen.retain(|sr, _| sr.saturating_add(KEEP_ROUNDS) > r);
+			self.prune_disk(r)?;
 		}
 		self.participants = round.participants.iter().map(account_bytes).collect();
 		if !round.participants.contains(chain.account()) {
@@ -473,7 +521,7 @@ impl Worker {
 		let next = aggregate(&round.rule, &base, &updates)?;
 		let hash = next.hash();
 		let included: Vec<[u8; 32]> = verified.iter().map(|(w, _, _)| *w).collect();
-		self.models.insert(hash, next);
+		self.remember_model(hash, next);
 		if !self.may_send(r, Action::Aggregate, at.1) {
 			return Ok(());
 		}
@@ -684,6 +732,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				net,
 				initial_hash,
 				models: HashMap::from([(initial_hash, initial)]),
+				model_order: Default::default(),
 				wanted_models: HashSet::new(),
 				pending: HashMap::new(),
 				participants: Vec::new(),
