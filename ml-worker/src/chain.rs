@@ -91,11 +91,10 @@ impl Chain {
 
 	/// Subscribes to new best blocks.
 	pub async fn best_heads(&self) -> Result<Subscription<Header>> {
-		Ok(self
-			.client
+		self.client
 			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
 			.await
-			.context("chain_subscribeNewHeads")?)
+			.context("chain_subscribeNewHeads")
 	}
 
 	/// The best block's hash and number.
