@@ -39,6 +39,8 @@ pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
 pub mod configs;
+/// Database weights measured on the reference machine (`scripts/benchmark-storage.sh`).
+pub mod db_weights;
 pub mod genesis_config_presets;
 
 use alloc::{borrow::Cow, vec::Vec};
@@ -85,7 +87,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
