@@ -68,6 +68,7 @@ export async function presign(api, pair, calls) {
  */
 export async function timedRun(api, signedTxs, countItems, expected, stallBlocks = 5) {
   let seen = 0;
+  const perBlock = [];
   let allSent = false;
   let quiet = 0;
   const failures = new Map();
@@ -77,6 +78,7 @@ export async function timedRun(api, signedTxs, countItems, expected, stallBlocks
     const events = await (await api.at(header.hash)).query.system.events();
     const n = countItems(events);
     seen += n;
+    if (n > 0) perBlock.push(n);
     for (const { event } of events) {
       if (api.events.system.ExtrinsicFailed.is(event)) {
         const err = event.data.dispatchError;
@@ -102,7 +104,7 @@ export async function timedRun(api, signedTxs, countItems, expected, stallBlocks
   for (const [name, count] of failures) console.error(`  ${count} × ${name}`);
   const stalled = seen < expected;
   if (stalled) console.error(`  stalled: ${seen} of ${expected} seen`);
-  return { elapsed, submitted, seen, stalled };
+  return { elapsed, submitted, seen, stalled, perBlock, fullest: Math.max(0, ...perBlock) };
 }
 
 const READING_TAG = new TextEncoder().encode('gridbrain/energy-data/reading1');
