@@ -657,6 +657,23 @@ fn load_history(path: &Path) -> Vec<Finalized> {
 		.collect()
 }
 
+/// A base path holds one chain's checkpoints and models: `<base>/chain` records its genesis
+/// hash on first start, and a worker pointed at another chain (e.g. a restarted `--dev` chain)
+/// stops with a message instead of mixing the two.
+fn check_chain_of_base_path(base: &Path, genesis: H256) -> Result<()> {
+	let path = base.join("chain");
+	let mine = format!("{genesis:?}");
+	match std::fs::read_to_string(&path) {
+		Ok(text) if text.trim() == mine => Ok(()),
+		Ok(text) => bail!(
+			"{} belongs to the chain with genesis {}, but the node runs {mine}: use another --base-path (or delete its rounds/, models/, global and history.csv)",
+			base.display(),
+			text.trim()
+		),
+		Err(_) => write_atomic(&path, mine.as_bytes()),
+	}
+}
+
 /// Makes sure the validator account has this worker registered (registers it if not).
 async fn ensure_registered(chain: &Chain, key: &SigningKey, peer_id: &libp2p::PeerId) -> Result<()> {
 	let mine = key.verifying_key().to_bytes();
@@ -706,15 +723,16 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 		let chain = match chain {
 			Ok(c) => c,
 			Err(e) => {
-				eprintln!("{e:#}; retrying in 5 s");
 				if e.to_string().contains("rebuild the worker") {
 					return Err(e);
 				}
+				eprintln!("{e:#}; retrying in 5 s");
 				tokio::time::sleep(Duration::from_secs(5)).await;
 				continue;
 			},
 		};
 		if worker.is_none() {
+			check_chain_of_base_path(&opts.base_path, chain.genesis())?;
 			let Some((opts, grid, shard, test, device, key, initial)) = pending_parts.take() else { bail!("internal: worker parts taken twice") };
 			let secret = key.to_bytes();
 			let net = p2p::start(p2p::identity(secret)?, opts.listen.clone(), opts.peers.clone(), chain.genesis().0)?;
@@ -853,6 +871,17 @@ mod tests {
 		assert!(load_history(&dir.join("none.csv")).is_empty());
 		std::fs::write(&path, "header\n1,2,0.1\n").unwrap();
 		assert!(load_history(&path).is_empty());
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_base_path_stays_with_its_chain() {
+		let dir = tmp("chain");
+		std::fs::create_dir_all(&dir).unwrap();
+		check_chain_of_base_path(&dir, H256([1; 32])).unwrap();
+		check_chain_of_base_path(&dir, H256([1; 32])).unwrap();
+		let err = check_chain_of_base_path(&dir, H256([2; 32])).unwrap_err().to_string();
+		assert!(err.contains("use another --base-path"), "{err}");
 		std::fs::remove_dir_all(&dir).unwrap();
 	}
 
