@@ -14,17 +14,9 @@ JS_DIR="$REPO_ROOT/scripts/polkadot-js"
 
 DIR=$(mktemp -d)
 PORT=${GRIDBRAIN_RPC_PORT:-19955}
-"$NODE_BIN" --dev --tmp --rpc-port "$PORT" --port 0 --no-prometheus --no-telemetry \
-	--pool-limit 200000 --pool-kbytes 400000 --rpc-max-connections 1000 \
-	--rpc-max-request-size 64 --rpc-max-response-size 64 > "$DIR/node.log" 2>&1 &
-PID=$!
 # BENCH_NODE_LOG=FILE keeps the node's log (block production times, extrinsics per block).
-trap 'stop_pids $PID; [ -z "${BENCH_NODE_LOG:-}" ] || cp "$DIR/node.log" "$BENCH_NODE_LOG"; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 60); do
-	[ -n "$(rpc "$PORT" system_health)" ] && break
-	kill -0 "$PID" 2>/dev/null || { tail -20 "$DIR/node.log"; die "dev node exited"; }
-	sleep 1
-done
+trap 'stop_pids ${BENCH_PID:-}; [ -z "${BENCH_NODE_LOG:-}" ] || cp "$DIR/node.log" "$BENCH_NODE_LOG"; rm -rf "$DIR"' EXIT
+start_bench_node "$NODE_BIN" "$PORT" "$DIR/node.log" --tmp
 log "dev node up on ws://127.0.0.1:$PORT ($(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB)"
 name=$(basename "$0" .sh)
 node "$JS_DIR/$name.mjs" --ws "ws://127.0.0.1:$PORT" "$@"

@@ -28,19 +28,13 @@ fi
 
 DIR=$(mktemp -d)
 PORT=${GRIDBRAIN_RPC_PORT:-19999}
-"$BENCH_NODE" --dev --base-path "$DIR/db" --rpc-port "$PORT" --port 0 --no-prometheus --no-telemetry \
-	--pool-limit 200000 --pool-kbytes 400000 --rpc-max-connections 1000 \
-	--rpc-max-request-size 64 --rpc-max-response-size 64 > "$DIR/node.log" 2>&1 &
-PID=$!
-trap 'stop_pids $PID; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 60); do
-	[ -n "$(rpc "$PORT" system_health)" ] && break
-	kill -0 "$PID" 2>/dev/null || { tail -20 "$DIR/node.log"; die "dev node exited"; }
-	sleep 1
-done
+BENCH_PID=""
+trap 'stop_pids ${BENCH_PID:-}; rm -rf "$DIR"' EXIT
+start_bench_node "$BENCH_NODE" "$PORT" "$DIR/node.log" --base-path "$DIR/db"
 log "populating the state (bench-readings.mjs)"
 node "$REPO_ROOT/scripts/polkadot-js/bench-readings.mjs" --ws "ws://127.0.0.1:$PORT" | tail -4
-stop_pids "$PID"
+stop_pids "$BENCH_PID"
+BENCH_PID=""
 
 log "benchmark storage"
 (cd "$REPO_ROOT" && "$BENCH_NODE" benchmark storage --dev --base-path "$DIR/db" --state-version 1 \

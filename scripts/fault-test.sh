@@ -133,12 +133,10 @@ wait_finalized() {
 }
 
 start_worker() {
-	local i=$1 peers=()
-	for j in 0 1 2 3; do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((30833 + j))"); done
-	"$WORKER_BIN" run --node "ws://127.0.0.1:$(rpc_port "$i")" --suri "${SURIS[$i]}" \
-		--base-path "$DIR/${NAMES[$i]}-worker" --listen "/ip4/127.0.0.1/tcp/$((30833 + i))" "${peers[@]}" \
-		--shard "$i" --shards 4 --hours-step 3 >> "$DIR/logs/${NAMES[$i]}-worker.log" 2>&1 &
-	WORKERS[$i]=$!
+	local i=$1
+	start_ml_worker "$i" 4 "$(rpc_port "$i")" 30833 "${SURIS[$i]}" "$DIR/${NAMES[$i]}-worker" \
+		"$DIR/logs/${NAMES[$i]}-worker.log" --hours-step 3
+	WORKERS[$i]=$WORKER_PID
 	log "started ${NAMES[$i]}'s worker (pid ${WORKERS[$i]})"
 }
 

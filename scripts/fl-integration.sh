@@ -86,14 +86,10 @@ run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 
 start_worker() {
 	local i=$1
 	shift
-	local peers=()
-	for j in 0 1 2; do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((30633 + j))"); done
-	"$WORKER_BIN" run --node "ws://127.0.0.1:$(rpc_port "$i")" --suri "${SURIS[$i]}" \
-		--base-path "$DIR/${NAMES[$i]}-worker" --listen "/ip4/127.0.0.1/tcp/$((30633 + i))" "${peers[@]}" \
-		--shard "$i" --shards 3 --hours-step 2 --plot "$DIR/${NAMES[$i]}-worker/rounds.png" "$@" \
-		>> "$DIR/logs/${NAMES[$i]}-worker.log" 2>&1 &
-	WORKER_PIDS[$i]=$!
-	log "started ${NAMES[$i]}'s worker (pid $!, log $DIR/logs/${NAMES[$i]}-worker.log) $*"
+	start_ml_worker "$i" 3 "$(rpc_port "$i")" 30633 "${SURIS[$i]}" "$DIR/${NAMES[$i]}-worker" \
+		"$DIR/logs/${NAMES[$i]}-worker.log" --hours-step 2 --plot "$DIR/${NAMES[$i]}-worker/rounds.png" "$@"
+	WORKER_PIDS[$i]=$WORKER_PID
+	log "started ${NAMES[$i]}'s worker (pid $WORKER_PID, log $DIR/logs/${NAMES[$i]}-worker.log) $*"
 }
 
 # rows WORKER -> finalized rounds in its history.csv.

@@ -95,6 +95,43 @@ js_deps() {
 		|| die "npm ci failed in $js_dir"
 }
 
+# wait_rpc PORT PID LOG: until the node PID answers RPC on PORT (60 s); dies with LOG's tail if
+# it exits first.
+wait_rpc() {
+	local port=$1 pid=$2 logf=$3
+	for _ in $(seq 1 60); do
+		[ -n "$(rpc "$port" system_health)" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { tail -20 "$logf"; die "the node exited; log: $logf"; }
+		sleep 1
+	done
+	die "the node did not answer RPC on port $port within 60 s; log: $logf"
+}
+
+# start_bench_node BIN PORT LOG ARGS...: a dev node for throughput benchmarks (large pool and RPC
+# limits) with the database ARGS give (--tmp or --base-path DIR); sets BENCH_PID once it answers.
+start_bench_node() {
+	local bin=$1 port=$2 logf=$3
+	shift 3
+	"$bin" --dev "$@" --rpc-port "$port" --port 0 --no-prometheus --no-telemetry \
+		--pool-limit 200000 --pool-kbytes 400000 --rpc-max-connections 1000 \
+		--rpc-max-request-size 64 --rpc-max-response-size 64 > "$logf" 2>&1 &
+	BENCH_PID=$!
+	wait_rpc "$port" "$BENCH_PID" "$logf"
+}
+
+# start_ml_worker I N RPC_PORT P2P_BASE SURI BASE_PATH LOG [ARGS...]: worker I of N in the
+# background (shard I of N) for the node on RPC_PORT, listening on P2P_BASE+I and dialling the
+# other workers on P2P_BASE+j; its output is appended to LOG. Sets WORKER_PID.
+start_ml_worker() {
+	local i=$1 n=$2 rpc_port=$3 p2p=$4 suri=$5 base=$6 logf=$7 peers=() j
+	shift 7
+	for j in $(seq 0 $((n - 1))); do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((p2p + j))"); done
+	"$WORKER_BIN" run --node "ws://127.0.0.1:$rpc_port" --suri "$suri" --base-path "$base" \
+		--listen "/ip4/127.0.0.1/tcp/$((p2p + i))" "${peers[@]}" --shard "$i" --shards "$n" "$@" \
+		>> "$logf" 2>&1 &
+	WORKER_PID=$!
+}
+
 run_js_on_dev_node() {
 	local script=$1 port=$2 ws="" js_dir="$REPO_ROOT/scripts/polkadot-js"
 	shift 2
@@ -109,11 +146,7 @@ run_js_on_dev_node() {
 			> "$DEV_NODE_DIR/node.log" 2>&1 &
 		DEV_NODE_PID=$!
 		ws="ws://127.0.0.1:$port"
-		for _ in $(seq 1 60); do
-			[ -n "$(rpc "$port" system_health)" ] && break
-			kill -0 "$DEV_NODE_PID" 2>/dev/null || { tail -20 "$DEV_NODE_DIR/node.log"; die "dev node exited"; }
-			sleep 1
-		done
+		wait_rpc "$port" "$DEV_NODE_PID" "$DEV_NODE_DIR/node.log"
 		log "dev node up at $ws"
 	fi
 	(cd "$js_dir" && node "$script" --ws "$ws" "$@")

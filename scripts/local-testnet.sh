@@ -148,14 +148,10 @@ if [ $WITH_WORKERS -eq 1 ]; then
 		|| die "could not set the federated-learning phase lengths"
 	for i in $(seq 0 $((N - 1))); do
 		name=${NAMES[$i]}
-		peers=()
-		for j in $(seq 0 $((N - 1))); do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((30733 + j))"); done
-		"$WORKER_BIN" run --node "ws://127.0.0.1:$((9944 + i))" --suri "${SURIS[$i]}" \
-			--base-path "$BASE_DIR/$name-worker" --listen "/ip4/127.0.0.1/tcp/$((30733 + i))" "${peers[@]}" \
-			--shard "$i" --shards "$N" --plot "$BASE_DIR/$name-worker/rounds.png" \
-			> "$BASE_DIR/logs/$name-worker.log" 2>&1 &
-		HELPERS+=($!)
-		log "started $name's ml-worker (pid $!, log $BASE_DIR/logs/$name-worker.log)"
+		start_ml_worker "$i" "$N" $((9944 + i)) 30733 "${SURIS[$i]}" "$BASE_DIR/$name-worker" \
+			"$BASE_DIR/logs/$name-worker.log" --plot "$BASE_DIR/$name-worker/rounds.png"
+		HELPERS+=("$WORKER_PID")
+		log "started $name's ml-worker (pid $WORKER_PID, log $BASE_DIR/logs/$name-worker.log)"
 	done
 fi
 if [ $DEMO -eq 1 ]; then

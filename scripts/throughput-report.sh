@@ -24,17 +24,9 @@ JS_DIR="$REPO_ROOT/scripts/polkadot-js"
 
 DIR=$(mktemp -d)
 PORT=${GRIDBRAIN_RPC_PORT:-19977}
-"$NODE_BIN" --dev --tmp --rpc-port "$PORT" --port 0 --no-prometheus --no-telemetry \
-	--pool-limit 200000 --pool-kbytes 400000 --rpc-max-connections 1000 \
-	--rpc-max-request-size 64 --rpc-max-response-size 64 > "$DIR/node.log" 2>&1 &
-PIDS=($!)
-trap 'stop_pids "${PIDS[@]}"; rm -rf "$DIR"' EXIT
+trap 'stop_pids ${WORKER_PID:-} ${BENCH_PID:-}; rm -rf "$DIR"' EXIT
 trap 'exit 130' INT TERM
-for _ in $(seq 1 60); do
-	[ -n "$(rpc "$PORT" system_health)" ] && break
-	kill -0 "${PIDS[0]}" 2>/dev/null || { tail -20 "$DIR/node.log"; die "dev node exited"; }
-	sleep 1
-done
+start_bench_node "$NODE_BIN" "$PORT" "$DIR/node.log" --tmp
 WS="ws://127.0.0.1:$PORT"
 log "dev node up on $WS"
 
@@ -48,8 +40,8 @@ if [ $SKIP_FL -eq 0 ]; then
 	log "=== 3/3 federated learning (2 rounds with the default phases)"
 	"$WORKER_BIN" run --node "$WS" --suri //Alice --base-path "$DIR/worker" --listen /ip4/127.0.0.1/tcp/0 \
 		--shard 0 --shards 3 --rounds 2 > "$DIR/worker.log" 2>&1 &
-	PIDS+=($!)
-	wait "${PIDS[1]}" || { tail -30 "$DIR/worker.log"; die "the worker failed"; }
+	WORKER_PID=$!
+	wait "$WORKER_PID" || { tail -30 "$DIR/worker.log"; die "the worker failed"; }
 	grep "finalized: global model" "$DIR/worker.log"
 	# Chain-side latency: blocks from a round's opening to its global model's finalization.
 	fl=$(cd "$JS_DIR" && node -e '

@@ -49,6 +49,21 @@ enum RuleName {
 	Median,
 }
 
+/// Local training per federated round (`run` and `simulate`).
+#[derive(clap::Args)]
+struct RoundTraining {
+	/// Local epochs per round.
+	#[arg(long, default_value_t = 10)]
+	epochs: usize,
+	#[arg(long, default_value_t = 64)]
+	batch: usize,
+	#[arg(long, default_value_t = 2e-3)]
+	lr: f64,
+	/// Seed of the initial model: the same on every worker of a chain.
+	#[arg(long, default_value_t = 7)]
+	seed: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
 	/// The federated loop beside a validator's node: train on this validator's shard, commit,
@@ -74,16 +89,8 @@ enum Command {
 		/// This validator's shard (0-based, of `--shards`).
 		#[arg(long)]
 		shard: usize,
-		/// Local epochs per round.
-		#[arg(long, default_value_t = 10)]
-		epochs: usize,
-		#[arg(long, default_value_t = 64)]
-		batch: usize,
-		#[arg(long, default_value_t = 2e-3)]
-		lr: f64,
-		/// Seed of the initial model: the same on every worker of a chain.
-		#[arg(long, default_value_t = 7)]
-		seed: u64,
+		#[command(flatten)]
+		training: RoundTraining,
 		/// Exit after adopting this many global models (0: run until stopped).
 		#[arg(long, default_value_t = 0)]
 		rounds: u32,
@@ -128,12 +135,8 @@ enum Command {
 	Simulate {
 		#[arg(long, default_value_t = 5)]
 		rounds: usize,
-		#[arg(long, default_value_t = 10)]
-		epochs: usize,
-		#[arg(long, default_value_t = 64)]
-		batch: usize,
-		#[arg(long, default_value_t = 2e-3)]
-		lr: f64,
+		#[command(flatten)]
+		training: RoundTraining,
 		#[arg(long, value_enum, default_value_t = RuleName::TrimmedMean)]
 		rule: RuleName,
 		/// Trim fraction of the trimmed mean, parts per million.
@@ -142,8 +145,6 @@ enum Command {
 		/// Worker 0 sends its update sign-flipped and scaled by this factor.
 		#[arg(long, default_value_t = 0.0)]
 		sign_flip: f64,
-		#[arg(long, default_value_t = 7)]
-		seed: u64,
 		/// Write a PNG of the per-round losses and held-out cost gap.
 		#[arg(long)]
 		plot: Option<PathBuf>,
@@ -208,7 +209,8 @@ fn main() -> Result<()> {
 	// Solving the year's scenarios takes a while; only the commands that need them do it.
 	let load = || Data::load(&grid, &profiles, cli.hours_step, cli.shards);
 	match cli.command {
-		Command::Run { node, suri, base_path, listen, peers, shard, epochs, batch, lr, seed, rounds, plot, sign_flip } => {
+		Command::Run { node, suri, base_path, listen, peers, shard, training, rounds, plot, sign_flip } => {
+			let RoundTraining { epochs, batch, lr, seed } = training;
 			if shard >= cli.shards {
 				bail!("--shard {shard} must be below --shards {}", cli.shards);
 			}
@@ -276,7 +278,8 @@ fn main() -> Result<()> {
 			let cost = grid.problem.cost(&repaired);
 			println!("cost: model {cost:.2} $/h, LP {:.2} $/h, gap {:.3} %", opt.cost, 100.0 * (cost - opt.cost) / opt.cost);
 		},
-		Command::Simulate { rounds, epochs, batch, lr, rule, trim_ppm, sign_flip, seed, plot } => {
+		Command::Simulate { rounds, training, rule, trim_ppm, sign_flip, plot } => {
+			let RoundTraining { epochs, batch, lr, seed } = training;
 			let rule = match rule {
 				RuleName::Fedavg => AggregationRule::FedAvg { max_samples: 100_000 },
 				RuleName::TrimmedMean => AggregationRule::TrimmedMean { trim_ppm },
