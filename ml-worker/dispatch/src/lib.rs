@@ -4,11 +4,15 @@
 //!
 //! - [`matpower`]: reads MATPOWER case files (the shipped IEEE 14- and 118-bus cases live in
 //!   `data/`, see `data/SOURCE.md`).
-//! - [`network`]: the DC model of a case and its PTDF matrix.
-//! - [`opf`]: the ground truth, a DC optimal power flow (quadratic costs, power balance,
-//!   generator limits, branch ratings) solved with the pure-Rust interior-point solver
-//!   Clarabel. Its optimal costs match pandapower's DC OPF on both cases (see
-//!   `tests/reference.rs`).
+//!   PGLib-OPF v23.07 cases with real branch ratings and linear costs live in `data/pglib/`.
+//! - [`network`]: the DC model of a case (MATPOWER `makeBdc`: taps, phase shifters, bus shunt
+//!   conductance), a sparse factor of its susceptance matrix, power flows and PTDF columns.
+//! - [`opf`]: the ground truth, a DC optimal power flow (linear or quadratic costs, power
+//!   balance, generator limits, branch ratings generated lazily) solved with the pure-Rust
+//!   interior-point solver Clarabel. Its optimal costs match pandapower's `rundcopp` on the
+//!   IEEE and PGLib cases at several load scalings (see `tests/reference.rs`).
+//! - [`repair`]: the line-safe repair of predicted set-points (limits, balance, PTDF
+//!   redispatch of overloaded branches) with a certified fallback to the solver.
 //!
 //! - [`scenario`]: real hourly load, PV and wind profiles (SimBench 2016, shipped in
 //!   `ml-worker/data/`) mapped onto a case with added renewables; non-IID shards (one season
@@ -21,19 +25,29 @@
 pub mod matpower;
 pub mod network;
 pub mod opf;
+pub mod repair;
 pub mod scenario;
 
 #[cfg(test)]
 mod tests;
 
 pub use matpower::Case;
-pub use opf::{Dispatch, DispatchProblem, Violation};
+pub use opf::{Dispatch, DispatchProblem, Violation, WarmStart};
+pub use repair::Repaired;
 pub use scenario::{Grid, Profiles, Scenario};
 
 /// The IEEE 14-bus case (MATPOWER format).
 pub const CASE14: &str = include_str!("../data/case14.m");
 /// The IEEE 118-bus case (MATPOWER format).
 pub const CASE118: &str = include_str!("../data/case118.m");
+/// PGLib-OPF v23.07 IEEE 118-bus case: every branch rated, linear costs (`data/pglib/`).
+pub const PGLIB_CASE118: &str = include_str!("../data/pglib/pglib_opf_case118_ieee.m");
+/// PGLib-OPF v23.07 IEEE 118-bus "active power increase" case: loads raised until lines bind.
+pub const PGLIB_CASE118_API: &str = include_str!("../data/pglib/pglib_opf_case118_ieee__api.m");
+/// PGLib-OPF v23.07 IEEE 300-bus case (a phase shifter, bus shunt conductance).
+pub const PGLIB_CASE300: &str = include_str!("../data/pglib/pglib_opf_case300_ieee.m");
+/// PGLib-OPF v23.07 PEGASE 1354-bus case (six phase shifters).
+pub const PGLIB_CASE1354: &str = include_str!("../data/pglib/pglib_opf_case1354_pegase.m");
 
 /// What can go wrong.
 #[derive(Clone, Debug, PartialEq)]

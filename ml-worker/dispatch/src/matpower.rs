@@ -12,6 +12,8 @@ pub struct Bus {
 	pub kind: u8,
 	/// Real power demand, MW.
 	pub pd_mw: f64,
+	/// Shunt conductance: MW consumed at 1 p.u. voltage.
+	pub gs_mw: f64,
 }
 
 /// A generator.
@@ -49,7 +51,7 @@ pub struct Branch {
 }
 
 /// A polynomial generator cost `c2·P² + c1·P + c0` ($/h, P in MW).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Cost {
 	/// Quadratic coefficient.
 	pub c2: f64,
@@ -92,7 +94,12 @@ impl Case {
 		let buses = bus
 			.iter()
 			.map(|r| {
-				Ok(Bus { id: as_id(col(r, 0, "bus")?)?, kind: col(r, 1, "bus")? as u8, pd_mw: col(r, 2, "bus")? })
+				Ok(Bus {
+					id: as_id(col(r, 0, "bus")?)?,
+					kind: col(r, 1, "bus")? as u8,
+					pd_mw: col(r, 2, "bus")?,
+					gs_mw: col(r, 4, "bus")?,
+				})
 			})
 			.collect::<Result<Vec<_>, Error>>()?;
 		let gens = gen
@@ -135,9 +142,14 @@ impl Case {
 		Ok(Case { base_mva, buses, gens, branches, costs })
 	}
 
-	/// Σ demand, MW.
+	/// Σ demand, MW (without shunts).
 	pub fn total_load_mw(&self) -> f64 {
 		self.buses.iter().map(|b| b.pd_mw).sum()
+	}
+
+	/// Σ shunt conductance, MW at 1 p.u.
+	pub fn total_shunt_mw(&self) -> f64 {
+		self.buses.iter().map(|b| b.gs_mw).sum()
 	}
 }
 

@@ -149,6 +149,21 @@ impl Grid {
 		Grid::new(Case::parse(crate::CASE118)?, 0.3, 20)
 	}
 
+	/// PGLib-OPF IEEE 118-bus (rated branches, linear costs) with 30 % renewables in 20 units.
+	pub fn pglib118() -> Result<Grid, Error> {
+		Grid::new(Case::parse(crate::PGLIB_CASE118)?, 0.3, 20)
+	}
+
+	/// PGLib-OPF IEEE 300-bus with 30 % renewables in 30 units.
+	pub fn pglib300() -> Result<Grid, Error> {
+		Grid::new(Case::parse(crate::PGLIB_CASE300)?, 0.3, 30)
+	}
+
+	/// PGLib-OPF PEGASE 1354-bus with 30 % renewables in 40 units.
+	pub fn pglib1354() -> Result<Grid, Error> {
+		Grid::new(Case::parse(crate::PGLIB_CASE1354)?, 0.3, 40)
+	}
+
 	/// The state of `hour`.
 	pub fn scenario(&self, profiles: &Profiles, hour: usize) -> Option<Scenario> {
 		let values = profiles.hours.get(hour)?;

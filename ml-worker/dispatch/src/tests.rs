@@ -60,11 +60,14 @@ fn ptdf_of_a_triangle_splits_two_thirds_one_third() {
 	let p = DispatchProblem::new(triangle(0.0)).unwrap();
 	// 1 MW injected at bus 2 and taken at the slack: 2/3 on 2→1 (so −2/3 on line 1–2),
 	// 1/3 via 2→3→1.
-	let ptdf = &p.network.ptdf;
-	assert!((ptdf[0][1] + 2.0 / 3.0).abs() < 1e-12);
-	assert!((ptdf[1][1] + 1.0 / 3.0).abs() < 1e-12);
-	assert!((ptdf[2][1] - 1.0 / 3.0).abs() < 1e-12);
-	assert!(ptdf.iter().all(|row| row[0] == 0.0), "the slack column is zero");
+	let col = p.network.ptdf_column(1);
+	assert!((col[0] + 2.0 / 3.0).abs() < 1e-12);
+	assert!((col[1] + 1.0 / 3.0).abs() < 1e-12);
+	assert!((col[2] - 1.0 / 3.0).abs() < 1e-12);
+	assert!(p.network.ptdf_column(0).iter().all(|v| *v == 0.0), "the slack column is zero");
+	// Flows are linear in the injections: the PTDF column times the injection.
+	let flows = p.network.flows(&[-3.0, 3.0, 0.0]);
+	assert!(flows.iter().zip(&col).all(|(f, c)| (f - 3.0 * c).abs() < 1e-12));
 }
 
 #[test]
@@ -125,12 +128,12 @@ fn repair_restores_limits_and_balance() {
 	let loads = p.base_loads();
 	let pmax = [200.0, 200.0];
 	for guess in [[250.0, -10.0], [10.0, 10.0], [f64::NAN, 300.0], [100.0, 50.0]] {
-		let r = p.repair(&guess, &loads, &pmax);
-		let v = p.violation(&r, &loads, &pmax);
-		assert!(v.within(1e-9), "{guess:?} -> {r:?}: {v:?}");
+		let r = p.repair(&guess, &loads, &pmax, &mut Default::default()).unwrap();
+		let v = p.violation(&r.pg_mw, &loads, &pmax);
+		assert!(v.within(1e-9) && !r.fallback && r.moves == 0, "{guess:?} -> {r:?}: {v:?}");
 	}
 	// A feasible guess is left alone.
-	assert_eq!(p.repair(&[100.0, 50.0], &loads, &pmax), vec![100.0, 50.0]);
+	assert_eq!(p.repair(&[100.0, 50.0], &loads, &pmax, &mut Default::default()).unwrap().pg_mw, vec![100.0, 50.0]);
 }
 
 #[test]
