@@ -38,8 +38,16 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum GridName {
+	/// IEEE 14-bus (MATPOWER; no branch ratings).
 	Ieee14,
+	/// IEEE 118-bus (MATPOWER; no branch ratings).
 	Ieee118,
+	/// PGLib-OPF IEEE 118-bus: rated branches, linear costs.
+	Pglib118,
+	/// PGLib-OPF IEEE 300-bus: rated branches, a phase shifter, shunts.
+	Pglib300,
+	/// PGLib-OPF PEGASE 1354-bus: rated branches, six phase shifters.
+	Pglib1354,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -155,6 +163,9 @@ fn grid_of(name: GridName) -> Result<Grid> {
 	Ok(match name {
 		GridName::Ieee14 => Grid::ieee14()?,
 		GridName::Ieee118 => Grid::ieee118()?,
+		GridName::Pglib118 => Grid::pglib118()?,
+		GridName::Pglib300 => Grid::pglib300()?,
+		GridName::Pglib1354 => Grid::pglib1354()?,
 	})
 }
 
@@ -267,7 +278,11 @@ fn main() -> Result<()> {
 			let s = grid.scenario(&profiles, hour).with_context(|| format!("hour {hour} is not in 0..{total}"))?;
 			let frac = net.predict(&grid.features(&s))?;
 			let pg = setpoints(&frac, &s.pmax_mw);
-			let repaired = grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw);
+			let repaired = grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw, &mut Default::default())?;
+			if repaired.fallback {
+				println!("the repaired prediction failed its check: showing the solver's dispatch");
+			}
+			let repaired = repaired.pg_mw;
 			let opt = grid.problem.solve(&s.loads_mw, &s.pmax_mw)?;
 			println!("hour {hour}: demand {:.1} MW", s.loads_mw.iter().sum::<f64>());
 			println!("{:>4} {:>6} {:>10} {:>10} {:>10}", "gen", "bus", "avail MW", "model MW", "LP MW");

@@ -650,6 +650,7 @@ fn load_history(path: &Path) -> Vec<Finalized> {
 					worst_gap: num(5)?,
 					infeasible_before: num(6)?,
 					infeasible_after: num(7)?,
+					fallback: 0.0,
 				},
 				seconds: num(8),
 			})
@@ -851,7 +852,7 @@ mod tests {
 			version: round + 1,
 			train_mse: 0.0125,
 			test_mse: 0.03125,
-			metrics: crate::data::Metrics { n: 0, mean_gap: 0.015, worst_gap: 0.25, infeasible_before: 1.0, infeasible_after: 0.0 },
+			metrics: crate::data::Metrics { n: 0, mean_gap: 0.015, worst_gap: 0.25, infeasible_before: 1.0, infeasible_after: 0.0, fallback: 0.0 },
 			seconds,
 		};
 		let history = vec![f(0, Some(66.5)), f(1, None)];

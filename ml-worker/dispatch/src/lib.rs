@@ -13,6 +13,9 @@
 //!   IEEE and PGLib cases at several load scalings (see `tests/reference.rs`).
 //! - [`repair`]: the line-safe repair of predicted set-points (limits, balance, PTDF
 //!   redispatch of overloaded branches) with a certified fallback to the solver.
+//! - [`predict`]: the non-neural baselines, ridge regression and k-nearest neighbours.
+//! - [`compare`]: the pipeline comparing predictors on held-out scenarios (gap, overloads,
+//!   fallbacks, time against the warm-started solver).
 //!
 //! - [`scenario`]: real hourly load, PV and wind profiles (SimBench 2016, shipped in
 //!   `ml-worker/data/`) mapped onto a case with added renewables; non-IID shards (one season
@@ -22,9 +25,11 @@
 //! gap to [`opf::DispatchProblem::solve`] and its limit violations
 //! ([`opf::DispatchProblem::violation`]).
 
+pub mod compare;
 pub mod matpower;
 pub mod network;
 pub mod opf;
+pub mod predict;
 pub mod repair;
 pub mod scenario;
 

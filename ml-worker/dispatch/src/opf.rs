@@ -355,9 +355,11 @@ impl DispatchProblem {
 			SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => return Err(Error::Infeasible),
 			s => return Err(Error::Solver(format!("{s:?}"))),
 		}
+		// Interior-point iterates may sit a rounding error outside a bound.
 		for (&g, &x) in var.iter().zip(&solver.solution.x) {
+			let (lo, hi) = (pmin.get(g).copied().unwrap_or(0.0), pmax_mw.get(g).copied().unwrap_or(0.0));
 			if let Some(p) = pg.get_mut(g) {
-				*p = x;
+				*p = x.clamp(lo, hi);
 			}
 		}
 		Ok(pg)

@@ -2,13 +2,18 @@
 //!
 //! 1. **Limits**: clip every generator to `[Pmin, Pmax]` (a non-finite prediction becomes
 //!    `Pmin`).
-//! 2. **Balance**: close the gap to demand by moving every generator in the needed direction in
-//!    proportion to its headroom (exact in one pass when the capacity allows it).
-//! 3. **Lines**: while a branch is over its rating, move power from the generator whose output
-//!    loads that branch most (in the overload's direction, PTDF) to the one that relieves it
-//!    most, both with room, by just enough to clear the overload (or as far as the room
-//!    allows). Each move keeps the balance and the generator limits and costs O(branches):
-//!    flows are updated with the two generators' PTDF columns.
+//! 2. **Balance**: close the gap to demand in merit order: a shortfall is taken by the
+//!    cheapest generators with room, a surplus shed by the dearest.
+//! 3. **Lines**: while a branch is over its rating, move power between a pair of generators
+//!    with room: one raised, one lowered, chosen among the [`CANDIDATES`] strongest on each side
+//!    (by PTDF on that branch) as the pair with the least marginal cost per MW of relief that
+//!    relieves at least [`ECONOMIC_SHARE`] as much as the strongest pair (a second pass, if the
+//!    first fails, takes the strongest pairs). A move is just enough to clear the overload, or as
+//!    far as the generators' room allows, and never takes another branch over its rating or
+//!    deepens another overload (a ratio test over every branch); a pair that cannot move gives
+//!    way to the next of [`MAX_PAIRS_TRIED`]. Each move keeps the balance and the generator
+//!    limits and costs O(branches) per pair tried: flows are updated with the two generators'
+//!    PTDF columns.
 //! 4. **Certificate**: the flows are recomputed from scratch with a sparse power flow and every
 //!    limit is checked (balance 1e-6 MW, generators exactly, branches
 //!    [`line_tolerance`](crate::opf::line_tolerance)). What fails the check is replaced by the
@@ -26,6 +31,25 @@ use crate::{
 /// Most redispatch moves before falling back to the solver.
 pub const MAX_MOVES: usize = 256;
 
+/// Generators considered on each side of a redispatch move (the strongest by PTDF).
+pub const CANDIDATES: usize = 16;
+
+/// A generator within this share of its range from a bound counts as at the bound.
+pub const SNAP: f64 = 0.02;
+
+/// Rounds of the projection (each may add newly overloaded branches).
+pub const PROJECTION_ROUNDS: usize = 8;
+
+/// Pairs tried per move before giving up on a branch.
+pub const MAX_PAIRS_TRIED: usize = 32;
+
+/// Smallest useful move, MW (smaller moves end the pass unless they clear the overload).
+pub const MIN_MOVE_MW: f64 = 1e-3;
+
+/// A first pass takes the cheapest pair relieving at least this share as much as the strongest;
+/// if it cannot clear every overload, a second pass takes the strongest pairs.
+pub const ECONOMIC_SHARE: f64 = 0.5;
+
 /// Balance tolerance of the certificate, MW.
 pub const BALANCE_TOLERANCE_MW: f64 = 1e-6;
 
@@ -41,26 +65,45 @@ pub struct Repaired {
 }
 
 impl DispatchProblem {
-	/// Steps 1 and 2 of the repair: generator limits and power balance, ignoring branches.
+	/// Marginal cost of generator `g` at `p_mw`, $/MWh.
+	fn marginal_cost(&self, g: usize, p_mw: f64) -> f64 {
+		self.gen_index.get(g).and_then(|&i| self.case.costs.get(i)).map_or(0.0, |c| c.c1 + 2.0 * c.c2 * p_mw)
+	}
+
+	/// Steps 1 and 2 of the repair: generator limits, then the power balance in merit order
+	/// (a shortfall is taken by the cheapest generators with room, a surplus is shed by the
+	/// dearest), ignoring branches.
 	pub fn repair_balance(&self, pg_mw: &[f64], loads_mw: &[f64], pmax_mw: &[f64]) -> Vec<f64> {
 		let (pmin, _) = self.base_limits();
 		let mut p: Vec<f64> = pg_mw
 			.iter()
 			.zip(pmin.iter().zip(pmax_mw))
-			.map(|(&x, (&lo, &hi))| if x.is_finite() { x.clamp(lo, hi.max(lo)) } else { lo })
+			.map(|(&x, (&lo, &hi))| {
+				let hi = hi.max(lo);
+				let span = hi - lo;
+				match x {
+					x if !x.is_finite() || x <= lo + SNAP * span => lo,
+					x if x >= hi - SNAP * span => hi,
+					x => x,
+				}
+			})
 			.collect();
-		let gap = self.demand(loads_mw) - p.iter().sum::<f64>();
-		let room: Vec<f64> = p
-			.iter()
-			.zip(pmin.iter().zip(pmax_mw))
-			.map(|(&x, (&lo, &hi))| if gap > 0.0 { (hi - x).max(0.0) } else { (x - lo).max(0.0) })
-			.collect();
-		let total: f64 = room.iter().sum();
-		if total > 0.0 {
-			let frac = (gap.abs() / total).min(1.0);
-			for ((x, r), (&lo, &hi)) in p.iter_mut().zip(&room).zip(pmin.iter().zip(pmax_mw)) {
-				*x = (*x + gap.signum() * frac * r).clamp(lo, hi.max(lo));
+		let mut gap = self.demand(loads_mw) - p.iter().sum::<f64>();
+		let mut order: Vec<usize> = (0..p.len()).collect();
+		let mc = |g: usize, p: &[f64]| self.marginal_cost(g, p.get(g).copied().unwrap_or(0.0));
+		order.sort_by(|&a, &b| mc(a, &p).total_cmp(&mc(b, &p)).then(a.cmp(&b)));
+		if gap < 0.0 {
+			order.reverse();
+		}
+		for g in order {
+			if gap.abs() <= 0.0 {
+				break;
 			}
+			let (lo, hi) = (pmin.get(g).copied().unwrap_or(0.0), pmax_mw.get(g).copied().unwrap_or(0.0).max(pmin.get(g).copied().unwrap_or(0.0)));
+			let Some(x) = p.get_mut(g) else { continue };
+			let step = if gap > 0.0 { gap.min(hi - *x) } else { gap.max(lo - *x) };
+			*x = (*x + step).clamp(lo, hi);
+			gap -= step;
 		}
 		p
 	}
@@ -77,9 +120,143 @@ impl DispatchProblem {
 		if pg_mw.len() != self.gen_count() {
 			return Err(Error::Input(format!("{} set-points for {} generators", pg_mw.len(), self.gen_count())));
 		}
+		let balanced = self.repair_balance(pg_mw, loads_mw, pmax_mw);
+		let mut moves = 0;
+		for interior_only in [true, false] {
+			let mut p = balanced.clone();
+			moves += self.project(&mut p, loads_mw, pmax_mw, interior_only);
+			if self.certify(&p, loads_mw, pmax_mw) {
+				return Ok(Repaired { pg_mw: p, moves, fallback: false });
+			}
+		}
+		for min_share in [ECONOMIC_SHARE, 1.0] {
+			let mut p = balanced.clone();
+			moves += self.redispatch(&mut p, loads_mw, pmax_mw, min_share);
+			if self.certify(&p, loads_mw, pmax_mw) {
+				return Ok(Repaired { pg_mw: p, moves, fallback: false });
+			}
+		}
+		let opt = self.solve_warm(loads_mw, pmax_mw, warm)?;
+		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true })
+	}
+
+	/// The smallest change (least squares, MW) of the free generators that keeps the balance and
+	/// brings every overloaded branch back to its rating, with the generator limits as an active
+	/// set: a generator that would leave its range stops at its bound and is fixed; branches
+	/// overloaded by a step join the set. Returns the linear systems solved.
+	fn project(&self, p: &mut [f64], loads_mw: &[f64], pmax_mw: &[f64], interior_only: bool) -> usize {
 		let (pmin, _) = self.base_limits();
-		let mut p = self.repair_balance(pg_mw, loads_mw, pmax_mw);
-		let mut flows = self.flows(&p, loads_mw);
+		let lo = |g: usize| pmin.get(g).copied().unwrap_or(0.0);
+		let hi = |g: usize| pmax_mw.get(g).copied().unwrap_or(0.0).max(lo(g));
+		let inside = |g: usize, x: f64| {
+			let span = hi(g) - lo(g);
+			!interior_only || (x > lo(g) + SNAP * span && x < hi(g) - SNAP * span)
+		};
+		let mut free: Vec<usize> = (0..self.gen_count())
+			.filter(|&g| hi(g) - lo(g) > 1e-9 && inside(g, p.get(g).copied().unwrap_or(0.0)))
+			.collect();
+		// Branches held at their rating, with the sign of their overload.
+		let mut held: Vec<(usize, f64)> = Vec::new();
+		let mut solves = 0;
+		for _ in 0..PROJECTION_ROUNDS {
+			let flows = self.flows(p, loads_mw);
+			let mut added = false;
+			for (l, (f, br)) in flows.iter().zip(&self.network.branches).enumerate() {
+				if let Some(lim) = br.limit_mw {
+					if f.abs() > lim + 0.5 * line_tolerance(lim) && !held.iter().any(|(h, _)| *h == l) {
+						held.push((l, f.signum()));
+						added = true;
+					}
+				}
+			}
+			if !added && solves > 0 {
+				break;
+			}
+			if held.is_empty() {
+				break;
+			}
+			// Inner active-set loop on the generator bounds.
+			for _ in 0..self.gen_count().max(1) {
+				let flows = self.flows(p, loads_mw);
+				// Residuals: balance, then each held branch to just inside its rating.
+				let mut r = vec![self.demand(loads_mw) - p.iter().sum::<f64>()];
+				for &(l, s) in &held {
+					let lim = self.network.branches.get(l).and_then(|b| b.limit_mw).unwrap_or(0.0);
+					let target = s * (lim - 0.25 * line_tolerance(lim));
+					r.push(target - flows.get(l).copied().unwrap_or(0.0));
+				}
+				let k = r.len();
+				// Row i of A over the free generators: 1 for the balance, PTDF for a branch.
+				let coef = |i: usize, g: usize| -> f64 {
+					match i.checked_sub(1).and_then(|j| held.get(j)) {
+						None => 1.0,
+						Some(&(l, _)) => self.gen_ptdf.get(g).and_then(|c| c.get(l)).copied().unwrap_or(0.0),
+					}
+				};
+				let mut aat = vec![0.0; k * k];
+				for i in 0..k {
+					for j in 0..=i {
+						let v: f64 = free.iter().map(|&g| coef(i, g) * coef(j, g)).sum();
+						if let Some(x) = aat.get_mut(i * k + j) {
+							*x = v;
+						}
+						if let Some(x) = aat.get_mut(j * k + i) {
+							*x = v;
+						}
+					}
+					// A whisper of regularization keeps dependent rows solvable.
+					if let Some(x) = aat.get_mut(i * k + i) {
+						*x += 1e-10;
+					}
+				}
+				let mut rhs = vec![r];
+				solves += 1;
+				if crate::predict::cholesky_solve(aat, k, &mut rhs).is_none() {
+					return solves;
+				}
+				let lambda = rhs.pop().unwrap_or_default();
+				let delta: Vec<(usize, f64)> = free
+					.iter()
+					.map(|&g| (g, (0..k).map(|i| coef(i, g) * lambda.get(i).copied().unwrap_or(0.0)).sum()))
+					.collect();
+				// The longest step within the generator limits.
+				let mut alpha: f64 = 1.0;
+				let mut blocking = None;
+				for &(g, d) in &delta {
+					let x = p.get(g).copied().unwrap_or(0.0);
+					let room = if d > 0.0 { hi(g) - x } else { x - lo(g) };
+					if d != 0.0 && room.max(0.0) < alpha * d.abs() {
+						alpha = room.max(0.0) / d.abs();
+						blocking = Some(g);
+					}
+				}
+				for &(g, d) in &delta {
+					if let Some(x) = p.get_mut(g) {
+						*x = (*x + alpha * d).clamp(lo(g), hi(g));
+					}
+				}
+				match blocking {
+					Some(g) => {
+						free.retain(|&f| f != g);
+						if free.len() < k {
+							return solves;
+						}
+						let _ = inside;
+					},
+					None => break,
+				}
+			}
+		}
+		solves
+	}
+
+	/// Step 3: redispatch moves on `p` until no branch is over its rating, no move helps, or
+	/// [`MAX_MOVES`]; returns the moves made. Each move takes, among the candidate pairs that
+	/// relieve the branch at least `min_share` as much as the strongest pair, the one with the
+	/// least marginal cost per MW of relief (`min_share` 1: the strongest pair, fewest MW moved).
+	fn redispatch(&self, p: &mut [f64], loads_mw: &[f64], pmax_mw: &[f64], min_share: f64) -> usize {
+		let (pmin, _) = self.base_limits();
+		let mut flows = self.flows(p, loads_mw);
 		let mut moves = 0;
 		while moves < MAX_MOVES {
 			// The worst overload.
@@ -97,22 +274,57 @@ impl DispatchProblem {
 			let lo = |g: usize| pmin.get(g).copied().unwrap_or(0.0);
 			let at = |p: &[f64], g: usize| p.get(g).copied().unwrap_or(0.0);
 			const ROOM: f64 = 1e-9;
-			// Raise the generator that relieves the branch most, lower the one that loads it
-			// most.
-			let up = (0..self.gen_count())
-				.filter(|&g| hi(g) - at(&p, g) > ROOM)
-				.min_by(|&a, &b| sens(a).total_cmp(&sens(b)));
-			let down = (0..self.gen_count())
-				.filter(|&g| at(&p, g) - lo(g) > ROOM)
-				.max_by(|&a, &b| sens(a).total_cmp(&sens(b)));
-			let (Some(up), Some(down)) = (up, down) else { break };
-			let relief = sens(down) - sens(up);
-			if relief <= 1e-9 {
+			// Candidates: the generators that relieve the branch most when raised, and those
+			// that relieve it most when lowered, each with room.
+			let mut ups: Vec<usize> = (0..self.gen_count()).filter(|&g| hi(g) - at(p, g) > ROOM).collect();
+			let mut downs: Vec<usize> = (0..self.gen_count()).filter(|&g| at(p, g) - lo(g) > ROOM).collect();
+			ups.sort_by(|&a, &b| sens(a).total_cmp(&sens(b)).then(a.cmp(&b)));
+			downs.sort_by(|&a, &b| sens(b).total_cmp(&sens(a)).then(a.cmp(&b)));
+			ups.truncate(CANDIDATES);
+			downs.truncate(CANDIDATES);
+			let (Some(&u0), Some(&d0)) = (ups.first(), downs.first()) else { break };
+			let best_relief = sens(d0) - sens(u0);
+			if best_relief <= 1e-9 {
 				break;
 			}
-			// Aim a little inside the rating so rounding cannot leave it over.
-			let target = excess + 0.25 * line_tolerance(lim);
-			let delta = (target / relief).min(hi(up) - at(&p, up)).min(at(&p, down) - lo(down));
+			// Pairs relieving enough, cheapest marginal cost per MW of relief first.
+			let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+			for &u in &ups {
+				for &d in &downs {
+					let relief = sens(d) - sens(u);
+					if u != d && relief >= min_share * best_relief && relief > 1e-9 {
+						let price = (self.marginal_cost(u, at(p, u)) - self.marginal_cost(d, at(p, d))) / relief;
+						pairs.push((price, u, d));
+					}
+				}
+			}
+			pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+			// The first pair (in that order) that can move a useful amount without taking
+			// another branch over its rating or deepening another overload (a ratio test).
+			let mut chosen = None;
+			for &(_, up, down) in pairs.iter().take(MAX_PAIRS_TRIED) {
+				let (Some(cu), Some(cd)) = (self.gen_ptdf.get(up), self.gen_ptdf.get(down)) else { continue };
+				let relief = sens(down) - sens(up);
+				// Aim a little inside the rating so rounding cannot leave it over.
+				let target = excess + 0.25 * line_tolerance(lim);
+				let mut delta = (target / relief).min(hi(up) - at(p, up)).min(at(p, down) - lo(down));
+				for (m, (((fm, a), b), br)) in flows.iter().zip(cu).zip(cd).zip(&self.network.branches).enumerate() {
+					let Some(cap) = br.limit_mw else { continue };
+					let rate = a - b;
+					if m == l || rate == 0.0 {
+						continue;
+					}
+					// Flow may move towards the rating in the direction of `rate` up to the
+					// rating (or not at all when already beyond it).
+					let room = if rate > 0.0 { cap - fm } else { cap + fm };
+					delta = delta.min(room.max(0.0) / rate.abs());
+				}
+				if delta > MIN_MOVE_MW.min(0.5 * target / relief) {
+					chosen = Some((up, down, delta));
+					break;
+				}
+			}
+			let Some((up, down, delta)) = chosen else { break };
 			if let Some(x) = p.get_mut(up) {
 				*x = (*x + delta).min(hi(up));
 			}
@@ -126,11 +338,7 @@ impl DispatchProblem {
 			}
 			moves += 1;
 		}
-		if self.certify(&p, loads_mw, pmax_mw) {
-			return Ok(Repaired { pg_mw: p, moves, fallback: false });
-		}
-		let opt = self.solve_warm(loads_mw, pmax_mw, warm)?;
-		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true })
+		moves
 	}
 
 	/// Whether `pg_mw` meets every limit under `loads_mw` and `pmax_mw`, with flows recomputed

@@ -196,6 +196,27 @@ impl Grid {
 		f
 	}
 
+	/// Each generator's position between its limits in `pg_mw`: `(P − Pmin) / (Pmax − Pmin)`
+	/// in `[0, 1]` (0 where the limits coincide). The learned targets.
+	pub fn fractions(&self, pg_mw: &[f64], s: &Scenario) -> Vec<f32> {
+		let (pmin, _) = self.problem.base_limits();
+		pg_mw
+			.iter()
+			.zip(pmin.iter().zip(&s.pmax_mw))
+			.map(|(p, (lo, hi))| if hi - lo > 1e-9 { ((p - lo) / (hi - lo)).clamp(0.0, 1.0) as f32 } else { 0.0 })
+			.collect()
+	}
+
+	/// Set-points (MW) from positions between the limits (the inverse of [`Grid::fractions`]).
+	pub fn setpoints(&self, fractions: &[f32], s: &Scenario) -> Vec<f64> {
+		let (pmin, _) = self.problem.base_limits();
+		fractions
+			.iter()
+			.zip(pmin.iter().zip(&s.pmax_mw))
+			.map(|(f, (lo, hi))| lo + f64::from(*f) * (hi - lo).max(0.0))
+			.collect()
+	}
+
 	/// Length of [`Grid::features`].
 	pub fn feature_count(&self) -> usize {
 		self.problem.bus_count() + self.renewables.len() + 4

@@ -163,3 +163,167 @@ fn scenarios_follow_the_profiles_and_shards_are_seasons() {
 	assert!(shards[0].iter().all(|&h| h < 8784 / 3 + 24));
 	assert!(shards[2].iter().all(|&h| h >= 2 * 8784 / 3 - 24));
 }
+
+/// Two buses joined by two equal lines (x = 0.1, so b = 10 p.u.), the second with a phase
+/// shift of 0.05 rad; bus 2 draws 100 MW plus a 10 MW shunt. DC flows: F_A + F_B = 1.1 p.u.,
+/// F_A = b·Δθ, F_B = b·(Δθ − φ) ⇒ F_A = (1.1 + bφ)/2 = 0.8, F_B = 0.3 p.u.
+fn phase_shifter_case(rate_b: f64) -> Case {
+	let shift_deg = 0.05f64.to_degrees();
+	Case::parse(&format!(
+		"mpc.baseMVA = 100;
+mpc.bus = [
+	1	3	0	0	0	0	1	1	0	0	1	1.1	0.9;
+	2	1	100	0	10	0	1	1	0	0	1	1.1	0.9;
+];
+mpc.gen = [
+	1	0	0	0	0	1	100	1	300	0	0	0	0	0	0	0	0	0	0	0	0;
+	2	0	0	0	0	1	100	1	50	0	0	0	0	0	0	0	0	0	0	0	0;
+];
+mpc.branch = [
+	1	2	0	0.1	0	0	0	0	0	0	1	-360	360;
+	1	2	0	0.1	0	{rate_b}	0	0	0	{shift_deg}	1	-360	360;
+];
+mpc.gencost = [
+	2	0	0	3	0	10	0;
+	2	0	0	3	0	40	0;
+];"
+	))
+	.unwrap()
+}
+
+#[test]
+fn phase_shifter_and_shunt_follow_makebdc() {
+	let p = DispatchProblem::new(phase_shifter_case(0.0)).unwrap();
+	assert_eq!(p.network.shunt_mw, vec![0.0, 10.0]);
+	// Phase shifter's bus injections: Pfinj = −bφ·base = −50 MW at the from bus, +50 at the to.
+	assert!((p.network.shift_bus_mw[0] + 50.0).abs() < 1e-9 && (p.network.shift_bus_mw[1] - 50.0).abs() < 1e-9);
+	let d = p.solve(&p.base_loads(), &[300.0, 50.0]).unwrap();
+	// The shunt is served: 110 MW from the cheap generator.
+	assert!((d.pg_mw[0] - 110.0).abs() < 1e-5 && d.pg_mw[1].abs() < 1e-5, "{:?}", d.pg_mw);
+	assert!((d.flows_mw[0] - 80.0).abs() < 1e-6 && (d.flows_mw[1] - 30.0).abs() < 1e-6, "{:?}", d.flows_mw);
+	assert!((d.cost - 1100.0).abs() < 1e-3);
+	// Angles: θ2 = −F_A / b.
+	let theta = p.network.angles(&p.injections(&d.pg_mw, &p.base_loads()));
+	assert!(theta[0] == 0.0 && (theta[1] + 0.08).abs() < 1e-9, "{theta:?}");
+}
+
+#[test]
+fn a_rated_phase_shifter_branch_redispatches() {
+	// Line B rated 20 MW: with P2 the local generator, F_B = (1.1 − P2/100 + 0.5)/2 − 0.5 ≤ 0.2
+	// ⇒ P2 ≥ 20 MW; cost 10·90 + 40·20 = 1700.
+	let p = DispatchProblem::new(phase_shifter_case(20.0)).unwrap();
+	let d = p.solve(&p.base_loads(), &[300.0, 50.0]).unwrap();
+	assert!((d.pg_mw[1] - 20.0).abs() < 1e-4, "{:?}", d.pg_mw);
+	assert!((d.cost - 1700.0).abs() < 1e-2);
+	assert!((d.flows_mw[1] - 20.0).abs() < 1e-4);
+	// The repair of the unconstrained optimum moves the same 20 MW, with a certificate.
+	let r = p.repair(&[110.0, 0.0], &p.base_loads(), &[300.0, 50.0], &mut Default::default()).unwrap();
+	assert!(!r.fallback && r.moves > 0, "{r:?}");
+	assert!(p.certify(&r.pg_mw, &p.base_loads(), &[300.0, 50.0]));
+	assert!((r.pg_mw[1] - 20.0).abs() < 1e-3, "{:?}", r.pg_mw);
+}
+
+#[test]
+fn disconnected_and_isolated_networks_are_rejected() {
+	let island = phase_shifter_case(0.0).branches.len();
+	let mut case = phase_shifter_case(0.0);
+	for b in &mut case.branches {
+		b.in_service = false;
+	}
+	assert!(island == 2 && matches!(DispatchProblem::new(case), Err(Error::Parse(_))));
+	let mut case = phase_shifter_case(0.0);
+	case.buses[1].kind = 4;
+	assert!(matches!(DispatchProblem::new(case), Err(Error::Unsupported(_))));
+}
+
+/// The sparse factor agrees with the dense inverse on a real grid: every PTDF column of the
+/// PGLib 118-bus case matches `B⁻¹` computed by Gauss–Jordan.
+#[test]
+fn sparse_ptdf_matches_the_dense_inverse() {
+	use crate::network::invert;
+	let p = DispatchProblem::new(Case::parse(crate::PGLIB_CASE118).unwrap()).unwrap();
+	let net = &p.network;
+	let n = net.bus_count();
+	let slack = net.slack;
+	let red = |k: usize| if k < slack { Some(k) } else if k > slack { Some(k - 1) } else { None };
+	let mut b = vec![vec![0.0; n - 1]; n - 1];
+	for br in &net.branches {
+		for (x, y, v) in [(br.from, br.from, br.b), (br.to, br.to, br.b), (br.from, br.to, -br.b), (br.to, br.from, -br.b)] {
+			if let (Some(x), Some(y)) = (red(x), red(y)) {
+				b[x][y] += v;
+			}
+		}
+	}
+	let inv = invert(b).unwrap();
+	let x = |i: usize, k: usize| match (red(i), red(k)) {
+		(Some(i), Some(k)) => inv[i][k],
+		_ => 0.0,
+	};
+	for k in (0..n).step_by(7) {
+		let col = net.ptdf_column(k);
+		for (l, br) in net.branches.iter().enumerate() {
+			let want = br.b * (x(br.from, k) - x(br.to, k));
+			assert!((col[l] - want).abs() < 1e-9, "bus {k} branch {l}: {} vs {want}", col[l]);
+		}
+	}
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(24))]
+
+	/// Whatever a predictor says (any positions, NaN included), the repair returns a dispatch
+	/// that meets every limit on the congested PGLib 300-bus grid, never cheaper than the
+	/// optimum; the certificate and the fallback flag agree with an independent check.
+	#[test]
+	fn repair_is_always_feasible_on_a_congested_grid(
+		hour in 0usize..8784,
+		noise in prop::collection::vec(-1.0f64..1.0, 99),
+		amplitude in prop_oneof![Just(0.0), Just(0.02), Just(0.2), Just(2.0)],
+		nan_at in prop::option::of(0usize..99),
+	) {
+		use crate::scenario::{Grid, Profiles};
+		thread_local! {
+			static GRID: Grid = Grid::pglib300().unwrap();
+			static PROFILES: Profiles = Profiles::shipped();
+		}
+		GRID.with(|grid| PROFILES.with(|profiles| {
+			let p = &grid.problem;
+			let s = grid.scenario(profiles, hour).unwrap();
+			let opt = p.solve(&s.loads_mw, &s.pmax_mw).unwrap();
+			let mut frac = grid.fractions(&opt.pg_mw, &s);
+			for (f, e) in frac.iter_mut().zip(&noise) {
+				*f += (amplitude * e) as f32;
+			}
+			if let Some(k) = nan_at {
+				frac[k] = f32::NAN;
+			}
+			let guess = grid.setpoints(&frac, &s);
+			let r = p.repair(&guess, &s.loads_mw, &s.pmax_mw, &mut Default::default()).unwrap();
+			let v = p.violation(&r.pg_mw, &s.loads_mw, &s.pmax_mw);
+			prop_assert!(v.within(1e-3), "{v:?}");
+			prop_assert!(p.certify(&r.pg_mw, &s.loads_mw, &s.pmax_mw));
+			prop_assert!(p.cost(&r.pg_mw) >= opt.cost * (1.0 - 1e-7), "{} < {}", p.cost(&r.pg_mw), opt.cost);
+			if r.fallback {
+				prop_assert!((p.cost(&r.pg_mw) - opt.cost).abs() <= 1e-6 * opt.cost);
+			}
+			Ok(())
+		}))?;
+	}
+}
+
+#[test]
+fn ridge_and_knn_fit_what_they_should() {
+	use crate::predict::{Knn, Ridge};
+	// y = clamp(0.25 + 0.5·x0 − 0.25·x1) exactly linear inside [0, 1].
+	let x: Vec<Vec<f32>> = (0..50).map(|i| vec![(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0, 1.0]).collect();
+	let y: Vec<Vec<f32>> = x.iter().map(|r| vec![0.25 + 0.5 * r[0] - 0.25 * r[1]]).collect();
+	let ridge = Ridge::fit(&x, &y, 1e-9).unwrap();
+	for (r, t) in x.iter().zip(&y) {
+		assert!((ridge.predict(r)[0] - t[0]).abs() < 1e-4);
+	}
+	let knn = Knn::fit(&x, &y, 1).unwrap();
+	assert_eq!(knn.predict(&x[3]), y[3]);
+	assert!(matches!(Knn::fit(&x, &y, 0), Err(Error::Input(_))));
+	assert!(matches!(Ridge::fit(&x, &y[..3], 1e-3), Err(Error::Input(_))));
+	assert!(matches!(Ridge::fit(&[], &[], 1e-3), Err(Error::Input(_))));
+}
