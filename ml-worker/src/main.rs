@@ -4,11 +4,13 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use gridbrain_aggregation::AggregationRule;
 use gridbrain_dispatch::{
+	compare::{self, solver_seconds},
+	predict::{Knn, Ridge},
 	scenario::{shard_hours, test_hours},
 	Grid, Profiles,
 };
 use gridbrain_ml_worker::{
-	data::{evaluate, setpoints, Dataset, LinearBaseline},
+	data::{evaluate, Dataset, ToTensors},
 	model::DispatchNet,
 	plot,
 	select_device,
@@ -125,6 +127,23 @@ enum Command {
 		#[arg(long, default_value = "dispatch-model.safetensors")]
 		out: PathBuf,
 	},
+	/// The learned model against ridge regression and k-nearest neighbours under the
+	/// line-safe repair, on held-out scenarios: cost gap, overloads, fallbacks, and time per
+	/// scenario (single and batched) against the warm-started solver.
+	Compare {
+		/// Training epochs of the learned model (on all shards).
+		#[arg(long, default_value_t = 400)]
+		epochs: usize,
+		#[arg(long, default_value_t = 64)]
+		batch: usize,
+		#[arg(long, default_value_t = 1e-3)]
+		lr: f64,
+		#[arg(long, default_value_t = 7)]
+		seed: u64,
+		/// Neighbours of the kNN baseline.
+		#[arg(long, default_value_t = 5)]
+		k: usize,
+	},
 	/// Held-out metrics of a saved model, beside the linear baseline.
 	Eval {
 		#[arg(long)]
@@ -198,7 +217,7 @@ impl Data {
 			test.len(),
 			1e3 * (all.solve_seconds + test.solve_seconds) / (all.len() + test.len()).max(1) as f64
 		);
-		let linear = LinearBaseline::fit(&all, 1e-3)?;
+		let linear = Ridge::fit(&all.x, &all.y, 1e-3)?;
 		let linear_metrics = evaluate(grid, &test, |x| Ok(linear.predict(x)))?;
 		Ok(Data { test, shards: shard_sets, all, linear_metrics })
 	}
@@ -255,6 +274,73 @@ fn main() -> Result<()> {
 			net.save(&out)?;
 			println!("saved {}", out.display());
 		},
+		Command::Compare { epochs, batch, lr, seed, k } => {
+			let Data { test, all, .. } = load()?;
+			println!(
+				"{} training and {} held-out scenarios; a branch at its rating in {:.1} % / {:.1} % of them \
+				 (mean {:.1} branches)",
+				all.len(),
+				test.len(),
+				100.0 * all.binding_share(),
+				100.0 * test.binding_share(),
+				all.mean_binding()
+			);
+			let solver = solver_seconds(&grid, &test)?;
+			println!("warm-started solver: {:.3} ms per scenario", 1e3 * solver);
+			let mut net = DispatchNet::for_grid(&grid, seed, &device)?;
+			let (x, y) = all.tensors(&device)?;
+			let (tx, ty) = test.tensors(&device)?;
+			let start = std::time::Instant::now();
+			for e in (0..epochs).step_by(50) {
+				let n = 50.min(epochs - e);
+				let loss = net.train(&x, &y, n, batch, lr, seed ^ e as u64)?;
+				eprintln!("  epoch {:>4}: train MSE {loss:.6}, held-out MSE {:.6}", e + n, net.loss(&tx, &ty)?);
+			}
+			eprintln!("  trained in {:.1} s", start.elapsed().as_secs_f64());
+			let ridge = Ridge::fit(&all.x, &all.y, 1e-3)?;
+			let knn = Knn::fit(&all.x, &all.y, k)?;
+			println!("{:<8} {:>9} {:>9} {:>10} {:>10} {:>9} {:>12} {:>12} {:>9} {:>9}", "model", "mean gap", "worst", "overload", "after", "fallback", "single ms", "batched ms", "single x", "batched x");
+			let n = test.len().max(1) as f64;
+			let row = |name: &str, single: f64, batched_rows: Vec<Vec<f32>>, batched: f64| -> Result<()> {
+				let e = compare::evaluate(&grid, &test, &batched_rows, batched)?;
+				let single_total = single / n + e.repair_seconds;
+				let batched_total = e.predict_seconds + e.repair_seconds;
+				println!(
+					"{name:<8} {:>8.3}% {:>8.3}% {:>9.1}% {:>9.1}% {:>8.1}% {:>12.4} {:>12.4} {:>9.1} {:>9.1}",
+					100.0 * e.mean_gap,
+					100.0 * e.worst_gap,
+					100.0 * e.overloaded_before,
+					100.0 * e.infeasible_after,
+					100.0 * e.fallback,
+					1e3 * single_total,
+					1e3 * batched_total,
+					solver / single_total,
+					solver / batched_total
+				);
+				Ok(())
+			};
+			// The learned model: one row at a time, and the whole held-out set in one batch.
+			let start = std::time::Instant::now();
+			for x in &test.x {
+				net.predict(x)?;
+			}
+			let single = start.elapsed().as_secs_f64();
+			let start = std::time::Instant::now();
+			let out = net.forward(&tx)?.to_vec2::<f32>()?;
+			let batched = start.elapsed().as_secs_f64();
+			row("mlp", single, out, batched)?;
+			let start = std::time::Instant::now();
+			let rows: Vec<Vec<f32>> = test.x.iter().map(|x| ridge.predict(x)).collect();
+			let t = start.elapsed().as_secs_f64();
+			row("ridge", t, rows, t)?;
+			let start = std::time::Instant::now();
+			let rows: Vec<Vec<f32>> = test.x.iter().map(|x| knn.predict(x)).collect();
+			let t = start.elapsed().as_secs_f64();
+			row(&format!("knn-{k}"), t, rows, t)?;
+			// The ideal predictor (the optimum itself, through f32 positions): what the repair and
+			// the certificate cost when the prediction is right.
+			row("optimum", 0.0, test.y.clone(), 0.0)?;
+		},
 		Command::Eval { model } => {
 			let Data { test, linear_metrics, .. } = load()?;
 			let mut net = DispatchNet::for_grid(&grid, 0, &device)?;
@@ -277,7 +363,7 @@ fn main() -> Result<()> {
 			net.load(&model)?;
 			let s = grid.scenario(&profiles, hour).with_context(|| format!("hour {hour} is not in 0..{total}"))?;
 			let frac = net.predict(&grid.features(&s))?;
-			let pg = setpoints(&frac, &s.pmax_mw);
+			let pg = grid.setpoints(&frac, &s);
 			let repaired = grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw, &mut Default::default())?;
 			if repaired.fallback {
 				println!("the repaired prediction failed its check: showing the solver's dispatch");

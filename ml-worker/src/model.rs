@@ -1,6 +1,7 @@
-//! The dispatch model: an MLP with a linear skip path from an interval's state to each generator's set-point as a
-//! fraction of its available capacity (sigmoid outputs, so generator limits hold by
-//! construction; the power balance is restored by the repair step).
+//! The dispatch model: an MLP with a linear skip path from an interval's state to each
+//! generator's position between its limits (0 = `Pmin`, 1 = the available `Pmax`; sigmoid
+//! outputs, so generator limits hold by construction; the power balance and the branch ratings
+//! are restored by the line-safe repair of `gridbrain-dispatch`).
 
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -108,7 +109,7 @@ impl DispatchNet {
 		&self.device
 	}
 
-	/// Capacity fractions in `[0, 1]` for a batch `x` of shape `(n, inputs)`.
+	/// Positions between the limits, in `[0, 1]`, for a batch `x` of shape `(n, inputs)`.
 	pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
 		let h = self.l1.forward(x)?.relu()?;
 		let h = self.l2.forward(&h)?.relu()?;
@@ -118,7 +119,7 @@ impl DispatchNet {
 		Ok(candle_nn::ops::sigmoid(&z)?)
 	}
 
-	/// Predicts the fractions of one input row.
+	/// Predicts the positions of one input row.
 	pub fn predict(&self, features: &[f32]) -> Result<Vec<f32>> {
 		let x = Tensor::from_slice(features, (1, self.inputs), &self.device)?;
 		Ok(self.forward(&x)?.squeeze(0)?.to_vec1::<f32>()?)

@@ -21,7 +21,7 @@
 
 use crate::{
 	chain::{Chain, Round},
-	data::{evaluate, Dataset},
+	data::{evaluate, Dataset, ToTensors},
 	federated::{aggregate, make_update, verify_update, SignedUpdate},
 	model::{agg_err, DispatchNet},
 	p2p::{self, Command, Inbound, Network, Request, WireUpdate},

@@ -3,7 +3,7 @@
 //! workers of a real network do (and as the chain's quorum expects: same bytes, same hash).
 
 use crate::{
-	data::{evaluate, Dataset, Metrics},
+	data::{evaluate, Dataset, Metrics, ToTensors},
 	federated::{aggregate, make_update, verify_update},
 	model::DispatchNet,
 };

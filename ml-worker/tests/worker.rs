@@ -4,9 +4,9 @@
 use candle_core::{Device, Tensor};
 use ed25519_dalek::SigningKey;
 use gridbrain_aggregation::{self as agg, AggregationRule};
-use gridbrain_dispatch::{scenario::shard_hours, Grid, Profiles};
+use gridbrain_dispatch::{predict::Ridge, scenario::shard_hours, Grid, Profiles};
 use gridbrain_ml_worker::{
-	data::{evaluate, Dataset, LinearBaseline},
+	data::{evaluate, Dataset, ToTensors},
 	federated::{aggregate, from_safetensors, make_update, to_safetensors, verify_update},
 	model::DispatchNet,
 	select_device,
@@ -174,7 +174,7 @@ fn a_sign_flipped_update_is_trimmed_away_but_moves_fedavg() {
 #[test]
 fn linear_baseline_fits_a_linear_map_and_metrics_are_sane() {
 	let (grid, data) = small_data(2, 60);
-	let lin = LinearBaseline::fit(&data, 1e-6).unwrap();
+	let lin = Ridge::fit(&data.x, &data.y, 1e-6).unwrap();
 	let m = evaluate(&grid, &data, |x| Ok(lin.predict(x))).unwrap();
 	assert_eq!(m.n, data.len());
 	assert!(m.mean_gap >= -1e-6 && m.worst_gap >= m.mean_gap, "{m}");

@@ -59,6 +59,20 @@ impl Solved {
 		Ok(d)
 	}
 
+	/// Concatenation of datasets.
+	pub fn concat(parts: &[Solved]) -> Solved {
+		let mut d = Solved::default();
+		for p in parts {
+			d.scenarios.extend(p.scenarios.iter().cloned());
+			d.x.extend(p.x.iter().cloned());
+			d.y.extend(p.y.iter().cloned());
+			d.cost.extend(p.cost.iter().copied());
+			d.binding.extend(p.binding.iter().copied());
+			d.solve_seconds += p.solve_seconds;
+		}
+		d
+	}
+
 	/// Number of scenarios.
 	pub fn len(&self) -> usize {
 		self.x.len()

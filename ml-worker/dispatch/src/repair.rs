@@ -78,15 +78,7 @@ impl DispatchProblem {
 		let mut p: Vec<f64> = pg_mw
 			.iter()
 			.zip(pmin.iter().zip(pmax_mw))
-			.map(|(&x, (&lo, &hi))| {
-				let hi = hi.max(lo);
-				let span = hi - lo;
-				match x {
-					x if !x.is_finite() || x <= lo + SNAP * span => lo,
-					x if x >= hi - SNAP * span => hi,
-					x => x,
-				}
-			})
+			.map(|(&x, (&lo, &hi))| if x.is_finite() { x.clamp(lo, hi.max(lo)) } else { lo })
 			.collect();
 		let mut gap = self.demand(loads_mw) - p.iter().sum::<f64>();
 		let mut order: Vec<usize> = (0..p.len()).collect();

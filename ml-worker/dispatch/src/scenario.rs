@@ -112,8 +112,9 @@ pub struct Scenario {
 
 impl Grid {
 	/// `case` with loads following the load series by bus (rural, urban, commercial in turn,
-	/// scaled so each bus peaks at its case demand) and renewables of `share` × the case's
-	/// demand: PV and the two wind series in turn at evenly spaced load buses.
+	/// scaled so each bus peaks at its case demand), conventional minimum outputs relaxed to 0
+	/// (no unit commitment), and renewables of `share` × the case's demand: PV and the two wind
+	/// series in turn at evenly spaced load buses.
 	pub fn new(mut case: Case, share: f64, units: usize) -> Result<Grid, Error> {
 		let load_series = (0..case.buses.len())
 			.map(|k| [Series::LoadRural, Series::LoadUrban, Series::LoadComm][k % 3])
@@ -131,6 +132,13 @@ impl Grid {
 			})
 			.collect();
 		let conventional = case.gens.iter().filter(|g| g.in_service).count();
+		// A DC-OPF has no unit commitment, and the profiles' night loads fall below some cases'
+		// must-run output (PEGASE 1354: 33.6 GW of positive minimums against 73.1 GW of peak
+		// demand): a conventional unit may be off, so a positive minimum becomes 0. Negative
+		// minimums (units that can absorb power) stay.
+		for g in &mut case.gens {
+			g.pmin_mw = g.pmin_mw.min(0.0);
+		}
 		for r in &renewables {
 			case.gens.push(Gen { bus: r.bus, pg_mw: 0.0, pmax_mw: r.capacity_mw, pmin_mw: 0.0, in_service: true });
 			// A tiny quadratic cost makes the split among renewables unique.
