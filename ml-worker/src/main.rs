@@ -207,7 +207,7 @@ impl Data {
 		let shards = shards.max(1);
 		let test = Dataset::build(grid, profiles, &every(test_hours(total), step), true)?;
 		let shard_sets: Vec<Dataset> = (0..shards)
-			.map(|k| Dataset::build(grid, profiles, &every(shard_hours(total, k, shards), step), true))
+			.map(|k| Ok(Dataset::build(grid, profiles, &every(shard_hours(total, k, shards), step), true)?))
 			.collect::<Result<_>>()?;
 		let all = Dataset::concat(&shard_sets);
 		eprintln!(

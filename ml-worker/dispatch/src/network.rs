@@ -147,7 +147,7 @@ impl DcNetwork {
 			.position(|b| b.kind == 3)
 			.ok_or_else(|| Error::Parse("no reference bus (type 3)".into()))?;
 		let base_mva = case.base_mva;
-		if !(base_mva > 0.0) {
+		if base_mva.is_nan() || base_mva <= 0.0 {
 			return Err(Error::Parse(format!("baseMVA {base_mva}")));
 		}
 		let n = bus_ids.len();
@@ -210,7 +210,7 @@ impl DcNetwork {
 		// equivalents) make the matrix indefinite; LDLᵀ still factors it, so only a (near) zero
 		// pivot means a singular matrix.
 		let scale = f.D.iter().fold(0.0f64, |acc, d| acc.max(d.abs()));
-		if f.D.iter().any(|d| !(d.abs() > 1e-12 * scale)) {
+		if f.D.iter().any(|d| d.is_nan() || d.abs() <= 1e-12 * scale) {
 			return Err(not_connected());
 		}
 		let factor = Factor {
@@ -238,7 +238,7 @@ impl DcNetwork {
 			}
 		}
 		let worst = residual.iter().fold(0.0f64, |acc, r| acc.max(r.abs()));
-		if !(worst <= 1e-8 * (m as f64)) {
+		if worst.is_nan() || worst > 1e-8 * (m as f64) {
 			return Err(Error::Solver(format!("the susceptance factor is inaccurate (residual {worst:e})")));
 		}
 		Ok(DcNetwork { bus_ids, slack, branches, shunt_mw, shift_bus_mw, base_mva, factor })

@@ -50,7 +50,7 @@ pub(crate) fn cholesky_solve(mut a: Vec<f64>, n: usize, b: &mut [Vec<f64>]) -> O
 		for k in 0..j {
 			d -= a.get(j * n + k)?.powi(2);
 		}
-		if !(d > 0.0) {
+		if d.is_nan() || d <= 0.0 {
 			return None;
 		}
 		let d = d.sqrt();

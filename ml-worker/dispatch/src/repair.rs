@@ -4,20 +4,30 @@
 //!    `Pmin`).
 //! 2. **Balance**: close the gap to demand in merit order: a shortfall is taken by the
 //!    cheapest generators with room, a surplus shed by the dearest.
-//! 3. **Lines**: while a branch is over its rating, move power between a pair of generators
-//!    with room: one raised, one lowered, chosen among the [`CANDIDATES`] strongest on each side
-//!    (by PTDF on that branch) as the pair with the least marginal cost per MW of relief that
-//!    relieves at least [`ECONOMIC_SHARE`] as much as the strongest pair (a second pass, if the
-//!    first fails, takes the strongest pairs). A move is just enough to clear the overload, or as
-//!    far as the generators' room allows, and never takes another branch over its rating or
-//!    deepens another overload (a ratio test over every branch); a pair that cannot move gives
-//!    way to the next of [`MAX_PAIRS_TRIED`]. Each move keeps the balance and the generator
-//!    limits and costs O(branches) per pair tried: flows are updated with the two generators'
-//!    PTDF columns.
-//! 4. **Certificate**: the flows are recomputed from scratch with a sparse power flow and every
-//!    limit is checked (balance 1e-6 MW, generators exactly, branches
-//!    [`line_tolerance`](crate::opf::line_tolerance)). What fails the check is replaced by the
-//!    solver's optimum ([`DispatchProblem::solve_warm`]): the result is always feasible, and
+//! 3. **Lines**: if the balanced prediction overloads a branch, four passes each try to make it
+//!    line-safe, and the cheapest certified result wins:
+//!    - *basis projection*: the prediction read as a guess of the optimum's basis (generators
+//!      within [`SNAP`] of a bound put on it, branches within [`NEAR`] of their rating held at
+//!      it), then the least-squares change of the other generators that keeps the balance and
+//!      the held branches (an LP's optimum is exactly such a solution for its own basis);
+//!    - *projection*: the least-squares change of all generators that brings every overloaded
+//!      branch back to its rating;
+//!    - *economic* and *strongest redispatch*: moves between a pair of generators with room, one
+//!      raised and one lowered, among the [`CANDIDATES`] strongest on each side (PTDF on the
+//!      worst overloaded branch): the pair with the least marginal cost per MW of relief among
+//!      those relieving at least [`ECONOMIC_SHARE`] as much as the strongest pair, or the
+//!      strongest pair itself. A move clears the overload or goes as far as the generators'
+//!      room and a ratio test allow (no other branch is taken over its rating or deeper into an
+//!      overload).
+//!
+//!    In both projections the generator limits are an active set (a generator that would leave
+//!    its range stops at its bound and is fixed), and branches a step overloads join the held
+//!    set. A balanced prediction that overloads nothing is kept (or its basis projection, if
+//!    cheaper) and the other passes are skipped.
+//! 4. **Certificate**: for every candidate the flows are recomputed from scratch with a sparse
+//!    power flow and every limit is checked (balance 1e-6 MW, generators exactly, branches
+//!    [`line_tolerance`](crate::opf::line_tolerance)). When no candidate passes, the solver's
+//!    optimum is used ([`DispatchProblem::solve_warm`]): the result is always feasible, and
 //!    [`Repaired::fallback`] says which path produced it.
 //!
 //! A repaired dispatch is never cheaper than the optimum (it is feasible), so its cost gap is a
@@ -37,6 +47,9 @@ pub const CANDIDATES: usize = 16;
 /// A generator within this share of its range from a bound counts as at the bound.
 pub const SNAP: f64 = 0.02;
 
+/// In the basis guess, a branch loaded to within this share of its rating is held at it.
+pub const NEAR: f64 = 0.01;
+
 /// Rounds of the projection (each may add newly overloaded branches).
 pub const PROJECTION_ROUNDS: usize = 8;
 
@@ -46,8 +59,8 @@ pub const MAX_PAIRS_TRIED: usize = 32;
 /// Smallest useful move, MW (smaller moves end the pass unless they clear the overload).
 pub const MIN_MOVE_MW: f64 = 1e-3;
 
-/// A first pass takes the cheapest pair relieving at least this share as much as the strongest;
-/// if it cannot clear every overload, a second pass takes the strongest pairs.
+/// The economic redispatch pass takes the cheapest pair relieving at least this share as much
+/// as the strongest pair.
 pub const ECONOMIC_SHARE: f64 = 0.5;
 
 /// Balance tolerance of the certificate, MW.
@@ -58,7 +71,8 @@ pub const BALANCE_TOLERANCE_MW: f64 = 1e-6;
 pub struct Repaired {
 	/// Feasible set-points, MW.
 	pub pg_mw: Vec<f64>,
-	/// Redispatch moves made for branch overloads.
+	/// Work done on branch overloads: linear systems solved by the projections plus moves made
+	/// by the redispatch passes.
 	pub moves: usize,
 	/// Whether the repair failed its certificate and the solver's optimum was used instead.
 	pub fallback: bool,
@@ -114,41 +128,82 @@ impl DispatchProblem {
 		}
 		let balanced = self.repair_balance(pg_mw, loads_mw, pmax_mw);
 		let mut moves = 0;
-		for interior_only in [true, false] {
-			let mut p = balanced.clone();
-			moves += self.project(&mut p, loads_mw, pmax_mw, interior_only);
+		let mut best: Option<(f64, Vec<f64>)> = None;
+		let keep = |p: Vec<f64>, best: &mut Option<(f64, Vec<f64>)>| {
 			if self.certify(&p, loads_mw, pmax_mw) {
-				return Ok(Repaired { pg_mw: p, moves, fallback: false });
+				let c = self.cost(&p);
+				if best.as_ref().is_none_or(|(b, _)| c < *b) {
+					*best = Some((c, p));
+				}
 			}
+		};
+		// A prediction that overloads nothing once balanced is kept (or its basis projection,
+		// if cheaper); otherwise every pass runs and the cheapest certified result wins.
+		keep(balanced.clone(), &mut best);
+		let line_safe = best.is_some();
+		for basis in [true, false] {
+			if line_safe && !basis {
+				break;
+			}
+			let mut p = balanced.clone();
+			moves += self.project(&mut p, loads_mw, pmax_mw, basis);
+			keep(p, &mut best);
 		}
 		for min_share in [ECONOMIC_SHARE, 1.0] {
+			if line_safe {
+				break;
+			}
 			let mut p = balanced.clone();
 			moves += self.redispatch(&mut p, loads_mw, pmax_mw, min_share);
-			if self.certify(&p, loads_mw, pmax_mw) {
-				return Ok(Repaired { pg_mw: p, moves, fallback: false });
-			}
+			keep(p, &mut best);
+		}
+		if let Some((_, p)) = best {
+			return Ok(Repaired { pg_mw: p, moves, fallback: false });
 		}
 		let opt = self.solve_warm(loads_mw, pmax_mw, warm)?;
 		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true })
 	}
 
 	/// The smallest change (least squares, MW) of the free generators that keeps the balance and
-	/// brings every overloaded branch back to its rating, with the generator limits as an active
-	/// set: a generator that would leave its range stops at its bound and is fixed; branches
-	/// overloaded by a step join the set. Returns the linear systems solved.
-	fn project(&self, p: &mut [f64], loads_mw: &[f64], pmax_mw: &[f64], interior_only: bool) -> usize {
+	/// holds a set of branches at their rating, with the generator limits as an active set: a
+	/// generator that would leave its range stops at its bound and is fixed; branches overloaded
+	/// by a step join the held set. Returns the linear systems solved.
+	///
+	/// With `basis`, the prediction is read as a guess of the optimum's basis: generators within
+	/// [`SNAP`] of a bound are put on it and fixed, the others are free, and every branch loaded
+	/// to within [`NEAR`] of its rating is held at it. When the guess is the optimum's basis, the
+	/// projection lands on the optimum itself (an LP's optimum is the solution of that basis's
+	/// linear system). Without `basis`, every generator is free and only overloaded branches are
+	/// held.
+	fn project(&self, p: &mut [f64], loads_mw: &[f64], pmax_mw: &[f64], basis: bool) -> usize {
 		let (pmin, _) = self.base_limits();
 		let lo = |g: usize| pmin.get(g).copied().unwrap_or(0.0);
 		let hi = |g: usize| pmax_mw.get(g).copied().unwrap_or(0.0).max(lo(g));
-		let inside = |g: usize, x: f64| {
+		let mut free = Vec::new();
+		for g in 0..self.gen_count() {
 			let span = hi(g) - lo(g);
-			!interior_only || (x > lo(g) + SNAP * span && x < hi(g) - SNAP * span)
-		};
-		let mut free: Vec<usize> = (0..self.gen_count())
-			.filter(|&g| hi(g) - lo(g) > 1e-9 && inside(g, p.get(g).copied().unwrap_or(0.0)))
-			.collect();
-		// Branches held at their rating, with the sign of their overload.
+			let Some(x) = p.get_mut(g) else { continue };
+			if span <= 1e-9 {
+				continue;
+			}
+			if basis && *x <= lo(g) + SNAP * span {
+				*x = lo(g);
+			} else if basis && *x >= hi(g) - SNAP * span {
+				*x = hi(g);
+			} else {
+				free.push(g);
+			}
+		}
+		// Branches held at their rating, with the sign of their flow.
 		let mut held: Vec<(usize, f64)> = Vec::new();
+		if basis {
+			let flows = self.flows(p, loads_mw);
+			for (l, (f, br)) in flows.iter().zip(&self.network.branches).enumerate() {
+				if br.limit_mw.is_some_and(|lim| f.abs() >= (1.0 - NEAR) * lim) {
+					held.push((l, f.signum()));
+				}
+			}
+		}
 		let mut solves = 0;
 		for _ in 0..PROJECTION_ROUNDS {
 			let flows = self.flows(p, loads_mw);
@@ -161,10 +216,7 @@ impl DispatchProblem {
 					}
 				}
 			}
-			if !added && solves > 0 {
-				break;
-			}
-			if held.is_empty() {
+			if (!added && solves > 0) || (held.is_empty() && !basis) {
 				break;
 			}
 			// Inner active-set loop on the generator bounds.
@@ -233,7 +285,6 @@ impl DispatchProblem {
 						if free.len() < k {
 							return solves;
 						}
-						let _ = inside;
 					},
 					None => break,
 				}
