@@ -299,15 +299,19 @@ fn main() -> Result<()> {
 			eprintln!("  trained in {:.1} s", start.elapsed().as_secs_f64());
 			let ridge = Ridge::fit(&all.x, &all.y, 1e-3)?;
 			let knn = Knn::fit(&all.x, &all.y, k)?;
-			println!("{:<8} {:>9} {:>9} {:>10} {:>10} {:>9} {:>12} {:>12} {:>9} {:>9}", "model", "mean gap", "worst", "overload", "after", "fallback", "single ms", "batched ms", "single x", "batched x");
+			println!(
+				"{:<8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10} {:>11} {:>9} {:>9}",
+				"model", "mean gap", "repaired", "worst", "overload", "after", "fallback", "single ms", "batched ms", "single x", "batched x"
+			);
 			let n = test.len().max(1) as f64;
 			let row = |name: &str, single: f64, batched_rows: Vec<Vec<f32>>, batched: f64| -> Result<()> {
 				let e = compare::evaluate(&grid, &test, &batched_rows, batched)?;
 				let single_total = single / n + e.repair_seconds;
 				let batched_total = e.predict_seconds + e.repair_seconds;
 				println!(
-					"{name:<8} {:>8.3}% {:>8.3}% {:>9.1}% {:>9.1}% {:>8.1}% {:>12.4} {:>12.4} {:>9.1} {:>9.1}",
+					"{name:<8} {:>8.3}% {:>8.3}% {:>8.3}% {:>8.1}% {:>6.1}% {:>8.1}% {:>10.4} {:>11.4} {:>9.1} {:>9.1}",
 					100.0 * e.mean_gap,
+					100.0 * e.repaired_gap,
 					100.0 * e.worst_gap,
 					100.0 * e.overloaded_before,
 					100.0 * e.infeasible_after,

@@ -103,6 +103,9 @@ pub struct Evaluation {
 	pub mean_gap: f64,
 	/// Largest such gap.
 	pub worst_gap: f64,
+	/// Mean gap over the scenarios the repair made feasible on its own (without the fallback,
+	/// whose gap is 0).
+	pub repaired_gap: f64,
 	/// Share of raw predictions overloading a branch (generator limits and balance restored
 	/// first, so this counts what the line step has to fix).
 	pub overloaded_before: f64,
@@ -122,9 +125,10 @@ impl core::fmt::Display for Evaluation {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 		write!(
 			f,
-			"mean gap {:.3} %, worst {:.3} %, overloaded before repair {:.1} %, infeasible after {:.1} %, \
+			"mean gap {:.3} % (repaired alone {:.3} %), worst {:.3} %, overloaded before repair {:.1} %, infeasible after {:.1} %, \
 			 fallback {:.1} %, moves {:.1}, predict {:.4} ms + repair {:.4} ms ({} scenarios)",
 			100.0 * self.mean_gap,
+			100.0 * self.repaired_gap,
 			100.0 * self.worst_gap,
 			100.0 * self.overloaded_before,
 			100.0 * self.infeasible_after,
@@ -149,6 +153,7 @@ pub fn evaluate(grid: &Grid, test: &Solved, rows: &[Vec<f32>], predict_seconds: 
 	}
 	let p = &grid.problem;
 	let (mut gaps, mut feasible, mut over, mut infeasible, mut fallback, mut moves) = (0.0, 0usize, 0, 0, 0, 0);
+	let (mut own_gaps, mut own) = (0.0, 0usize);
 	let mut repair_seconds = 0.0;
 	let mut warm = WarmStart::default();
 	for ((s, row), &opt) in test.scenarios.iter().zip(rows).zip(&test.cost) {
@@ -176,10 +181,15 @@ pub fn evaluate(grid: &Grid, test: &Solved, rows: &[Vec<f32>], predict_seconds: 
 		let gap = (p.cost(&r.pg_mw) - opt) / opt.abs().max(1e-9);
 		gaps += gap;
 		feasible += 1;
+		if !r.fallback {
+			own_gaps += gap;
+			own += 1;
+		}
 		e.worst_gap = e.worst_gap.max(gap);
 	}
 	let n = test.len() as f64;
 	e.mean_gap = gaps / feasible.max(1) as f64;
+	e.repaired_gap = own_gaps / own.max(1) as f64;
 	e.overloaded_before = over as f64 / n;
 	e.infeasible_after = infeasible as f64 / n;
 	e.fallback = fallback as f64 / n;

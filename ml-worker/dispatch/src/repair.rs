@@ -39,7 +39,7 @@ use crate::{
 };
 
 /// Most redispatch moves before falling back to the solver.
-pub const MAX_MOVES: usize = 256;
+pub const MAX_MOVES: usize = 64;
 
 /// Generators considered on each side of a redispatch move (the strongest by PTDF).
 pub const CANDIDATES: usize = 16;
@@ -49,6 +49,10 @@ pub const SNAP: f64 = 0.02;
 
 /// In the basis guess, a branch loaded to within this share of its rating is held at it.
 pub const NEAR: f64 = 0.01;
+
+/// Generator bounds a projection round may hit before it gives up (each costs one small linear
+/// system).
+pub const ACTIVE_SET_STEPS: usize = 256;
 
 /// Rounds of the projection (each may add newly overloaded branches).
 pub const PROJECTION_ROUNDS: usize = 8;
@@ -219,15 +223,17 @@ impl DispatchProblem {
 			if (!added && solves > 0) || (held.is_empty() && !basis) {
 				break;
 			}
+			// Flows of the held branches, kept up to date through the generators' PTDF columns
+			// (the full power flow runs once per round).
+			let mut held_flow: Vec<f64> = held.iter().map(|&(l, _)| flows.get(l).copied().unwrap_or(0.0)).collect();
 			// Inner active-set loop on the generator bounds.
-			for _ in 0..self.gen_count().max(1) {
-				let flows = self.flows(p, loads_mw);
+			for _ in 0..ACTIVE_SET_STEPS {
 				// Residuals: balance, then each held branch to just inside its rating.
 				let mut r = vec![self.demand(loads_mw) - p.iter().sum::<f64>()];
-				for &(l, s) in &held {
+				for (&(l, s), f) in held.iter().zip(&held_flow) {
 					let lim = self.network.branches.get(l).and_then(|b| b.limit_mw).unwrap_or(0.0);
 					let target = s * (lim - 0.25 * line_tolerance(lim));
-					r.push(target - flows.get(l).copied().unwrap_or(0.0));
+					r.push(target - f);
 				}
 				let k = r.len();
 				// Row i of A over the free generators: 1 for the balance, PTDF for a branch.
@@ -276,7 +282,14 @@ impl DispatchProblem {
 				}
 				for &(g, d) in &delta {
 					if let Some(x) = p.get_mut(g) {
+						let before = *x;
 						*x = (*x + alpha * d).clamp(lo(g), hi(g));
+						let moved = *x - before;
+						if let Some(col) = self.gen_ptdf.get(g) {
+							for (f, &(l, _)) in held_flow.iter_mut().zip(&held) {
+								*f += moved * col.get(l).copied().unwrap_or(0.0);
+							}
+						}
 					}
 				}
 				match blocking {
