@@ -332,3 +332,31 @@ fn ridge_and_knn_fit_what_they_should() {
 	assert!(matches!(Ridge::fit(&x, &y[..3], 1e-3), Err(Error::Input(_))));
 	assert!(matches!(Ridge::fit(&[], &[], 1e-3), Err(Error::Input(_))));
 }
+
+/// The comparison pipeline on the congested PGLib 118-bus grid: predicting the optimum gives a
+/// zero gap with no fallback; a constant prediction is repaired to feasibility (gap ≥ 0); the
+/// binding statistics match the optima; bad inputs are errors.
+#[test]
+fn comparison_pipeline_measures_what_it_says() {
+	use crate::{
+		compare::{evaluate, solver_seconds, Solved},
+		scenario::{Grid, Profiles},
+	};
+	let grid = Grid::pglib118().unwrap();
+	let profiles = Profiles::shipped();
+	let hours: Vec<usize> = (0..8784).step_by(401).collect();
+	let data = Solved::build(&grid, &profiles, &hours, false).unwrap();
+	assert_eq!(data.len(), hours.len());
+	assert!(data.binding_share() > 0.5, "case118 binds in most hours: {}", data.binding_share());
+	let exact = evaluate(&grid, &data, &data.y, 0.0).unwrap();
+	assert!(exact.mean_gap.abs() < 1e-6 && exact.worst_gap < 1e-5, "{exact}");
+	assert_eq!((exact.infeasible_after, exact.fallback), (0.0, 0.0), "{exact}");
+	let half: Vec<Vec<f32>> = data.y.iter().map(|y| vec![0.5; y.len()]).collect();
+	let e = evaluate(&grid, &data, &half, 0.0).unwrap();
+	assert_eq!(e.infeasible_after, 0.0, "{e}");
+	assert!(e.mean_gap > 1e-3 && e.worst_gap >= e.mean_gap, "{e}");
+	assert!(matches!(evaluate(&grid, &data, &half[1..], 0.0), Err(Error::Input(_))));
+	assert!(solver_seconds(&grid, &data).unwrap() > 0.0);
+	let both = Solved::concat(&[data.clone(), data.clone()]);
+	assert_eq!((both.len(), both.binding.len()), (2 * data.len(), 2 * data.len()));
+}
