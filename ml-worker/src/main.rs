@@ -74,6 +74,44 @@ struct RoundTraining {
 	seed: u64,
 }
 
+/// Centralized training on all shards (`train-local`, `compare`).
+#[derive(clap::Args, Clone, Copy)]
+struct CentralTraining {
+	/// Training epochs (on all shards).
+	#[arg(long, default_value_t = 400)]
+	epochs: usize,
+	#[arg(long, default_value_t = 64)]
+	batch: usize,
+	#[arg(long, default_value_t = 1e-3)]
+	lr: f64,
+	#[arg(long, default_value_t = 7)]
+	seed: u64,
+}
+
+/// Trains a fresh network for `grid` on `(x, y)` as `t` says, calling `report(epochs done,
+/// train MSE, held-out MSE on (tx, ty))` every `every` epochs; returns it and the seconds spent
+/// training.
+fn train_central(
+	grid: &Grid,
+	device: &candle_core::Device,
+	t: CentralTraining,
+	(x, y): &(candle_core::Tensor, candle_core::Tensor),
+	(tx, ty): &(candle_core::Tensor, candle_core::Tensor),
+	every: usize,
+	mut report: impl FnMut(usize, f32, f32),
+) -> Result<(DispatchNet, f64)> {
+	let CentralTraining { epochs, batch, lr, seed } = t;
+	let mut net = DispatchNet::for_grid(grid, seed, device)?;
+	let every = every.max(1);
+	let start = std::time::Instant::now();
+	for e in (0..epochs).step_by(every) {
+		let n = every.min(epochs - e);
+		let loss = net.train(x, y, n, batch, lr, seed ^ e as u64)?;
+		report(e + n, loss, net.loss(tx, ty)?);
+	}
+	Ok((net, start.elapsed().as_secs_f64()))
+}
+
 #[derive(Subcommand)]
 enum Command {
 	/// The federated loop beside a validator's node: train on this validator's shard, commit,
@@ -115,14 +153,8 @@ enum Command {
 	/// Centralized baseline: train on all shards, report held-out metrics and the linear
 	/// baseline, save the model.
 	TrainLocal {
-		#[arg(long, default_value_t = 400)]
-		epochs: usize,
-		#[arg(long, default_value_t = 64)]
-		batch: usize,
-		#[arg(long, default_value_t = 1e-3)]
-		lr: f64,
-		#[arg(long, default_value_t = 7)]
-		seed: u64,
+		#[command(flatten)]
+		training: CentralTraining,
 		/// Where to write the model (safetensors).
 		#[arg(long, default_value = "dispatch-model.safetensors")]
 		out: PathBuf,
@@ -131,15 +163,8 @@ enum Command {
 	/// line-safe repair, on held-out scenarios: cost gap, overloads, fallbacks, and time per
 	/// scenario (single and batched) against the warm-started solver.
 	Compare {
-		/// Training epochs of the learned model (on all shards).
-		#[arg(long, default_value_t = 400)]
-		epochs: usize,
-		#[arg(long, default_value_t = 64)]
-		batch: usize,
-		#[arg(long, default_value_t = 1e-3)]
-		lr: f64,
-		#[arg(long, default_value_t = 7)]
-		seed: u64,
+		#[command(flatten)]
+		training: CentralTraining,
 		/// Neighbours of the kNN baseline.
 		#[arg(long, default_value_t = 5)]
 		k: usize,
@@ -251,18 +276,18 @@ fn main() -> Result<()> {
 			let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 			rt.block_on(run::run(opts, grid.clone(), shard_set, test, device))?;
 		},
-		Command::TrainLocal { epochs, batch, lr, seed, out } => {
+		Command::TrainLocal { training, out } => {
 			let Data { test, all, linear_metrics, .. } = load()?;
-			let mut net = DispatchNet::for_grid(&grid, seed, &device)?;
-			let (x, y) = all.tensors(&device)?;
-			let (tx, ty) = test.tensors(&device)?;
-			let start = std::time::Instant::now();
-			for e in (0..epochs).step_by(10) {
-				let n = 10.min(epochs - e);
-				let loss = net.train(&x, &y, n, batch, lr, seed ^ e as u64)?;
-				println!("epoch {:>4}: train MSE {loss:.6}, held-out MSE {:.6}", e + n, net.loss(&tx, &ty)?);
-			}
-			let secs = start.elapsed().as_secs_f64();
+			let epochs = training.epochs;
+			let (net, secs) = train_central(
+				&grid,
+				&device,
+				training,
+				&all.tensors(&device)?,
+				&test.tensors(&device)?,
+				10,
+				|done, loss, held_out| println!("epoch {done:>4}: train MSE {loss:.6}, held-out MSE {held_out:.6}"),
+			)?;
 			println!(
 				"trained {epochs} epochs on {} samples in {secs:.1} s ({:.0} samples/s)",
 				all.len(),
@@ -274,7 +299,7 @@ fn main() -> Result<()> {
 			net.save(&out)?;
 			println!("saved {}", out.display());
 		},
-		Command::Compare { epochs, batch, lr, seed, k } => {
+		Command::Compare { training, k } => {
 			let Data { test, all, .. } = load()?;
 			println!(
 				"{} training and {} held-out scenarios; a branch at its rating in {:.1} % / {:.1} % of them \
@@ -287,16 +312,13 @@ fn main() -> Result<()> {
 			);
 			let solver = solver_seconds(&grid, &test)?;
 			println!("warm-started solver: {:.3} ms per scenario", 1e3 * solver);
-			let mut net = DispatchNet::for_grid(&grid, seed, &device)?;
-			let (x, y) = all.tensors(&device)?;
-			let (tx, ty) = test.tensors(&device)?;
-			let start = std::time::Instant::now();
-			for e in (0..epochs).step_by(50) {
-				let n = 50.min(epochs - e);
-				let loss = net.train(&x, &y, n, batch, lr, seed ^ e as u64)?;
-				eprintln!("  epoch {:>4}: train MSE {loss:.6}, held-out MSE {:.6}", e + n, net.loss(&tx, &ty)?);
-			}
-			eprintln!("  trained in {:.1} s", start.elapsed().as_secs_f64());
+			let test_tensors = test.tensors(&device)?;
+			let (net, secs) =
+				train_central(&grid, &device, training, &all.tensors(&device)?, &test_tensors, 50, |done, loss, held_out| {
+					eprintln!("  epoch {done:>4}: train MSE {loss:.6}, held-out MSE {held_out:.6}")
+				})?;
+			eprintln!("  trained in {secs:.1} s");
+			let (tx, _) = test_tensors;
 			let ridge = Ridge::fit(&all.x, &all.y, 1e-3)?;
 			let knn = Knn::fit(&all.x, &all.y, k)?;
 			println!(

@@ -305,35 +305,3 @@ impl DcNetwork {
 		self.branches.iter().map(|br| br.b * (at(br.from) - at(br.to))).collect()
 	}
 }
-
-/// Inverse of a square matrix by Gauss–Jordan elimination with partial pivoting.
-pub fn invert(mut a: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
-	let n = a.len();
-	let mut inv: Vec<Vec<f64>> =
-		(0..n).map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect()).collect();
-	for c in 0..n {
-		let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
-		if a[p][c].abs() < 1e-12 {
-			return None;
-		}
-		a.swap(c, p);
-		inv.swap(c, p);
-		let d = a[c][c];
-		for j in 0..n {
-			a[c][j] /= d;
-			inv[c][j] /= d;
-		}
-		for i in 0..n {
-			if i != c {
-				let f = a[i][c];
-				if f != 0.0 {
-					for j in 0..n {
-						a[i][j] -= f * a[c][j];
-						inv[i][j] -= f * inv[c][j];
-					}
-				}
-			}
-		}
-	}
-	Some(inv)
-}

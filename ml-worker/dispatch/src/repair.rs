@@ -200,8 +200,8 @@ impl DispatchProblem {
 		}
 		// Branches held at their rating, with the sign of their flow.
 		let mut held: Vec<(usize, f64)> = Vec::new();
+		let mut flows = self.flows(p, loads_mw);
 		if basis {
-			let flows = self.flows(p, loads_mw);
 			for (l, (f, br)) in flows.iter().zip(&self.network.branches).enumerate() {
 				if br.limit_mw.is_some_and(|lim| f.abs() >= (1.0 - NEAR) * lim) {
 					held.push((l, f.signum()));
@@ -209,8 +209,11 @@ impl DispatchProblem {
 			}
 		}
 		let mut solves = 0;
-		for _ in 0..PROJECTION_ROUNDS {
-			let flows = self.flows(p, loads_mw);
+		for round in 0..PROJECTION_ROUNDS {
+			// The first round uses the flows computed above; later ones those after the steps.
+			if round > 0 {
+				flows = self.flows(p, loads_mw);
+			}
 			let mut added = false;
 			for (l, (f, br)) in flows.iter().zip(&self.network.branches).enumerate() {
 				if let Some(lim) = br.limit_mw {

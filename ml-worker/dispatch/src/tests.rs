@@ -245,7 +245,6 @@ fn disconnected_and_isolated_networks_are_rejected() {
 /// PGLib 118-bus case matches `B⁻¹` computed by Gauss–Jordan.
 #[test]
 fn sparse_ptdf_matches_the_dense_inverse() {
-	use crate::network::invert;
 	let p = DispatchProblem::new(Case::parse(crate::PGLIB_CASE118).unwrap()).unwrap();
 	let net = &p.network;
 	let n = net.bus_count();
@@ -359,4 +358,37 @@ fn comparison_pipeline_measures_what_it_says() {
 	assert!(solver_seconds(&grid, &data).unwrap() > 0.0);
 	let both = Solved::concat(&[data.clone(), data.clone()]);
 	assert_eq!((both.len(), both.binding.len()), (2 * data.len(), 2 * data.len()));
+}
+
+/// Inverse of a square matrix by Gauss–Jordan elimination with partial pivoting: the dense
+/// reference for the sparse factor.
+fn invert(mut a: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
+	let n = a.len();
+	let mut inv: Vec<Vec<f64>> =
+		(0..n).map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect()).collect();
+	for c in 0..n {
+		let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+		if a[p][c].abs() < 1e-12 {
+			return None;
+		}
+		a.swap(c, p);
+		inv.swap(c, p);
+		let d = a[c][c];
+		for j in 0..n {
+			a[c][j] /= d;
+			inv[c][j] /= d;
+		}
+		for i in 0..n {
+			if i != c {
+				let f = a[i][c];
+				if f != 0.0 {
+					for j in 0..n {
+						a[i][j] -= f * a[c][j];
+						inv[i][j] -= f * inv[c][j];
+					}
+				}
+			}
+		}
+	}
+	Some(inv)
 }
