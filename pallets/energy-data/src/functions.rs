@@ -12,35 +12,75 @@ use frame_support::{
 };
 use sp_core::ed25519;
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::{traits::Zero, SaturatedConversion};
+use sp_runtime::{traits::Zero, DispatchErrorWithPostInfo, SaturatedConversion};
 #[cfg(any(feature = "try-runtime", feature = "std", test))]
 use {frame_support::traits::fungible::InspectHold, sp_runtime::Saturating};
 
 use crate::{
 	pallet::{
-		Config, DeviceOf, Devices, DevicesByOwner, EnergyDataBlocks, Error, Event, HoldReason,
-		MeterKeys, NextDeviceId, NextToPrune, NextToSeal, Pallet, ReadingCount, Readings,
+		Certificates, Config, DeviceOf, Devices, DevicesByOwner, EnergyDataBlocks, Error, Event,
+		HoldReason, MeterKeys, NextDeviceId, NextToPrune, NextToSeal, Pallet, ReadingCount,
+		Readings, Registrars,
 	},
 	types::*,
-	WeightInfo, READING_PAYLOAD_TAG,
+	OnDeviceDisabled, WeightInfo, CERTIFICATE_PAYLOAD_TAG, POSSESSION_PAYLOAD_TAG,
+	READING_PAYLOAD_TAG,
 };
 
-/// A validated reading waiting to be written.
-struct Accepted {
-	interval: IntervalIndex,
-	device: DeviceId,
-	values: MeterValues,
+impl<T> From<ReadingRejection> for Error<T> {
+	fn from(r: ReadingRejection) -> Self {
+		match r {
+			ReadingRejection::UnknownDevice => Error::UnknownDevice,
+			ReadingRejection::DeviceRetired => Error::DeviceRetired,
+			ReadingRejection::BeforeRegistration => Error::BeforeRegistration,
+			ReadingRejection::IntervalNotEnded => Error::IntervalNotEnded,
+			ReadingRejection::SubmissionWindowClosed => Error::SubmissionWindowClosed,
+			ReadingRejection::DuplicateReading => Error::DuplicateReading,
+			ReadingRejection::ExceedsPhysicalBound => Error::ExceedsPhysicalBound,
+			ReadingRejection::ProductionOnConsumer => Error::ProductionOnConsumer,
+			ReadingRejection::ConsumptionOnProducer => Error::ConsumptionOnProducer,
+			ReadingRejection::CertificateExpired => Error::CertificateExpired,
+			ReadingRejection::CertificateRevoked => Error::CertificateRevoked,
+			ReadingRejection::BadSignature => Error::BadSignature,
+			ReadingRejection::IntervalFull => Error::IntervalFull,
+		}
+	}
 }
 
 impl<T: Config> Pallet<T> {
-	/// Registers a device for `owner` (see the `register_device` call).
+	/// Registers a certified device for `owner` (see the `register_device` call).
 	pub(crate) fn do_register_device(
 		owner: T::AccountId,
-		kind: DeviceKind,
-		capacity_w: u32,
-		zone: ZoneId,
-		meter_key: ed25519::Public,
+		cert: MeterCertificate<T::AccountId>,
+		registrar_signature: ed25519::Signature,
+		proof_of_possession: ed25519::Signature,
 	) -> DispatchResult {
+		let registrar = Registrars::<T>::get(cert.registrar).ok_or(Error::<T>::UnknownRegistrar)?;
+		ensure!(
+			sp_io::crypto::ed25519_verify(
+				&registrar_signature,
+				&Self::certificate_payload(&cert),
+				&registrar.key
+			),
+			Error::<T>::BadCertificateSignature
+		);
+		ensure!(cert.owner == owner, Error::<T>::CertificateOwnerMismatch);
+		let current = Self::current_interval();
+		ensure!(cert.valid_until >= current, Error::<T>::CertificateExpired);
+		if let Some(status) = Certificates::<T>::get(cert.registrar, cert.serial) {
+			ensure!(status.revoked_from.is_none(), Error::<T>::CertificateRevoked);
+			return Err(Error::<T>::SerialReused.into());
+		}
+		ensure!(
+			sp_io::crypto::ed25519_verify(
+				&proof_of_possession,
+				&Self::possession_payload(&owner, &cert),
+				&cert.meter_key
+			),
+			Error::<T>::BadProofOfPossession
+		);
+		let MeterCertificate { registrar: registrar_id, serial, meter_key, kind, capacity_w, zone, valid_until, .. } =
+			cert;
 		ensure!(capacity_w > 0, Error::<T>::ZeroCapacity);
 		ensure!(u32::from(zone) < T::MaxZones::get(), Error::<T>::InvalidZone);
 		ensure!(!MeterKeys::<T>::contains_key(meter_key), Error::<T>::MeterKeyInUse);
@@ -52,14 +92,28 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::DeviceDeposit.into(), &owner, deposit)
 			.map_err(|_| Error::<T>::InsufficientDeposit)?;
 
-		let registered_in = Self::current_interval();
 		Devices::<T>::insert(
 			id,
-			Device { owner: owner.clone(), kind, capacity_w, zone, meter_key, deposit, registered_in },
+			Device {
+				owner: owner.clone(),
+				kind,
+				capacity_w,
+				zone,
+				meter_key,
+				deposit,
+				registered_in: current,
+				certificate: Some(CertificateRef { registrar: registrar_id, serial, valid_until }),
+				revoked_from: None,
+			},
 		);
 		DevicesByOwner::<T>::insert(&owner, owned);
 		MeterKeys::<T>::insert(meter_key, id);
 		NextDeviceId::<T>::put(next_id);
+		Certificates::<T>::insert(
+			registrar_id,
+			serial,
+			CertificateStatus { device: Some(id), revoked_from: None },
+		);
 		Self::deposit_event(Event::DeviceRegistered {
 			device: id,
 			owner,
@@ -68,12 +122,19 @@ impl<T: Config> Pallet<T> {
 			zone,
 			meter_key,
 			deposit,
+			registrar: registrar_id,
+			serial,
+			valid_until,
 		});
 		Ok(())
 	}
 
-	/// Retires `who`'s device (see the `retire_device` call).
-	pub(crate) fn do_retire_device(who: T::AccountId, device_id: DeviceId) -> DispatchResult {
+	/// Retires `who`'s device (see the `retire_device` call); returns the weight of
+	/// [`Config::OnDeviceDisabled`].
+	pub(crate) fn do_retire_device(
+		who: T::AccountId,
+		device_id: DeviceId,
+	) -> Result<Weight, DispatchError> {
 		let device = Self::active_device(device_id)?;
 		ensure!(device.owner == who, Error::<T>::NotDeviceOwner);
 
@@ -93,12 +154,60 @@ impl<T: Config> Pallet<T> {
 		});
 		MeterKeys::<T>::remove(device.meter_key);
 		Devices::<T>::remove(device_id);
+		let hook = T::OnDeviceDisabled::on_device_disabled(device_id, &who);
 		Self::deposit_event(Event::DeviceRetired {
 			device: device_id,
 			owner: who,
 			deposit: device.deposit,
 		});
-		Ok(())
+		Ok(hook)
+	}
+
+	/// Revokes a certificate from the current interval on (see the `revoke_certificate` call;
+	/// the origin is checked by the caller); returns the weight of [`Config::OnDeviceDisabled`].
+	pub(crate) fn do_revoke_certificate(
+		registrar: RegistrarId,
+		serial: CertificateSerial,
+	) -> Result<Weight, DispatchError> {
+		let mut status = Certificates::<T>::get(registrar, serial).unwrap_or_default();
+		ensure!(status.revoked_from.is_none(), Error::<T>::AlreadyRevoked);
+		let from = Self::current_interval();
+		status.revoked_from = Some(from);
+		Certificates::<T>::insert(registrar, serial, status);
+		let mut hook = Weight::zero();
+		// The device may have been retired since; its status stays (the serial is spent).
+		if let Some(id) = status.device {
+			if let Some(mut device) = Devices::<T>::get(id) {
+				device.revoked_from = Some(from);
+				let owner = device.owner.clone();
+				Devices::<T>::insert(id, device);
+				hook = T::OnDeviceDisabled::on_device_disabled(id, &owner);
+			}
+		}
+		Self::deposit_event(Event::CertificateRevoked {
+			registrar,
+			serial,
+			device: status.device,
+			from_interval: from,
+		});
+		Ok(hook)
+	}
+
+	/// The bytes a registrar signs for a meter certificate:
+	/// `SCALE(CERTIFICATE_PAYLOAD_TAG, genesis_hash, certificate)`.
+	pub fn certificate_payload(cert: &MeterCertificate<T::AccountId>) -> Vec<u8> {
+		(CERTIFICATE_PAYLOAD_TAG, Self::genesis_hash(), cert).encode()
+	}
+
+	/// The bytes a meter key signs to prove possession for `owner`'s registration of `cert`:
+	/// `SCALE(POSSESSION_PAYLOAD_TAG, genesis_hash, owner, blake2_256(SCALE(certificate)))`.
+	pub fn possession_payload(owner: &T::AccountId, cert: &MeterCertificate<T::AccountId>) -> Vec<u8> {
+		let cert_hash = sp_io::hashing::blake2_256(&cert.encode());
+		(POSSESSION_PAYLOAD_TAG, Self::genesis_hash(), owner, cert_hash).encode()
+	}
+
+	fn genesis_hash() -> T::Hash {
+		frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
 	}
 
 	/// The interval a block belongs to.
@@ -121,8 +230,8 @@ impl<T: Config> Pallet<T> {
 		produced_wh: u64,
 		consumed_wh: u64,
 	) -> Vec<u8> {
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		(READING_PAYLOAD_TAG, genesis, device, interval, produced_wh, consumed_wh).encode()
+		(READING_PAYLOAD_TAG, Self::genesis_hash(), device, interval, produced_wh, consumed_wh)
+			.encode()
 	}
 
 	/// The most energy (Wh) a device of `capacity_w` can produce or consume in one interval.
@@ -140,62 +249,142 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Checks one reading against the chain state (but not against the rest of its batch).
+	/// Checks one reading against the chain state and the readings accepted before it in its
+	/// batch (`batch`). `Ok(None)`: an identical copy of an accepted reading, skipped silently.
 	fn validate_reading(
 		r: &SignedReading,
 		current: IntervalIndex,
-	) -> Result<MeterValues, Error<T>> {
-		let device = Self::active_device(r.device)?;
-		ensure!(r.interval < current, Error::<T>::IntervalNotEnded);
+		batch: &BTreeMap<(IntervalIndex, DeviceId), MeterValues>,
+	) -> Result<Option<MeterValues>, ReadingRejection> {
+		let device = Self::active_device(r.device).map_err(|e| match e {
+			Error::<T>::DeviceRetired => ReadingRejection::DeviceRetired,
+			_ => ReadingRejection::UnknownDevice,
+		})?;
+		let values =
+			MeterValues { zone: device.zone, produced_wh: r.produced_wh, consumed_wh: r.consumed_wh };
+		ensure!(r.interval < current, ReadingRejection::IntervalNotEnded);
 		let age = current.saturating_sub(r.interval);
-		ensure!(age <= T::SubmissionWindow::get(), Error::<T>::SubmissionWindowClosed);
-		ensure!(r.interval >= NextToSeal::<T>::get(), Error::<T>::SubmissionWindowClosed);
-		ensure!(!Readings::<T>::contains_key(r.interval, r.device), Error::<T>::DuplicateReading);
+		ensure!(age <= T::SubmissionWindow::get(), ReadingRejection::SubmissionWindowClosed);
+		ensure!(r.interval >= NextToSeal::<T>::get(), ReadingRejection::SubmissionWindowClosed);
+		ensure!(r.interval >= device.registered_in, ReadingRejection::BeforeRegistration);
+		// An identical copy (same values; the stored one's signature verified) is harmless.
+		let existing = batch
+			.get(&(r.interval, r.device))
+			.copied()
+			.or_else(|| Readings::<T>::get(r.interval, r.device));
+		if let Some(stored) = existing {
+			return if stored == values { Ok(None) } else { Err(ReadingRejection::DuplicateReading) };
+		}
 		let bound = Self::physical_bound_wh(device.capacity_w);
-		ensure!(r.produced_wh <= bound && r.consumed_wh <= bound, Error::<T>::ExceedsPhysicalBound);
-		ensure!(r.produced_wh == 0 || device.kind.can_produce(), Error::<T>::ProductionOnConsumer);
-		ensure!(r.consumed_wh == 0 || device.kind.can_consume(), Error::<T>::ConsumptionOnProducer);
+		ensure!(
+			r.produced_wh <= bound && r.consumed_wh <= bound,
+			ReadingRejection::ExceedsPhysicalBound
+		);
+		ensure!(
+			r.produced_wh == 0 || device.kind.can_produce(),
+			ReadingRejection::ProductionOnConsumer
+		);
+		ensure!(
+			r.consumed_wh == 0 || device.kind.can_consume(),
+			ReadingRejection::ConsumptionOnProducer
+		);
+		if let Some(reason) = device.certificate_rejects(r.interval) {
+			return Err(reason);
+		}
 		let payload = Self::reading_payload(r.device, r.interval, r.produced_wh, r.consumed_wh);
 		ensure!(
 			sp_io::crypto::ed25519_verify(&r.signature, &payload, &device.meter_key),
-			Error::<T>::BadSignature
+			ReadingRejection::BadSignature
 		);
-		Ok(MeterValues { zone: device.zone, produced_wh: r.produced_wh, consumed_wh: r.consumed_wh })
+		Ok(Some(values))
 	}
 
-	/// Validates a whole batch, then stores it; returns the number of readings stored.
-	pub(crate) fn do_submit_readings(readings: &[SignedReading]) -> Result<u32, DispatchError> {
+	/// The weight charged up front for a batch of `n` readings: the larger of all accepted and
+	/// all but one skipped at their most expensive check.
+	pub fn readings_weight_max(n: u32) -> Weight {
+		T::WeightInfo::submit_readings(n)
+			.max(Self::readings_weight(1, n.saturating_sub(1)))
+	}
+
+	/// The weight of a batch with `accepted` stored and `skipped` skipped readings (identical
+	/// duplicates count as skipped).
+	pub fn readings_weight(accepted: u32, skipped: u32) -> Weight {
+		let per_skipped = T::WeightInfo::submit_readings_skipped(skipped)
+			.saturating_sub(T::WeightInfo::submit_readings_skipped(0));
+		T::WeightInfo::submit_readings(accepted.max(1)).saturating_add(per_skipped)
+	}
+
+	/// Stores the valid readings of a batch and skips the others (see the `submit_readings`
+	/// call); fails with the first reading's error if none is stored.
+	pub(crate) fn do_submit_readings(
+		relayer: T::AccountId,
+		readings: &[SignedReading],
+	) -> DispatchResultWithPostInfo {
 		ensure!(!readings.is_empty(), Error::<T>::EmptyBatch);
 		let count = u32::try_from(readings.len()).map_err(|_| Error::<T>::BatchTooLarge)?;
 		ensure!(count <= T::MaxReadingsPerCall::get(), Error::<T>::BatchTooLarge);
 
 		let current = Self::current_interval();
-		let mut accepted = Vec::with_capacity(readings.len());
+		let mut accepted: BTreeMap<(IntervalIndex, DeviceId), MeterValues> = BTreeMap::new();
 		let mut per_interval: BTreeMap<IntervalIndex, u32> = BTreeMap::new();
-		let mut seen: BTreeMap<(IntervalIndex, DeviceId), ()> = BTreeMap::new();
-		for r in readings {
-			let values = Self::validate_reading(r, current)?;
-			ensure!(seen.insert((r.interval, r.device), ()).is_none(), Error::<T>::DuplicateReading);
-			let added = per_interval.entry(r.interval).or_insert(0);
-			*added = added.checked_add(1).ok_or(Error::<T>::Overflow)?;
-			accepted.push(Accepted { interval: r.interval, device: r.device, values });
+		let mut skipped: Vec<SkippedReading> = Vec::new();
+		let mut by_reason: BTreeMap<ReadingRejection, u32> = BTreeMap::new();
+		let mut first_error: Option<ReadingRejection> = None;
+		let mut duplicates = 0u32;
+		for (index, r) in (0u32..).zip(readings) {
+			let outcome = Self::validate_reading(r, current, &accepted).and_then(|v| {
+				let Some(values) = v else { return Ok(None) };
+				let stored = match per_interval.get(&r.interval) {
+					Some(n) => *n,
+					None => ReadingCount::<T>::get(r.interval),
+				};
+				ensure!(stored < T::MaxReadingsPerInterval::get(), ReadingRejection::IntervalFull);
+				per_interval.insert(r.interval, stored.saturating_add(1));
+				Ok(Some(values))
+			});
+			match outcome {
+				Ok(Some(values)) => {
+					accepted.insert((r.interval, r.device), values);
+				},
+				Ok(None) => {
+					duplicates = duplicates.saturating_add(1);
+					first_error.get_or_insert(ReadingRejection::DuplicateReading);
+				},
+				Err(reason) => {
+					skipped.push(SkippedReading { index, reason });
+					let c = by_reason.entry(reason).or_insert(0);
+					*c = c.saturating_add(1);
+					first_error.get_or_insert(reason);
+				},
+			}
 		}
-		let mut new_counts = Vec::with_capacity(per_interval.len());
-		for (interval, added) in per_interval {
-			let total =
-				ReadingCount::<T>::get(interval).checked_add(added).ok_or(Error::<T>::Overflow)?;
-			ensure!(total <= T::MaxReadingsPerInterval::get(), Error::<T>::IntervalFull);
-			new_counts.push((interval, total));
+		let n_accepted = u32::try_from(accepted.len()).unwrap_or(u32::MAX);
+		let n_skipped = count.saturating_sub(n_accepted);
+		let weight = Self::readings_weight(n_accepted, n_skipped);
+		if accepted.is_empty() {
+			let error: Error<T> = first_error.unwrap_or(ReadingRejection::DuplicateReading).into();
+			return Err(DispatchErrorWithPostInfo {
+				post_info: Some(weight).into(),
+				error: error.into(),
+			});
 		}
-
-		// Verified: write.
-		for a in accepted {
-			Readings::<T>::insert(a.interval, a.device, a.values);
+		for ((interval, device), values) in accepted {
+			Readings::<T>::insert(interval, device, values);
 		}
-		for (interval, total) in new_counts {
+		for (interval, total) in per_interval {
 			ReadingCount::<T>::insert(interval, total);
 		}
-		Ok(count)
+		Self::deposit_event(Event::ReadingsSubmitted {
+			relayer,
+			accepted: n_accepted,
+			duplicates,
+			// At most `count ≤ MaxReadingsPerCall` entries, and one per reason: nothing is cut.
+			skipped: BoundedVec::truncate_from(skipped),
+			skipped_by_reason: BoundedVec::truncate_from(
+				by_reason.into_iter().map(|(reason, count)| RejectionCount { reason, count }).collect(),
+			),
+		});
+		Ok(Some(weight).into())
 	}
 
 	/// Seals the intervals whose submission window has closed and prunes expired readings, at
@@ -412,6 +601,30 @@ impl<T: Config> Pallet<T> {
 			MeterKeys::<T>::iter().count() == Devices::<T>::iter().count(),
 			"meter keys without devices"
 		);
+
+		// Certificates: a certified device's status names it and agrees on revocation.
+		for (id, device) in Devices::<T>::iter() {
+			let Some(c) = device.certificate else {
+				ensure!(device.revoked_from.is_none(), "uncertified device marked revoked");
+				continue;
+			};
+			let status = Certificates::<T>::get(c.registrar, c.serial)
+				.ok_or("certified device without a certificate status")?;
+			ensure!(status.device == Some(id), "certificate status names another device");
+			ensure!(status.revoked_from == device.revoked_from, "revocation differs");
+		}
+		for (registrar, serial, status) in Certificates::<T>::iter() {
+			ensure!(
+				status.device.is_some() || status.revoked_from.is_some(),
+				"certificate status that neither registered nor revoked"
+			);
+			if let Some(device) = status.device.and_then(Devices::<T>::get) {
+				ensure!(
+					device.certificate.map(|c| (c.registrar, c.serial)) == Some((registrar, serial)),
+					"certificate status names a device with another certificate"
+				);
+			}
+		}
 		Ok(())
 	}
 }

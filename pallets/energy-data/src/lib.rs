@@ -6,7 +6,10 @@
 //! ## Pallet API
 //!
 //! Calls (polkadot.js names): [`registerDevice`](Pallet::register_device),
-//! [`retireDevice`](Pallet::retire_device), [`submitReadings`](Pallet::submit_readings).
+//! [`retireDevice`](Pallet::retire_device), [`submitReadings`](Pallet::submit_readings),
+//! [`revokeCertificate`](Pallet::revoke_certificate); admin ([`Config::AdminOrigin`], sudo on
+//! dev/local): [`addRegistrar`](Pallet::add_registrar),
+//! [`removeRegistrar`](Pallet::remove_registrar).
 //! Runtime API: [`runtime_api::EnergyDataApi`] (sealed blocks, Merkle proofs of readings).
 //!
 //! ## Overview
@@ -15,6 +18,31 @@
 //! `n / IntervalBlocks`. A device (producer, consumer, prosumer or storage) is registered with a
 //! nameplate capacity, a grid zone and its meter's ed25519 key; registration holds
 //! [`Config::DeviceDeposit`] from the owner until the device is retired.
+//!
+//! ### Certified meters
+//!
+//! Settlement pays sellers for what their meters report, so a meter is only trusted when a
+//! **registrar** (a metering operator, kept by the admin origin) vouches for it. The registrar
+//! signs, off chain, a [`MeterCertificate`]: meter key, owner account, device kind, capacity,
+//! zone, a serial and a validity end, under a domain-separated payload bound to this chain's
+//! genesis ([`Pallet::certificate_payload`]). `register_device` takes the certificate (kind,
+//! capacity and zone come from it, not from the caller) and a **proof of possession**: the meter
+//! key's signature over (genesis, owner, certificate hash) ([`Pallet::possession_payload`]), so
+//! nobody can register a key it does not hold, and nobody watching the transaction pool can
+//! register someone else's meter first (the certificate names the owner).
+//!
+//! A certificate serial registers at most one device, ever ([`Certificates`]). The registrar's
+//! account or the admin origin **revokes** a certificate by serial: readings of the device for the
+//! current and later intervals are rejected, and [`Config::OnDeviceDisabled`] (the market)
+//! cancels the device's open sell orders in the same call, releasing their holds. Trades already
+//! executed settle on what the meter reported before. A certificate also **expires**: readings of
+//! intervals after `valid_until` are rejected. Removing a registrar stops new registrations with
+//! its certificates; devices it certified keep their certificates until they expire or the admin
+//! revokes them.
+//!
+//! Devices registered before certificates existed (storage version 1) were migrated with
+//! `certificate: None`: they keep reporting readings but can't sell; to sell, the owner retires
+//! the device and registers it again with a certificate.
 //!
 //! After an interval ends, anyone (typically a meter gateway that pays the fee) relays its
 //! readings. Each reading carries the meter's signature over a domain-separated payload
@@ -27,11 +55,15 @@
 //! totals, per-zone totals and the Merkle root of its readings. Raw readings are **pruned**
 //! `RetentionIntervals` after their interval; sealed blocks stay.
 //!
-//! ### Batches are all-or-nothing
+//! ### Batches accept what is valid
 //!
-//! `submit_readings` validates every reading of the batch before writing any: if one reading
-//! is invalid, the call fails with that reading's error and nothing of the batch is stored.
-//! Gateways should validate before relaying (the checks are listed under *Errors*).
+//! `submit_readings` checks each reading on its own: a valid one is stored, an invalid one is
+//! skipped with a [`ReadingRejection`] (the `ReadingsSubmitted` event lists the skipped indices
+//! and the count per reason), and the weight of skipped readings is refunded. A reading that is
+//! an identical copy of one already stored (e.g. copied from the pool and front-run into an
+//! earlier block) is skipped silently and counted as `duplicates`, so one copied reading can no
+//! longer fail a gateway's batch. If no reading of the batch is stored, the call fails with the
+//! first reading's error.
 //!
 //! ## Low Level / Implementation Details
 //!
@@ -60,6 +92,8 @@
 //! - Every device is listed under its owner, every listed device exists with that owner, its
 //!   meter key maps back to it, its id is `< NextDeviceId`, and each owner's held deposit equals
 //!   the sum of its devices' deposits.
+//! - A certified device's certificate status names it and agrees on revocation; a status that
+//!   names a device that still exists is that device's certificate.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -78,12 +112,39 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub mod migrations;
+
 pub use functions::verify_reading_proof;
 pub use types::*;
 pub use weights::WeightInfo;
 
+use frame_support::weights::Weight;
+
 /// Domain tag of the signed reading payload (version 1).
 pub const READING_PAYLOAD_TAG: &[u8; 30] = b"gridbrain/energy-data/reading1";
+/// Domain tag of the meter certificate payload a registrar signs (version 1).
+pub const CERTIFICATE_PAYLOAD_TAG: &[u8; 34] = b"gridbrain/energy-data/certificate1";
+/// Domain tag of the proof of possession a meter key signs (version 1).
+pub const POSSESSION_PAYLOAD_TAG: &[u8; 33] = b"gridbrain/energy-data/possession1";
+
+/// Told when a device can no longer deliver energy: it was retired, or its certificate was
+/// revoked. The market implements it to cancel the device's open sell orders.
+pub trait OnDeviceDisabled<AccountId> {
+	/// Withdraws what `device` of `owner` backs; returns the weight used.
+	fn on_device_disabled(device: DeviceId, owner: &AccountId) -> Weight;
+	/// The most [`Self::on_device_disabled`] may weigh (charged up front, refunded to the
+	/// actual).
+	fn max_weight() -> Weight;
+}
+
+impl<AccountId> OnDeviceDisabled<AccountId> for () {
+	fn on_device_disabled(_: DeviceId, _: &AccountId) -> Weight {
+		Weight::zero()
+	}
+	fn max_weight() -> Weight {
+		Weight::zero()
+	}
+}
 
 // FRAME's expansion of this module uses `expect` and `unreachable!` (storage prefixes, metadata,
 // the uninhabited `__Ignore` call variant). The pallet's own logic lives in `functions.rs`, where
@@ -107,7 +168,8 @@ pub mod pallet {
 	/// A device as stored.
 	pub type DeviceOf<T> = Device<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// Version 2: devices carry their meter certificate ([`crate::migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -136,6 +198,7 @@ pub mod pallet {
 			type MaxReadingsPerInterval = ConstU32<32>;
 			type MaxIntervalsPerBlock = ConstU32<2>;
 			type MaxPrunedPerBlock = ConstU32<20>;
+			type OnDeviceDisabled = ();
 			type WeightInfo = ();
 		}
 	}
@@ -150,6 +213,10 @@ pub mod pallet {
 		/// The overarching hold reason.
 		#[pallet::no_default]
 		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Adds and removes registrars, and may revoke any certificate.
+		#[pallet::no_default]
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Deposit held for each registered device.
 		#[pallet::constant]
@@ -198,6 +265,10 @@ pub mod pallet {
 		/// Raw readings removed per block at most (pruning of a large interval spans blocks).
 		#[pallet::constant]
 		type MaxPrunedPerBlock: Get<u32>;
+
+		/// Told when a device is retired or its certificate revoked (the market cancels the
+		/// device's open sell orders).
+		type OnDeviceDisabled: OnDeviceDisabled<Self::AccountId>;
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -255,10 +326,49 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextToPrune<T: Config> = StorageValue<_, IntervalIndex, ValueQuery>;
 
+	/// Registrars (metering operators) by id, kept by the admin origin.
+	#[pallet::storage]
+	pub type Registrars<T: Config> =
+		StorageMap<_, Twox64Concat, RegistrarId, Registrar<T::AccountId>>;
+
+	/// Every certificate serial that registered a device or was revoked, by registrar and
+	/// serial; kept forever so a serial is never reused. Grows by one entry per registration
+	/// (which holds a deposit and pays a fee) or revocation (registrar or admin only).
+	#[pallet::storage]
+	pub type Certificates<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RegistrarId,
+		Twox64Concat,
+		CertificateSerial,
+		CertificateStatus,
+	>;
+
+	/// Registrars at genesis: `(id, account, ed25519 certificate key)`.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The registrars.
+		pub registrars: Vec<(RegistrarId, T::AccountId, [u8; 32])>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (id, account, key) in &self.registrars {
+				assert!(!Registrars::<T>::contains_key(id), "duplicate registrar id in genesis");
+				Registrars::<T>::insert(
+					id,
+					Registrar { account: account.clone(), key: ed25519::Public::from_raw(*key) },
+				);
+			}
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(crate) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A device was registered and its deposit held.
+		/// A device was registered with a meter certificate and its deposit held.
 		DeviceRegistered {
 			device: DeviceId,
 			owner: T::AccountId,
@@ -267,11 +377,34 @@ pub mod pallet {
 			zone: ZoneId,
 			meter_key: ed25519::Public,
 			deposit: BalanceOf<T>,
+			registrar: RegistrarId,
+			serial: CertificateSerial,
+			valid_until: IntervalIndex,
 		},
 		/// A device was retired and its deposit released.
 		DeviceRetired { device: DeviceId, owner: T::AccountId, deposit: BalanceOf<T> },
-		/// A batch of readings was accepted.
-		ReadingsSubmitted { relayer: T::AccountId, count: u32 },
+		/// A batch of readings was processed: `accepted` stored, `duplicates` identical copies of
+		/// stored readings skipped silently, the others skipped (indices in the batch and counts
+		/// per reason).
+		ReadingsSubmitted {
+			relayer: T::AccountId,
+			accepted: u32,
+			duplicates: u32,
+			skipped: BoundedVec<SkippedReading, T::MaxReadingsPerCall>,
+			skipped_by_reason: BoundedVec<RejectionCount, ConstU32<REJECTION_KINDS>>,
+		},
+		/// A registrar was added.
+		RegistrarAdded { registrar: RegistrarId, account: T::AccountId, key: ed25519::Public },
+		/// A registrar was removed: its certificates no longer register devices.
+		RegistrarRemoved { registrar: RegistrarId },
+		/// A certificate was revoked: its device (if registered) takes no readings from
+		/// `from_interval` on, and its open sell orders were cancelled.
+		CertificateRevoked {
+			registrar: RegistrarId,
+			serial: CertificateSerial,
+			device: Option<DeviceId>,
+			from_interval: IntervalIndex,
+		},
 		/// An interval's readings were sealed into an energy data block.
 		EnergyDataBlockSealed {
 			interval: IntervalIndex,
@@ -325,6 +458,32 @@ pub mod pallet {
 		BadSignature,
 		/// The interval already holds `MaxReadingsPerInterval` readings.
 		IntervalFull,
+		/// The reading's interval began before the device was registered.
+		BeforeRegistration,
+		/// No registrar with this id.
+		UnknownRegistrar,
+		/// A registrar with this id exists already.
+		RegistrarExists,
+		/// The registrar's signature on the certificate does not verify against its key and
+		/// this chain's certificate payload.
+		BadCertificateSignature,
+		/// The certificate's validity ended before the current interval (at registration), or
+		/// before the reading's interval.
+		CertificateExpired,
+		/// The certificate was revoked (at registration), or revoked from the reading's interval
+		/// or earlier.
+		CertificateRevoked,
+		/// The certificate names another owner than the caller.
+		CertificateOwnerMismatch,
+		/// The meter key's proof of possession (over genesis, owner and certificate hash) does
+		/// not verify.
+		BadProofOfPossession,
+		/// This certificate serial already registered a device: each serial registers once.
+		SerialReused,
+		/// Only the registrar's account or the admin origin may revoke its certificates.
+		NotRegistrar,
+		/// The certificate is revoked already.
+		AlreadyRevoked,
 		/// An internal counter would overflow (unreachable with sane constants).
 		Overflow,
 	}
@@ -358,17 +517,21 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Register a device with its meter key, holding `DeviceDeposit`.
+		/// Register a device with its meter certificate, holding `DeviceDeposit`.
 		///
 		/// ## Dispatch Origin
-		/// Signed: the owner.
+		/// Signed: the owner named in the certificate.
 		///
 		/// ## Details
-		/// `capacity_w` is the nameplate power in W and bounds every reading; `zone` is the grid
-		/// zone (`< MaxZones`); `meter_key` is the ed25519 public key the meter signs readings
-		/// with. The device gets the next id (see the event).
+		/// `certificate` is signed by its registrar's key over
+		/// [`certificate_payload`](Pallet::certificate_payload) (`registrar_signature`); the
+		/// meter key signs [`possession_payload`](Pallet::possession_payload) for the caller and
+		/// this certificate (`proof_of_possession`). Kind, capacity and zone come from the
+		/// certificate. The device gets the next id (see the event).
 		///
 		/// ## Errors
+		/// `UnknownRegistrar`, `BadCertificateSignature`, `CertificateOwnerMismatch`,
+		/// `CertificateExpired`, `CertificateRevoked`, `SerialReused`, `BadProofOfPossession`,
 		/// `ZeroCapacity`, `InvalidZone`, `MeterKeyInUse`, `TooManyDevices`,
 		/// `InsufficientDeposit`.
 		///
@@ -378,63 +541,157 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::register_device())]
 		pub fn register_device(
 			origin: OriginFor<T>,
-			kind: DeviceKind,
-			capacity_w: u32,
-			zone: ZoneId,
-			meter_key: ed25519::Public,
+			certificate: MeterCertificate<T::AccountId>,
+			registrar_signature: ed25519::Signature,
+			proof_of_possession: ed25519::Signature,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			Self::do_register_device(owner, kind, capacity_w, zone, meter_key)
+			Self::do_register_device(owner, certificate, registrar_signature, proof_of_possession)
 		}
 
-		/// Retire a device and release its deposit.
+		/// Retire a device and release its deposit; its open sell orders are cancelled.
 		///
 		/// ## Dispatch Origin
 		/// Signed: the device's owner.
 		///
 		/// ## Details
 		/// The device takes no further readings; readings already accepted stay and are sealed.
-		/// Its id is never reused.
+		/// Its id is never reused. [`Config::OnDeviceDisabled`] (the market) cancels its open
+		/// sell orders and releases their holds; trades already executed settle on its readings.
 		///
 		/// ## Errors
 		/// `UnknownDevice`, `DeviceRetired`, `NotDeviceOwner`.
 		///
 		/// ## Events
-		/// `DeviceRetired`.
+		/// `DeviceRetired` (and the market's `OrderCancelled` per cancelled order).
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::retire_device())]
-		pub fn retire_device(origin: OriginFor<T>, device_id: DeviceId) -> DispatchResult {
+		#[pallet::weight(
+			T::WeightInfo::retire_device().saturating_add(T::OnDeviceDisabled::max_weight())
+		)]
+		pub fn retire_device(
+			origin: OriginFor<T>,
+			device_id: DeviceId,
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_retire_device(who, device_id)
+			let hook = Self::do_retire_device(who, device_id)?;
+			Ok(Some(T::WeightInfo::retire_device().saturating_add(hook)).into())
 		}
 
-		/// Submit a batch of signed meter readings (all-or-nothing).
+		/// Submit a batch of signed meter readings; valid ones are stored, the others skipped.
 		///
 		/// ## Dispatch Origin
 		/// Signed: any account (a gateway relaying for its meters pays the fee). The meter's
 		/// signature on each reading is the authority.
 		///
 		/// ## Details
-		/// Each reading is for an ended interval within the submission window, at most one per
-		/// device and interval. If any reading is invalid the whole batch fails with that
-		/// reading's error and nothing is stored.
+		/// Each reading must be for an ended interval within the submission window, not before
+		/// the device's registration, covered by its certificate, at most one per device and
+		/// interval. Invalid readings are skipped and listed in the event with their reason; an
+		/// identical copy of a stored reading is skipped silently. The weight of skipped
+		/// readings is refunded. If no reading is stored, the call fails with the first
+		/// reading's error.
 		///
 		/// ## Errors
-		/// `EmptyBatch`, `BatchTooLarge`, `UnknownDevice`, `DeviceRetired`, `IntervalNotEnded`,
+		/// `EmptyBatch`, `BatchTooLarge`; when nothing is stored, the first reading's error:
+		/// `UnknownDevice`, `DeviceRetired`, `BeforeRegistration`, `IntervalNotEnded`,
 		/// `SubmissionWindowClosed`, `DuplicateReading`, `ExceedsPhysicalBound`,
-		/// `ProductionOnConsumer`, `ConsumptionOnProducer`, `BadSignature`, `IntervalFull`.
+		/// `ProductionOnConsumer`, `ConsumptionOnProducer`, `CertificateExpired`,
+		/// `CertificateRevoked`, `BadSignature`, `IntervalFull`.
 		///
 		/// ## Events
 		/// `ReadingsSubmitted`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::submit_readings(
+		#[pallet::weight(Pallet::<T>::readings_weight_max(
 			u32::try_from(readings.len()).unwrap_or(u32::MAX)
 		))]
-		pub fn submit_readings(origin: OriginFor<T>, readings: Vec<SignedReading>) -> DispatchResult {
+		pub fn submit_readings(
+			origin: OriginFor<T>,
+			readings: Vec<SignedReading>,
+		) -> DispatchResultWithPostInfo {
 			let relayer = ensure_signed(origin)?;
-			let count = Self::do_submit_readings(&readings)?;
-			Self::deposit_event(Event::ReadingsSubmitted { relayer, count });
+			Self::do_submit_readings(relayer, &readings)
+		}
+
+		/// Add a registrar (metering operator) whose certificates register devices.
+		///
+		/// ## Dispatch Origin
+		/// [`Config::AdminOrigin`].
+		///
+		/// ## Errors
+		/// `RegistrarExists`.
+		///
+		/// ## Events
+		/// `RegistrarAdded`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::add_registrar())]
+		pub fn add_registrar(
+			origin: OriginFor<T>,
+			registrar: RegistrarId,
+			account: T::AccountId,
+			key: ed25519::Public,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(!Registrars::<T>::contains_key(registrar), Error::<T>::RegistrarExists);
+			Registrars::<T>::insert(registrar, Registrar { account: account.clone(), key });
+			Self::deposit_event(Event::RegistrarAdded { registrar, account, key });
 			Ok(())
+		}
+
+		/// Remove a registrar: its certificates no longer register devices. Devices it
+		/// certified keep their certificates until they expire or the admin revokes them.
+		///
+		/// ## Dispatch Origin
+		/// [`Config::AdminOrigin`].
+		///
+		/// ## Errors
+		/// `UnknownRegistrar`.
+		///
+		/// ## Events
+		/// `RegistrarRemoved`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove_registrar())]
+		pub fn remove_registrar(origin: OriginFor<T>, registrar: RegistrarId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(Registrars::<T>::contains_key(registrar), Error::<T>::UnknownRegistrar);
+			Registrars::<T>::remove(registrar);
+			Self::deposit_event(Event::RegistrarRemoved { registrar });
+			Ok(())
+		}
+
+		/// Revoke a meter certificate by serial, from the current interval on.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the registrar's account, or [`Config::AdminOrigin`] (which may also revoke
+		/// certificates of a removed registrar).
+		///
+		/// ## Details
+		/// The certificate's device (if registered) takes no readings of the current or later
+		/// intervals; its open sell orders are cancelled and their holds released
+		/// ([`Config::OnDeviceDisabled`]). Trades already executed settle on the readings
+		/// accepted before. A serial not registered yet is revoked too, so it can never
+		/// register.
+		///
+		/// ## Errors
+		/// `UnknownRegistrar` (signed origin only), `NotRegistrar`, `AlreadyRevoked`.
+		///
+		/// ## Events
+		/// `CertificateRevoked` (and the market's `OrderCancelled` per cancelled order).
+		#[pallet::call_index(5)]
+		#[pallet::weight(
+			T::WeightInfo::revoke_certificate().saturating_add(T::OnDeviceDisabled::max_weight())
+		)]
+		pub fn revoke_certificate(
+			origin: OriginFor<T>,
+			registrar: RegistrarId,
+			serial: CertificateSerial,
+		) -> DispatchResultWithPostInfo {
+			if T::AdminOrigin::try_origin(origin.clone()).is_err() {
+				let who = ensure_signed(origin)?;
+				let r = Registrars::<T>::get(registrar).ok_or(Error::<T>::UnknownRegistrar)?;
+				ensure!(r.account == who, Error::<T>::NotRegistrar);
+			}
+			let hook = Self::do_revoke_certificate(registrar, serial)?;
+			Ok(Some(T::WeightInfo::revoke_certificate().saturating_add(hook)).into())
 		}
 	}
 }

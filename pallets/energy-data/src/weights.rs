@@ -46,6 +46,10 @@ pub trait WeightInfo {
 	fn seal_interval(r: u32, ) -> Weight;
 	fn prune_interval(r: u32, ) -> Weight;
 	fn hook_idle() -> Weight;
+	fn submit_readings_skipped(n: u32, ) -> Weight;
+	fn add_registrar() -> Weight;
+	fn remove_registrar() -> Weight;
+	fn revoke_certificate() -> Weight;
 }
 
 /// Weights for `pallet_energy_data` using the runtime's database weights.
@@ -169,6 +173,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(2_835_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
+	fn submit_readings_skipped(n: u32, ) -> Weight {
+		Weight::from_parts(200_000_000, 6000)
+			.saturating_add(Weight::from_parts(62_022_856, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(Weight::from_parts(0, 2582).saturating_mul(n.into()))
+	}
+	fn add_registrar() -> Weight {
+		Weight::from_parts(20_000_000, 3500)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn remove_registrar() -> Weight {
+		Weight::from_parts(20_000_000, 3500)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn revoke_certificate() -> Weight {
+		Weight::from_parts(40_000_000, 4000)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
 }
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
@@ -212,5 +239,28 @@ impl WeightInfo for () {
 	fn hook_idle() -> Weight {
 		Weight::from_parts(2_835_000, 1489)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
+	}
+	fn submit_readings_skipped(n: u32, ) -> Weight {
+		Weight::from_parts(200_000_000, 6000)
+			.saturating_add(Weight::from_parts(62_022_856, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(Weight::from_parts(0, 2582).saturating_mul(n.into()))
+	}
+	fn add_registrar() -> Weight {
+		Weight::from_parts(20_000_000, 3500)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn remove_registrar() -> Weight {
+		Weight::from_parts(20_000_000, 3500)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn revoke_certificate() -> Weight {
+		Weight::from_parts(40_000_000, 4000)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 }
