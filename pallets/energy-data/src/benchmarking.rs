@@ -4,12 +4,14 @@
 
 use super::*;
 use crate::pallet::{
-	BalanceOf, Call, Config, Devices, DevicesByOwner, NextDeviceId, NextToPrune, NextToSeal, Pallet,
-	ReadingCount, Readings,
+	BalanceOf, Call, Certificates, Config, Devices, DevicesByOwner, Event, NextDeviceId,
+	NextToPrune, NextToSeal, Pallet, ReadingCount, Readings, Registrars,
 };
+use frame_support::BoundedVec;
 use alloc::{format, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
+	EnsureOrigin,
 	fungible::{Inspect, Mutate},
 	Get,
 };
@@ -35,20 +37,53 @@ fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	who
 }
 
+const REGISTRAR: RegistrarId = 0;
+
+/// Registrar 0 with its certificate key in the keystore; returns its account and key.
+fn registrar<T: Config>() -> (T::AccountId, ed25519::Public) {
+	let key =
+		sp_io::crypto::ed25519_generate(METER_KEY_TYPE, Some(b"//registrar".to_vec()));
+	let account = funded::<T>("registrar", 0);
+	Registrars::<T>::insert(REGISTRAR, Registrar { account: account.clone(), key });
+	(account, key)
+}
+
+fn sign(key: &ed25519::Public, payload: &[u8]) -> ed25519::Signature {
+	sp_io::crypto::ed25519_sign(METER_KEY_TYPE, key, payload).expect("benchmark key is in the keystore")
+}
+
+/// A certificate of registrar 0 for meter `i` (serial `i`) and its two signatures.
+fn certified<T: Config>(
+	owner: &T::AccountId,
+	i: u32,
+	kind: DeviceKind,
+) -> (MeterCertificate<T::AccountId>, ed25519::Signature, ed25519::Signature) {
+	let (_, registrar_key) = registrar::<T>();
+	let key = meter_key(i);
+	let cert = MeterCertificate {
+		registrar: REGISTRAR,
+		serial: u64::from(i),
+		meter_key: key,
+		owner: owner.clone(),
+		kind,
+		capacity_w: u32::MAX,
+		zone: 0,
+		valid_until: IntervalIndex::MAX,
+	};
+	let by_registrar = sign(&registrar_key, &Pallet::<T>::certificate_payload(&cert));
+	let pop = sign(&key, &Pallet::<T>::possession_payload(owner, &cert));
+	(cert, by_registrar, pop)
+}
+
 /// Registers device number `i` (owners rotate so no account exceeds its device limit).
 fn register<T: Config>(i: u32, kind: DeviceKind) -> (T::AccountId, DeviceId, ed25519::Public) {
 	let per_owner = T::MaxDevicesPerAccount::get();
 	let owner = funded::<T>("owner", i / per_owner);
-	let key = meter_key(i);
+	let (cert, by_registrar, pop) = certified::<T>(&owner, i, kind);
+	let key = cert.meter_key;
 	let id = NextDeviceId::<T>::get();
-	Pallet::<T>::register_device(
-		RawOrigin::Signed(owner.clone()).into(),
-		kind,
-		u32::MAX,
-		0,
-		key,
-	)
-	.expect("benchmark device registers");
+	Pallet::<T>::register_device(RawOrigin::Signed(owner.clone()).into(), cert, by_registrar, pop)
+		.expect("benchmark device registers");
 	(owner, id, key)
 }
 
@@ -76,7 +111,8 @@ fn store_readings<T: Config>(r: u32) {
 mod benchmarks {
 	use super::*;
 
-	/// Worst case: the owner already has `MaxDevicesPerAccount - 1` devices.
+	/// Worst case: the owner already has `MaxDevicesPerAccount - 1` devices; both signatures
+	/// (registrar and proof of possession) are verified.
 	#[benchmark]
 	fn register_device() {
 		let max = T::MaxDevicesPerAccount::get();
@@ -84,12 +120,53 @@ mod benchmarks {
 			register::<T>(i, DeviceKind::Producer);
 		}
 		let owner = funded::<T>("owner", 0);
-		let key = meter_key(max);
+		let (cert, by_registrar, pop) = certified::<T>(&owner, max, DeviceKind::Prosumer);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner.clone()), DeviceKind::Prosumer, 10_000, 1, key);
+		_(RawOrigin::Signed(owner.clone()), cert, by_registrar, pop);
 
 		assert_eq!(DevicesByOwner::<T>::get(&owner).len() as u32, max);
+		assert!(Certificates::<T>::contains_key(REGISTRAR, u64::from(max)));
+	}
+
+	#[benchmark]
+	fn add_registrar() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let account: T::AccountId = account("registrar", 1, 0);
+		let key = meter_key(u32::MAX);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 1, account, key);
+
+		assert!(Registrars::<T>::contains_key(1));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove_registrar() -> Result<(), BenchmarkError> {
+		registrar::<T>();
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, REGISTRAR);
+
+		assert!(!Registrars::<T>::contains_key(REGISTRAR));
+		Ok(())
+	}
+
+	/// Worst case: signed by the registrar's account (its record is read), the certificate
+	/// registered a device that is updated. The market's cancellations are charged separately
+	/// (`OnDeviceDisabled::max_weight`).
+	#[benchmark]
+	fn revoke_certificate() {
+		let (owner, id, _) = register::<T>(0, DeviceKind::Producer);
+		let (account, _) = registrar::<T>();
+		let _ = owner;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(account), REGISTRAR, 0);
+
+		assert_eq!(Devices::<T>::get(id).and_then(|d| d.revoked_from), Some(0));
 	}
 
 	/// Worst case: the owner has `MaxDevicesPerAccount` devices and retires the last one.
@@ -120,8 +197,7 @@ mod benchmarks {
 			.iter()
 			.map(|(_, id, key)| {
 				let payload = Pallet::<T>::reading_payload(*id, 0, 1_000, 500);
-				let signature = sp_io::crypto::ed25519_sign(METER_KEY_TYPE, key, &payload)
-					.expect("benchmark key is in the keystore");
+				let signature = sign(key, &payload);
 				SignedReading { device: *id, interval: 0, produced_wh: 1_000, consumed_wh: 500, signature }
 			})
 			.collect();
@@ -131,6 +207,54 @@ mod benchmarks {
 		_(RawOrigin::Signed(relayer), readings);
 
 		assert_eq!(ReadingCount::<T>::get(0), n);
+	}
+
+	/// One stored reading and `n` skipped at their most expensive check: every check passes
+	/// up to the signature, which does not verify (each of a distinct device).
+	#[benchmark]
+	fn submit_readings_skipped(n: Linear<0, { T::MaxReadingsPerCall::get() - 1 }>) {
+		let mut devices = Vec::new();
+		for i in 0..=n {
+			devices.push(register::<T>(i, DeviceKind::Prosumer));
+		}
+		set_block::<T>(T::IntervalBlocks::get());
+		let readings: Vec<SignedReading> = devices
+			.iter()
+			.enumerate()
+			.map(|(j, (_, id, key))| {
+				let payload = Pallet::<T>::reading_payload(*id, 0, 1_000, 500);
+				let mut signature = sign(key, &payload);
+				if j > 0 {
+					// A valid signature of other values: verification runs and fails.
+					signature = sign(key, &Pallet::<T>::reading_payload(*id, 0, 1_001, 500));
+				}
+				SignedReading { device: *id, interval: 0, produced_wh: 1_000, consumed_wh: 500, signature }
+			})
+			.collect();
+		let relayer = funded::<T>("relayer", 0);
+
+		#[extrinsic_call]
+		submit_readings(RawOrigin::Signed(relayer), readings);
+
+		assert_eq!(ReadingCount::<T>::get(0), 1);
+		let last = frame_system::Pallet::<T>::events().pop().expect("an event").event;
+		let expected: <T as frame_system::Config>::RuntimeEvent = Event::<T>::ReadingsSubmitted {
+			relayer: funded::<T>("relayer", 0),
+			accepted: 1,
+			duplicates: 0,
+			skipped: BoundedVec::truncate_from(
+				(1..=n)
+					.map(|index| SkippedReading { index, reason: ReadingRejection::BadSignature })
+					.collect(),
+			),
+			skipped_by_reason: BoundedVec::truncate_from(if n > 0 {
+				alloc::vec![RejectionCount { reason: ReadingRejection::BadSignature, count: n }]
+			} else {
+				alloc::vec![]
+			}),
+		}
+		.into();
+		assert!(last == expected.into(), "every skipped reading reached the signature check");
 	}
 
 	/// Sealing an interval holding `r` readings.

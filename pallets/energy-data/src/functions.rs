@@ -79,41 +79,12 @@ impl<T: Config> Pallet<T> {
 			),
 			Error::<T>::BadProofOfPossession
 		);
-		let MeterCertificate { registrar: registrar_id, serial, meter_key, kind, capacity_w, zone, valid_until, .. } =
-			cert;
-		ensure!(capacity_w > 0, Error::<T>::ZeroCapacity);
-		ensure!(u32::from(zone) < T::MaxZones::get(), Error::<T>::InvalidZone);
-		ensure!(!MeterKeys::<T>::contains_key(meter_key), Error::<T>::MeterKeyInUse);
-		let mut owned = DevicesByOwner::<T>::get(&owner);
-		let id = NextDeviceId::<T>::get();
-		let next_id = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
-		owned.try_push(id).map_err(|_| Error::<T>::TooManyDevices)?;
-		let deposit = T::DeviceDeposit::get();
-		T::Currency::hold(&HoldReason::DeviceDeposit.into(), &owner, deposit)
-			.map_err(|_| Error::<T>::InsufficientDeposit)?;
-
-		Devices::<T>::insert(
-			id,
-			Device {
-				owner: owner.clone(),
-				kind,
-				capacity_w,
-				zone,
-				meter_key,
-				deposit,
-				registered_in: current,
-				certificate: Some(CertificateRef { registrar: registrar_id, serial, valid_until }),
-				revoked_from: None,
-			},
-		);
-		DevicesByOwner::<T>::insert(&owner, owned);
-		MeterKeys::<T>::insert(meter_key, id);
-		NextDeviceId::<T>::put(next_id);
-		Certificates::<T>::insert(
-			registrar_id,
-			serial,
-			CertificateStatus { device: Some(id), revoked_from: None },
-		);
+		let MeterCertificate {
+			registrar: registrar_id, serial, meter_key, kind, capacity_w, zone, valid_until, ..
+		} = cert;
+		let certificate = CertificateRef { registrar: registrar_id, serial, valid_until };
+		let (id, deposit) =
+			Self::insert_device(&owner, kind, capacity_w, zone, meter_key, certificate)?;
 		Self::deposit_event(Event::DeviceRegistered {
 			device: id,
 			owner,
@@ -127,6 +98,68 @@ impl<T: Config> Pallet<T> {
 			valid_until,
 		});
 		Ok(())
+	}
+
+	/// Checks the device's own terms, holds the deposit and stores a device with a verified
+	/// certificate; returns its id and deposit.
+	fn insert_device(
+		owner: &T::AccountId,
+		kind: DeviceKind,
+		capacity_w: u32,
+		zone: ZoneId,
+		meter_key: ed25519::Public,
+		certificate: CertificateRef,
+	) -> Result<(DeviceId, crate::pallet::BalanceOf<T>), DispatchError> {
+		ensure!(capacity_w > 0, Error::<T>::ZeroCapacity);
+		ensure!(u32::from(zone) < T::MaxZones::get(), Error::<T>::InvalidZone);
+		ensure!(!MeterKeys::<T>::contains_key(meter_key), Error::<T>::MeterKeyInUse);
+		let mut owned = DevicesByOwner::<T>::get(owner);
+		let id = NextDeviceId::<T>::get();
+		let next_id = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+		owned.try_push(id).map_err(|_| Error::<T>::TooManyDevices)?;
+		let deposit = T::DeviceDeposit::get();
+		T::Currency::hold(&HoldReason::DeviceDeposit.into(), owner, deposit)
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+
+		Devices::<T>::insert(
+			id,
+			Device {
+				owner: owner.clone(),
+				kind,
+				capacity_w,
+				zone,
+				meter_key,
+				deposit,
+				registered_in: Self::current_interval(),
+				certificate: Some(certificate),
+				revoked_from: None,
+			},
+		);
+		DevicesByOwner::<T>::insert(owner, owned);
+		MeterKeys::<T>::insert(meter_key, id);
+		NextDeviceId::<T>::put(next_id);
+		Certificates::<T>::insert(
+			certificate.registrar,
+			certificate.serial,
+			CertificateStatus { device: Some(id), revoked_from: None },
+		);
+		Ok((id, deposit))
+	}
+
+	/// For other pallets' benchmarks: stores a certified device as `register_device` would,
+	/// without signatures (registrar `u32::MAX`, serial = device id, valid for ever).
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn benchmark_device(
+		owner: &T::AccountId,
+		kind: DeviceKind,
+		capacity_w: u32,
+		zone: ZoneId,
+		meter_key: ed25519::Public,
+	) -> Result<DeviceId, DispatchError> {
+		let serial = NextDeviceId::<T>::get();
+		let certificate =
+			CertificateRef { registrar: RegistrarId::MAX, serial, valid_until: IntervalIndex::MAX };
+		Self::insert_device(owner, kind, capacity_w, zone, meter_key, certificate).map(|(id, _)| id)
 	}
 
 	/// Retires `who`'s device (see the `retire_device` call); returns the weight of

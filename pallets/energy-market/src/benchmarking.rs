@@ -36,8 +36,8 @@ fn seller<T: Config>(i: u32, zone: ZoneId) -> T::AccountId {
 	key[..4].copy_from_slice(&i.to_le_bytes());
 	key[4..6].copy_from_slice(&zone.to_le_bytes());
 	key[31] = 0xbe;
-	EnergyData::<T>::register_device(
-		RawOrigin::Signed(who.clone()).into(),
+	EnergyData::<T>::benchmark_device(
+		&who,
 		DeviceKind::Producer,
 		u32::MAX,
 		zone,
@@ -276,7 +276,7 @@ mod benches {
 			Pallet::<T>::do_set_zone_pair(f as ZoneId, to, Some(ZonePair { fee_per_kwh: 3, capacity_wh: 10 }))?;
 		}
 
-		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin = <T as Config>::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 0, to, 9, 100);
@@ -287,7 +287,7 @@ mod benches {
 
 	#[benchmark]
 	fn set_price_band() -> Result<(), BenchmarkError> {
-		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin = <T as Config>::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 2, 900);

@@ -72,6 +72,7 @@ impl<T: Config> Pallet<T> {
 		quantity_wh: u64,
 	) -> Result<DeviceId, Error<T>> {
 		let mut any_producer = false;
+		let mut any_certified = false;
 		let mut any_order_room = false;
 		for id in DevicesByOwner::<T>::get(who) {
 			let Some(device) = pallet_energy_data::Devices::<T>::get(id) else { continue };
@@ -79,6 +80,12 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			any_producer = true;
+			// Only a meter certified for the delivery interval (not expired, not revoked) can
+			// back a sale: its readings are what settlement trusts.
+			if !device.certified_for(interval) {
+				continue;
+			}
+			any_certified = true;
 			let slot = DeviceSlots::<T>::get(interval, id).unwrap_or_default();
 			if slot.open_orders >= T::MaxOrdersPerDeviceInterval::get() {
 				continue;
@@ -89,10 +96,11 @@ impl<T: Config> Pallet<T> {
 				return Ok(id);
 			}
 		}
-		Err(match (any_producer, any_order_room) {
-			(false, _) => Error::<T>::NoProducingDevice,
-			(true, false) => Error::<T>::TooManyDeviceOrders,
-			(true, true) => Error::<T>::ExceedsDeviceBound,
+		Err(match (any_producer, any_certified, any_order_room) {
+			(false, _, _) => Error::<T>::NoProducingDevice,
+			(true, false, _) => Error::<T>::NoCertifiedDevice,
+			(true, true, false) => Error::<T>::TooManyDeviceOrders,
+			(true, true, true) => Error::<T>::ExceedsDeviceBound,
 		})
 	}
 
@@ -355,6 +363,42 @@ impl<T: Config> Pallet<T> {
 		))
 	}
 
+	/// The weight of cancelling `n` orders of a disabled device: `n` order cancellations (each
+	/// rewrites its book, order, device slot and hold, as `cancel_order` does) and the scan of
+	/// the owner's open orders.
+	pub(crate) fn device_cancel_weight(n: u32) -> Weight {
+		let per_order = <T as Config>::WeightInfo::cancel_order();
+		let scan = T::DbWeight::get().reads(u64::from(T::MaxOpenOrdersPerAccount::get()).saturating_add(1));
+		per_order.saturating_mul(u64::from(n)).saturating_add(scan)
+	}
+
+	/// Cancels every open sell order backed by `device` of `owner` (it was retired or its
+	/// certificate revoked) and releases their holds; returns how many were cancelled.
+	pub(crate) fn cancel_device_orders(device: DeviceId, owner: &T::AccountId) -> u32 {
+		let mut cancelled = 0u32;
+		for id in OpenOrders::<T>::get(owner) {
+			let Some(order) = Orders::<T>::get(id) else { continue };
+			if order.side != Side::Sell || order.device != Some(device) {
+				continue;
+			}
+			Books::<T>::mutate(order.interval, order.side, |book| book.retain(|r| r.id != id));
+			if let Err(e) = Self::close_order(id, &order, order.remaining_wh)
+				.map_err(DispatchError::from)
+				.and_then(|()| Self::release(owner, order.held))
+			{
+				log::error!(target: LOG_TARGET, "cancelling order {id} of device {device}: {e:?}");
+			}
+			cancelled = cancelled.saturating_add(1);
+			Self::deposit_event(Event::OrderCancelled {
+				order: id,
+				owner: owner.clone(),
+				remaining_wh: order.remaining_wh,
+				released: order.held,
+			});
+		}
+		cancelled
+	}
+
 	pub(crate) fn do_cancel_order(who: T::AccountId, id: OrderId) -> DispatchResult {
 		let order = Orders::<T>::get(id).ok_or(Error::<T>::OrderNotFound)?;
 		ensure!(order.owner == who, Error::<T>::NotOrderOwner);
@@ -503,7 +547,10 @@ impl<T: Config> Pallet<T> {
 			log::error!(target: LOG_TARGET, "trade {interval}/{index} missing");
 			return;
 		};
-		let produced = Readings::<T>::get(interval, trade.device).map_or(0, |v| v.produced_wh);
+		// Net metering: a device delivers its net export (produced − consumed) in the interval;
+		// for a producer-only meter that is its production (consumption is 0 by rule).
+		let produced = Readings::<T>::get(interval, trade.device)
+			.map_or(0, |v| v.produced_wh.saturating_sub(v.consumed_wh));
 		// The allocation stands even if the payout below fails and the trade is voided: the
 		// metered energy went to this trade, later trades of the device don't get it twice.
 		let mut delivered = 0;

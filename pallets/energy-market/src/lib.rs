@@ -90,6 +90,21 @@ pub mod weights;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// When a device is retired or its meter certificate revoked, its open sell orders are
+/// cancelled in the same call and their holds released (`OrderCancelled` per order). Charged
+/// as `MaxOpenOrdersPerAccount` cancellations up front, refunded to the orders cancelled.
+impl<T: Config> pallet_energy_data::OnDeviceDisabled<T::AccountId> for Pallet<T> {
+	fn on_device_disabled(device: DeviceId, owner: &T::AccountId) -> frame_support::weights::Weight {
+		let cancelled = Self::cancel_device_orders(device, owner);
+		Self::device_cancel_weight(cancelled)
+	}
+
+	fn max_weight() -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		Self::device_cancel_weight(T::MaxOpenOrdersPerAccount::get())
+	}
+}
+
 // FRAME's expansion of this module uses `expect` and `unreachable!`; the pallet's logic lives in
 // `functions.rs`, where every no-panic lint applies.
 #[allow(clippy::expect_used, clippy::unreachable)]
@@ -381,6 +396,9 @@ pub mod pallet {
 		Overflow,
 		/// Storage is inconsistent (never expected; reported instead of panicking).
 		Inconsistent,
+		/// The seller's producing devices in this zone have no meter certificate covering the
+		/// delivery interval (uncertified, expired by then, or revoked).
+		NoCertifiedDevice,
 	}
 
 	#[pallet::hooks]
@@ -520,7 +538,7 @@ pub mod pallet {
 			fee_per_kwh: Money,
 			capacity_wh: u64,
 		) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
+			<T as Config>::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_zone_pair(from, to, Some(ZonePair { fee_per_kwh, capacity_wh }))
 		}
 
@@ -537,7 +555,7 @@ pub mod pallet {
 		#[pallet::call_index(4)]
 		#[pallet::weight(<T as Config>::WeightInfo::set_zone_pair())]
 		pub fn remove_zone_pair(origin: OriginFor<T>, from: ZoneId, to: ZoneId) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
+			<T as Config>::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_zone_pair(from, to, None)
 		}
 
@@ -554,7 +572,7 @@ pub mod pallet {
 		#[pallet::call_index(5)]
 		#[pallet::weight(<T as Config>::WeightInfo::set_price_band())]
 		pub fn set_price_band(origin: OriginFor<T>, floor: Money, cap: Money) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
+			<T as Config>::AdminOrigin::ensure_origin(origin)?;
 			ensure!(floor > 0 && floor <= cap, Error::<T>::InvalidPriceBand);
 			PriceLimits::<T>::put(PriceBand { floor, cap });
 			Self::deposit_event(Event::PriceBandSet { floor, cap });

@@ -42,6 +42,8 @@ pub const DEPOSIT: u128 = 100;
 
 #[derive_impl(pallet_energy_data::config_preludes::TestDefaultConfig)]
 impl pallet_energy_data::Config for Test {
+	type AdminOrigin = EnsureRoot<u64>;
+	type OnDeviceDisabled = EnergyMarket;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceDeposit = ConstU128<DEPOSIT>;
@@ -104,20 +106,58 @@ pub fn meter(id: DeviceId) -> ed25519::Pair {
 }
 
 /// Registers a device of `owner` in `zone`; returns its id.
+/// The registrar of the mock genesis and its account.
+pub const REGISTRAR: pallet_energy_data::RegistrarId = 0;
+pub const REGISTRAR_ACCOUNT: u64 = 98;
+
+/// The registrar's certificate key.
+pub fn registrar_key() -> ed25519::Pair {
+	ed25519::Pair::from_seed(&[222; 32])
+}
+
+/// Registers a device of `owner` with a certificate of `REGISTRAR` (serial = device id, valid
+/// for 1,000 intervals).
 pub fn device(owner: u64, kind: DeviceKind, zone: ZoneId) -> DeviceId {
+	device_valid_until(owner, kind, zone, 1_000)
+}
+
+/// Registers a device whose certificate covers intervals up to `valid_until`.
+pub fn device_valid_until(
+	owner: u64,
+	kind: DeviceKind,
+	zone: ZoneId,
+	valid_until: IntervalIndex,
+) -> DeviceId {
 	let id = pallet_energy_data::NextDeviceId::<Test>::get();
-	EnergyData::register_device(
-		RuntimeOrigin::signed(owner),
+	let cert = pallet_energy_data::MeterCertificate {
+		registrar: REGISTRAR,
+		serial: id,
+		meter_key: meter(id).public(),
+		owner,
 		kind,
-		CAPACITY_W,
+		capacity_w: CAPACITY_W,
 		zone,
-		meter(id).public(),
-	)
-	.unwrap();
+		valid_until,
+	};
+	let sig = registrar_key().sign(&EnergyData::certificate_payload(&cert));
+	let pop = meter(id).sign(&EnergyData::possession_payload(&owner, &cert));
+	EnergyData::register_device(RuntimeOrigin::signed(owner), cert, sig, pop).unwrap();
 	id
 }
 
-/// Submits the meter reading of `device` for `interval` (which must have ended).
+/// Stores a reading with both values (for prosumers and storage).
+pub fn net_reading(device: DeviceId, interval: IntervalIndex, produced_wh: u64, consumed_wh: u64) {
+	let payload = EnergyData::reading_payload(device, interval, produced_wh, consumed_wh);
+	let r = SignedReading {
+		device,
+		interval,
+		produced_wh,
+		consumed_wh,
+		signature: meter(device).sign(&payload),
+	};
+	EnergyData::submit_readings(RuntimeOrigin::signed(BOB), vec![r]).unwrap();
+}
+
 pub fn reading(device: DeviceId, interval: IntervalIndex, produced_wh: u64) {
 	let payload = EnergyData::reading_payload(device, interval, produced_wh, 0);
 	let r = SignedReading {
@@ -138,6 +178,11 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)
 		.unwrap();
+	pallet_energy_data::GenesisConfig::<Test> {
+		registrars: vec![(REGISTRAR, REGISTRAR_ACCOUNT, registrar_key().public().0)],
+	}
+	.assimilate_storage(&mut t)
+	.unwrap();
 	let mut ext: sp_io::TestExternalities = t.into();
 	ext.execute_with(|| System::set_block_number(1));
 	ext

@@ -877,3 +877,151 @@ mod properties {
 		}
 	}
 }
+
+// ---------------------------------------------------------------- certified meters
+
+#[test]
+fn revocation_cancels_open_sell_orders_and_releases_their_holds() {
+	build_and_execute(|| {
+		let dev = one_trade();
+		// A second offer of the same device rests (nobody bids at 150).
+		assert_ok!(sell(ALICE, 0, 200, 150));
+		assert_eq!(held(ALICE), 90 + 60);
+		let total = total_balances();
+		assert_ok!(EnergyData::revoke_certificate(
+			RuntimeOrigin::signed(REGISTRAR_ACCOUNT),
+			REGISTRAR,
+			dev
+		));
+		assert!(market_events().contains(&Event::OrderCancelled {
+			order: 2,
+			owner: ALICE,
+			remaining_wh: 200,
+			released: 60,
+		}));
+		// The executed trade's collateral stays held; the cancelled order's is released.
+		assert_eq!(held(ALICE), 90);
+		assert!(Orders::<Test>::get(2).is_none());
+		assert!(Books::<Test>::get(I, Side::Sell).is_empty());
+		assert_eq!(total_balances(), total);
+		// The revoked meter backs no new sale.
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::NoCertifiedDevice);
+		// Its reading of the delivery interval is rejected, so the trade settles undelivered.
+		run_to_interval(I + 1);
+		let payload = EnergyData::reading_payload(dev, I, 300, 0);
+		let r = pallet_energy_data::SignedReading {
+			device: dev,
+			interval: I,
+			produced_wh: 300,
+			consumed_wh: 0,
+			signature: sp_core::Pair::sign(&meter(dev), &payload),
+		};
+		assert!(EnergyData::submit_readings(RuntimeOrigin::signed(BOB), vec![r]).is_err());
+		run_to_interval(sealed_at(I));
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::TradeSettled { delivered_wh: 0, undelivered_wh: 300, imbalance_charge: 90, .. }
+		)));
+	});
+}
+
+#[test]
+fn trades_settle_on_what_the_meter_reported_before_revocation() {
+	build_and_execute(|| {
+		let dev = one_trade();
+		run_to_interval(I + 1);
+		reading(dev, I, 300);
+		// Revoked from interval I + 1: the reading of I stands.
+		assert_ok!(EnergyData::revoke_certificate(RuntimeOrigin::root(), REGISTRAR, dev));
+		run_to_interval(sealed_at(I));
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::TradeSettled { delivered_wh: 300, undelivered_wh: 0, paid_to_seller: 30, .. }
+		)));
+	});
+}
+
+#[test]
+fn retirement_cancels_the_devices_open_sell_orders() {
+	build_and_execute(|| {
+		let a = device(ALICE, DeviceKind::Producer, 0);
+		let b = device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 900, 150)); // device a
+		assert_ok!(sell(ALICE, 0, 900, 150)); // a is full: device b
+		assert_eq!(Orders::<Test>::get(1).and_then(|o| o.device), Some(b));
+		assert_ok!(EnergyData::retire_device(RuntimeOrigin::signed(ALICE), a));
+		assert!(Orders::<Test>::get(0).is_none());
+		assert!(Orders::<Test>::get(1).is_some());
+		assert_eq!(held(ALICE), 270);
+		assert!(market_events().contains(&Event::OrderCancelled {
+			order: 0,
+			owner: ALICE,
+			remaining_wh: 900,
+			released: 270,
+		}));
+	});
+}
+
+#[test]
+fn a_certificate_expiring_before_delivery_backs_no_sale() {
+	build_and_execute(|| {
+		device_valid_until(ALICE, DeviceKind::Producer, 0, I - 1);
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::NoCertifiedDevice);
+	});
+}
+
+#[test]
+fn uncertified_devices_cannot_sell() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		// As a device registered before certificates (migrated with no certificate) is.
+		pallet_energy_data::Devices::<Test>::mutate(dev, |d| {
+			if let Some(d) = d {
+				d.certificate = None;
+			}
+		});
+		pallet_energy_data::Certificates::<Test>::remove(REGISTRAR, dev);
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::NoCertifiedDevice);
+	});
+}
+
+#[test]
+fn prosumers_settle_on_net_export() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Prosumer, 0);
+		assert_ok!(sell(ALICE, 0, 300, 100));
+		assert_ok!(buy(BOB, 0, 300, 120));
+		run_to_interval(I + 1);
+		// 500 Wh produced, 300 Wh consumed behind the meter: 200 Wh exported.
+		net_reading(dev, I, 500, 300);
+		run_to_interval(sealed_at(I));
+		assert!(market_events().contains(&Event::TradeSettled {
+			interval: I,
+			trade: 0,
+			buyer: BOB,
+			seller: ALICE,
+			delivered_wh: 200,
+			undelivered_wh: 100,
+			paid_to_seller: 20,
+			grid_fee: 0,
+			buyer_refund: 10,
+			imbalance_charge: 30,
+		}));
+	});
+}
+
+#[test]
+fn storage_that_charges_more_than_it_discharges_delivers_nothing() {
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Storage, 0);
+		assert_ok!(sell(ALICE, 0, 300, 100));
+		assert_ok!(buy(BOB, 0, 300, 120));
+		run_to_interval(I + 1);
+		net_reading(dev, I, 300, 400);
+		run_to_interval(sealed_at(I));
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::TradeSettled { delivered_wh: 0, undelivered_wh: 300, imbalance_charge: 90, .. }
+		)));
+	});
+}
