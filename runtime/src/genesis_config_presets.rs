@@ -2,8 +2,10 @@
 //! Bob, Charlie and Dave). The node's `--dev` / `--chain dev` and `--chain local` use them.
 //!
 //! Both presets fund every well-known development account (Alice … Ferdie and their `//stash`
-//! accounts) with [`ENDOWMENT`] and make Alice the sudo key. They are for development and local
-//! testing only: their keys are public.
+//! accounts) with [`ENDOWMENT`] and make Alice the sudo key. They also have one meter registrar
+//! ([`DEV_REGISTRAR`]: account `//Registrar` (sr25519), certificate key `//Registrar`
+//! (ed25519)), whose certificates the scripts issue. They are for development and local
+//! testing only: all these keys are public.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -14,7 +16,8 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	AccountId, AuraConfig, BalancesConfig, EnergyDataConfig, GrandpaConfig, RuntimeGenesisConfig,
+	SudoConfig, UNIT,
 };
 
 /// Name of the single-validator development preset.
@@ -24,6 +27,23 @@ pub const LOCAL_PRESET: &str = "local";
 
 /// Balance given to each endowed development account: one million tokens.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+
+/// Id of the development meter registrar.
+pub const DEV_REGISTRAR: u32 = 0;
+/// Account of the development registrar: sr25519 `//Registrar` (public, dev only).
+pub const DEV_REGISTRAR_ACCOUNT: [u8; 32] = [
+	0xbe, 0x72, 0x38, 0x4e, 0xf5, 0x16, 0xe6, 0x09,
+	0x13, 0xca, 0x06, 0x7e, 0x4a, 0x06, 0x40, 0xca,
+	0xb1, 0x92, 0x2c, 0x44, 0x19, 0x98, 0x2d, 0x04,
+	0xef, 0xd8, 0x54, 0x08, 0xb5, 0x27, 0x41, 0x59,
+];
+/// Certificate key of the development registrar: ed25519 `//Registrar` (public, dev only).
+pub const DEV_REGISTRAR_KEY: [u8; 32] = [
+	0x51, 0x9f, 0x05, 0x66, 0x15, 0xc2, 0xa3, 0x47,
+	0xaa, 0x98, 0x02, 0xe2, 0x27, 0xb6, 0x3d, 0xdf,
+	0x78, 0x3c, 0xac, 0xee, 0x9c, 0x1b, 0xe3, 0xdb,
+	0x54, 0x1b, 0xe6, 0x6f, 0x75, 0x29, 0xe6, 0xe4,
+];
 
 /// The Aura and GRANDPA keys of a well-known development validator.
 fn authority_keys(who: Sr25519Keyring) -> (AuraId, GrandpaId) {
@@ -66,6 +86,9 @@ fn testnet_genesis(
 		aura: AuraConfig { authorities: aura },
 		grandpa: GrandpaConfig { authorities: grandpa },
 		sudo: SudoConfig { key: Some(root) },
+		energy_data: EnergyDataConfig {
+			registrars: vec![(DEV_REGISTRAR, AccountId::from(DEV_REGISTRAR_ACCOUNT), DEV_REGISTRAR_KEY)],
+		},
 	})
 }
 
@@ -76,6 +99,7 @@ fn endowed() -> Vec<AccountId> {
 	Sr25519Keyring::well_known()
 		.map(|k| k.to_account_id())
 		.chain(core::iter::once(crate::configs::GridOperatorAccount::get()))
+		.chain(core::iter::once(AccountId::from(DEV_REGISTRAR_ACCOUNT)))
 		.collect()
 }
 

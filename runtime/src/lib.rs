@@ -87,10 +87,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -170,7 +170,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Runtime migrations beyond those of the pallets. Each release lists its migrations here.
 #[allow(unused_parens)]
-type Migrations = ();
+type Migrations = (
+	// 106: devices carry their meter certificate (EnergyData storage version 1 -> 2).
+	pallet_energy_data::migrations::v2::MigrateV1ToV2<Runtime>,
+);
 
 /// Executive: dispatches to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -89,3 +89,30 @@ fn presets_deserialize_without_unknown_fields() {
 	assert_eq!(dev.balances.balances.len(), 13);
 	assert_eq!(preset_config(LOCAL_PRESET).aura.authorities.len(), 4);
 }
+
+#[test]
+fn both_presets_have_the_dev_registrar_derived_from_its_documented_seed() {
+	use gridbrain_runtime::genesis_config_presets::{
+		DEV_REGISTRAR, DEV_REGISTRAR_ACCOUNT, DEV_REGISTRAR_KEY,
+	};
+	use sp_core::Pair;
+	// The scripts sign certificates with //Registrar: the preset must hold exactly its keys.
+	let account = sp_core::sr25519::Pair::from_string("//Registrar", None).unwrap().public();
+	let key = sp_core::ed25519::Pair::from_string("//Registrar", None).unwrap().public();
+	assert_eq!(account.0, DEV_REGISTRAR_ACCOUNT);
+	assert_eq!(key.0, DEV_REGISTRAR_KEY);
+	for preset in [DEV_PRESET, LOCAL_PRESET] {
+		with_preset(preset, || {
+			let r = pallet_energy_data::Registrars::<Runtime>::get(DEV_REGISTRAR)
+				.expect("the dev registrar is in genesis");
+			assert_eq!(r.account, gridbrain_runtime::AccountId::from(DEV_REGISTRAR_ACCOUNT));
+			assert_eq!(r.key, key);
+			// It can pay for revocations.
+			assert_eq!(Balances::free_balance(&r.account), ENDOWMENT);
+			assert_eq!(
+				<pallet_energy_data::Pallet<Runtime> as frame_support::traits::GetStorageVersion>::on_chain_storage_version(),
+				2
+			);
+		});
+	}
+}
