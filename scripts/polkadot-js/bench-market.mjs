@@ -17,6 +17,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
+import { certifiedRegistration, devRegistrar } from './certificate.mjs';
 import { arg, log, presign, readingPayload, sleep, timedRun, waitUntil } from './bench-common.mjs';
 
 const WS = arg('ws', 'ws://127.0.0.1:9944');
@@ -38,6 +39,8 @@ async function main() {
   const buyers = [...Array(Math.ceil(ORDERS * WH / (BIDS_PER_BUYER * 40 * WH))).keys()]
     .map((i) => sr.addFromUri(`//mkt//buyer//${i}`));
   const sellers = [...Array(SELLERS).keys()].map((i) => sr.addFromUri(`//mkt//seller//${i}`));
+  const registrar = devRegistrar();
+  const validUntil = (await api.call.energyDataApi.currentInterval()).toNumber() + 100_000;
   const meters = sellers.map((_, i) => ed.addFromSeed(blake2AsU8a(`gridbrain-bench-market-meter-${i}`)));
   const senders = [...Array(100).keys()].map((i) => sr.addFromUri(`//mkt//transfer//${i}`));
   const keeper = sr.addFromUri('//mkt//keeper');
@@ -56,7 +59,7 @@ async function main() {
   const regs = [];
   for (let i = 0; i < SELLERS; i++) {
     regs.push(...await presign(api, sellers[i],
-      [api.tx.energyData.registerDevice('Producer', 10_000_000, 0, meters[i].publicKey)]));
+      [await certifiedRegistration(api, { registrar, owner: sellers[i].address, meter: meters[i], kind: 'Producer', capacityW: 10_000_000, zone: 0, validUntil })]));
   }
   await Promise.all(regs.map((tx) => api.rpc.author.submitExtrinsic(tx)));
   await waitUntil('registrations', async () =>

@@ -21,6 +21,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
+import { certifiedRegistration, devRegistrar } from './certificate.mjs';
 import { arg, log, presign, readingPayload, timedRun, waitUntil } from './bench-common.mjs';
 
 const WS = arg('ws', 'ws://127.0.0.1:9944');
@@ -40,6 +41,8 @@ async function main() {
   const accounts = [...Array(nAccounts).keys()].map((i) => sr.addFromUri(`//bench//${i}`));
   // Meter keys from hashed seeds: deriving ~10,000 keys from URIs (PBKDF2 each) would block
   // the event loop for a minute and time out the API's requests.
+  const registrar = devRegistrar();
+  const validUntil = (await api.call.energyDataApi.currentInterval()).toNumber() + 100_000;
   const meters = [...Array(DEVICES).keys()]
     .map((d) => ed.addFromSeed(blake2AsU8a(`gridbrain-bench-meter-${d}`)));
 
@@ -56,7 +59,7 @@ async function main() {
     const calls = [];
     for (let j = 0; j < PER_ACCOUNT && i * PER_ACCOUNT + j < DEVICES; j++) {
       const d = i * PER_ACCOUNT + j;
-      calls.push(api.tx.energyData.registerDevice('Prosumer', 10_000_000, d % 16, meters[d].publicKey));
+      calls.push(await certifiedRegistration(api, { registrar, owner: accounts[i].address, meter: meters[d], kind: 'Prosumer', capacityW: 10_000_000, zone: d % 16, validUntil }));
     }
     registrations.push(...await presign(api, accounts[i], calls));
   }
@@ -123,7 +126,7 @@ async function main() {
     log(`batch ${batch}: submitting ${readings.length} readings in ${calls.length} extrinsics`);
     const r = await timedRun(api, signed, (evs) => evs
       .filter(({ event }) => api.events.energyData.ReadingsSubmitted.is(event))
-      .reduce((n, { event }) => n + event.data.count.toNumber(), 0), readings.length);
+      .reduce((n, { event }) => n + event.data.accepted.toNumber(), 0), readings.length);
     const perS = r.seen / r.elapsed;
     results.push({ batch, readings: r.seen, seconds: r.elapsed, perS, fullest: r.fullest });
     log(`readings (batch ${batch}): ${r.seen} in ${r.elapsed.toFixed(1)} s = ${perS.toFixed(0)}/s; per block: ${r.perBlock.join(', ')}`);

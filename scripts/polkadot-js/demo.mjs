@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { arg, log, readingPayload, send } from './bench-common.mjs';
+import { certifiedRegistration, devRegistrar } from './certificate.mjs';
 
 const WS = arg('ws', 'ws://127.0.0.1:9944');
 const START_HOUR = Number(arg('hour', '3994'));
@@ -69,7 +70,9 @@ await Promise.all(DEVICES.map(async (d) => {
   if (existing.isSome) {
     d.id = existing.unwrap().toNumber();
   } else {
-    const r = await must(api.tx.energyData.registerDevice(d.kind, d.watts, d.zone, d.meter.publicKey), d.who, `register ${d.name}`);
+    // The dev registrar (//Registrar, dev only) certifies each meter; the owner registers it.
+    const tx = await certifiedRegistration(api, { registrar: devRegistrar(), owner: d.who.address, meter: d.meter, kind: d.kind, capacityW: d.watts, zone: d.zone });
+    const r = await must(tx, d.who, `register ${d.name}`);
     d.id = r.events.find(({ event }) => event.method === 'DeviceRegistered').event.data.device.toNumber();
   }
 }));

@@ -1,7 +1,9 @@
 // End-to-end scenario through @polkadot/api against a running dev node (Alice is sudo and the
-// only validator): devices and meter readings (valid, replayed, forged, over capacity), crossing
-// orders in two zones, sealing, Merkle proof verified here in JavaScript, settlement with
-// balances, holds and events checked, and the federated-learning round query.
+// only validator): meter certificates issued by the dev registrar (a self-signed and a
+// front-run registration rejected), meter readings (valid, replayed, forged, over capacity, and
+// a partly skipped batch), crossing orders in two zones, sealing, Merkle proof verified here in
+// JavaScript, settlement with balances, holds and events checked, a certificate revocation that
+// cancels the device's open sell order, and the federated-learning round query.
 //
 //   node scenario.mjs [--ws ws://127.0.0.1:9944] [--timeout 900]
 //
@@ -12,6 +14,7 @@ import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
 import { arg, log, readingPayload, send, waitUntil } from './bench-common.mjs';
+import { certificatePayload, certifiedRegistration, devRegistrar, makeCertificate, possessionPayload } from './certificate.mjs';
 
 const WS = arg('ws', 'ws://127.0.0.1:9944');
 const TIMEOUT_S = Number(arg('timeout', '900'));
@@ -83,13 +86,27 @@ async function main() {
   const meterF = ed.addFromUri('//gridbrain-scenario-meter-ferdie');
   log(`connected to ${WS}; interval ${await currentInterval(api)}`);
 
-  // --- devices and the zone pair
+  // --- certified devices and the zone pair
   const deposit = api.consts.energyData.deviceDeposit.toBigInt();
+  const registrar = devRegistrar();
+  // A seller certifying its own meter (signing as if it were the registrar) is rejected.
+  const meterX = ed.addFromUri('//gridbrain-scenario-meter-self');
+  const selfCert = makeCertificate(api, {
+    registrar: 0, serial: 1, meterKey: meterX.publicKey, owner: dave.address, kind: 'Producer',
+    capacityW: 10_000_000, zone: 0, validUntil: 1_000_000,
+  });
+  await fails(api, api.tx.energyData.registerDevice(selfCert, meterX.sign(certificatePayload(api, selfCert)),
+    meterX.sign(possessionPayload(api, dave.address, selfCert))), dave, 'energyData.BadCertificateSignature',
+  'a self-certified 10 MW meter');
+  const regCTx = await certifiedRegistration(api, { registrar, owner: charlie.address, meter: meterC, kind: 'Producer', capacityW: 60_000, zone: 1 });
+  // Dave copies Charlie's registration (certificate and signatures) and submits it as his own.
+  await fails(api, api.tx.energyData.registerDevice(...regCTx.args), dave, 'energyData.CertificateOwnerMismatch',
+    'Charlie\'s certificate submitted by Dave (front-running)');
   const [regC, regF] = await Promise.all([
-    ok(api, api.tx.energyData.registerDevice('Producer', 60_000, 1, meterC.publicKey), charlie,
-      'Charlie registers a 60 kW producer in zone 1'),
-    ok(api, api.tx.energyData.registerDevice('Producer', 6_000, 0, meterF.publicKey), ferdie,
-      'Ferdie registers a 6 kW producer in zone 0'),
+    ok(api, regCTx, charlie,
+      'Charlie registers a 60 kW producer in zone 1 with a certificate of registrar 0'),
+    ok(api, await certifiedRegistration(api, { registrar, owner: ferdie.address, meter: meterF, kind: 'Producer', capacityW: 6_000, zone: 0 }), ferdie,
+      'Ferdie registers a 6 kW producer in zone 0 with a certificate of registrar 0'),
     ok(api, api.tx.sudo.sudo(api.tx.energyMarket.setZonePair(1, 0, UNIT / 10n, 10_000)), alice,
       'sudo sets zone pair 1 → 0 (fee 0.1 GRID/kWh, 10 kWh per interval)'),
   ]);
@@ -129,9 +146,16 @@ async function main() {
     signature: meter.sign(readingPayload(api, device, interval, produced, 0)),
   });
   const valid = reading(devC, I, 630, meterC);
-  await ok(api, api.tx.energyData.submitReadings([valid]), dave, 'a signed reading of 630 Wh (90 %) for Charlie\'s device');
+  const forged = reading(devF, I, 90, meterC);
+  const batch = await ok(api, api.tx.energyData.submitReadings([valid, forged]), dave,
+    'a batch with a signed reading of 630 Wh (90 %) for Charlie\'s device and a forged one for Ferdie\'s');
+  const submitted = find(api, batch.events, 'energyData', 'ReadingsSubmitted')[0]?.data;
+  check(submitted?.accepted.toNumber() === 1 && submitted.skipped.length === 1 &&
+    submitted.skipped[0].index.toNumber() === 1 && submitted.skipped[0].reason.type === 'BadSignature' &&
+    submitted.skippedByReason[0]?.count.toNumber() === 1,
+  'ReadingsSubmitted: 1 accepted, reading 1 skipped as BadSignature (the batch did not fail)');
   await Promise.all([
-    fails(api, api.tx.energyData.submitReadings([valid]), dave, 'energyData.DuplicateReading', 'the same reading replayed'),
+    fails(api, api.tx.energyData.submitReadings([valid]), dave, 'energyData.DuplicateReading', 'the same reading replayed alone'),
     fails(api, api.tx.energyData.submitReadings([{ ...reading(devF, I, 50, meterC) }]), eve,
       'energyData.BadSignature', 'a reading for Ferdie\'s device signed with another meter\'s key'),
     fails(api, api.tx.energyData.submitReadings([reading(devF, I, 500, meterF)]), ferdie,
@@ -179,6 +203,20 @@ async function main() {
     'Charlie holds only the device deposit after settlement');
   const stats = await api.call.energyMarketApi.intervalStats(I);
   check(stats.stats.volumeWh.toNumber() === 700, `intervalStats(${I}): volume 700 Wh`);
+
+  // --- revocation: the registrar revokes Ferdie's certificate; his open sell order is cancelled
+  const J = (await currentInterval(api)) + 3;
+  await ok(api, api.tx.energyMarket.placeOrder('Sell', 0, J, 50, 5n * UNIT), ferdie, `Ferdie offers 50 Wh at 5 GRID/kWh for interval ${J}`);
+  check(await held(api, ferdie.address, 'EnergyMarket') > 0n, 'Ferdie\'s collateral is held');
+  const serialF = (await api.query.energyData.devices(devF)).unwrap().certificate.unwrap().serial;
+  const rev = await ok(api, api.tx.energyData.revokeCertificate(0, serialF), registrar.account,
+    'the registrar revokes the certificate of Ferdie\'s meter');
+  check(find(api, rev.events, 'energyData', 'CertificateRevoked')[0]?.data.device.unwrap().toNumber() === devF,
+    'CertificateRevoked names Ferdie\'s device');
+  check(find(api, rev.events, 'energyMarket', 'OrderCancelled').length === 1 &&
+    await held(api, ferdie.address, 'EnergyMarket') === 0n, 'his open sell order is cancelled and its hold released');
+  await fails(api, api.tx.energyMarket.placeOrder('Sell', 0, J, 50, UNIT), ferdie, 'energyMarket.NoCertifiedDevice',
+    'a sale backed by the revoked meter');
 
   // --- federated learning
   if ((await api.query.federatedLearning.workers(alice.address)).isNone) {
