@@ -148,7 +148,7 @@ impl pallet_energy_data::Config for Runtime {
 	/// Registrars are added and removed by sudo (governance on a production chain).
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	/// Retiring a device or revoking its certificate cancels its open sell orders.
-	type OnDeviceDisabled = EnergyMarket;
+	type OnDeviceDisabled = crate::EnergyMarket;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceDeposit = DeviceDeposit;
