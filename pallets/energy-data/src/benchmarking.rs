@@ -254,7 +254,7 @@ mod benchmarks {
 			}),
 		}
 		.into();
-		assert!(last == expected.into(), "every skipped reading reached the signature check");
+		assert!(last == expected, "every skipped reading reached the signature check");
 	}
 
 	/// Sealing an interval holding `r` readings.

@@ -718,6 +718,20 @@ mod properties {
 
 // ---------------------------------------------------------------- certificates
 
+/// `(accepted, duplicates, skipped)` of the last `ReadingsSubmitted` event.
+fn last_submitted() -> (u32, u32, Vec<SkippedReading>) {
+	System::events()
+		.into_iter()
+		.rev()
+		.find_map(|r| match r.event {
+			RuntimeEvent::EnergyData(Event::ReadingsSubmitted {
+				accepted, duplicates, skipped, ..
+			}) => Some((accepted, duplicates, skipped.into_inner())),
+			_ => None,
+		})
+		.expect("a ReadingsSubmitted event")
+}
+
 /// Submits a certificate signed as `sign_certificate` would, as `who`.
 fn register_cert(who: u64, cert: MeterCertificate<u64>, seed: u8) -> sp_runtime::DispatchResult {
 	let (sig, pop) = sign_certificate(&cert, seed);
@@ -1114,11 +1128,7 @@ fn a_batch_crossing_the_interval_cap_stores_up_to_it() {
 		let batch = devices[24..36].iter().map(|(d, s)| signed(&meter(*s), *d, 0, 1, 0)).collect();
 		assert_ok!(submit(ALICE, batch));
 		assert_eq!(ReadingCount::<Test>::get(0), 32);
-		let Some(RuntimeEvent::EnergyData(Event::ReadingsSubmitted { accepted, skipped, .. })) =
-			System::events().last().map(|r| r.event.clone())
-		else {
-			panic!("no ReadingsSubmitted event")
-		};
+		let (accepted, _, skipped) = last_submitted();
 		assert_eq!(accepted, 8);
 		assert_eq!(
 			skipped.iter().map(|s| (s.index, s.reason)).collect::<Vec<_>>(),
@@ -1248,10 +1258,7 @@ mod batch_model {
 					prop_assert!(result.is_err());
 				} else {
 					prop_assert!(result.is_ok());
-					let Some(RuntimeEvent::EnergyData(Event::ReadingsSubmitted { accepted: a, duplicates: u, skipped: s, .. })) =
-						System::events().last().map(|r| r.event.clone())
-					else { panic!("no ReadingsSubmitted event") };
-					prop_assert_eq!((a, u, s.into_inner()), (accepted, duplicates, skipped));
+					prop_assert_eq!(last_submitted(), (accepted, duplicates, skipped));
 				}
 				for d in 0..4u64 {
 					let want = if accepted == 0 {
