@@ -31,14 +31,17 @@
 //! **Escrow.** A buy holds `value_of(qty, price + max_fee)` where `max_fee` is the highest grid
 //! fee into its zone at placement (a later fee rise above it makes that route ineligible for
 //! the order). A sell holds imbalance collateral `value_of(qty, ImbalancePrice)` and needs a
-//! device of the seller in the zone that can produce; the Wh offered per device and interval
-//! never exceed its physical bound (`capacity × interval length`). On a fill, the trade's share
+//! device of the seller in the zone that can produce, with a meter certificate covering the
+//! delivery interval (EnergyData); the Wh offered per device and interval never exceed its
+//! physical bound (`capacity × interval length`). When a device is retired or its certificate
+//! revoked, EnergyData calls [`pallet_energy_data::OnDeviceDisabled`] and the market cancels the
+//! device's open sell orders in the same call, releasing their holds. On a fill, the trade's share
 //! moves from the order to the trade (still held) and price improvement is released at once.
 //! `value_of(q, p) = ⌊q·p / 1000⌋` (Wh × per-kWh price).
 //!
 //! **Settlement.** Once EnergyData has sealed interval `i`, its trades settle in execution order:
-//! the device's metered production (no reading = 0) is allocated to its trades first come first
-//! served; delivered energy is paid from the buyer's escrow at the trade price (plus the grid fee
+//! the device's metered net export (produced − consumed in the interval: net metering for
+//! prosumers and storage; no reading = 0) is allocated to its trades first come first served; delivered energy is paid from the buyer's escrow at the trade price (plus the grid fee
 //! to the operator); for undelivered energy the buyer is refunded and the seller's collateral pays
 //! `ImbalancePrice` per kWh to the grid operator; the rest is released. `on_initialize` settles
 //! up to `MaxSettledPerBlock` trades per block and anyone may call `settle(interval, max)` to
