@@ -83,12 +83,33 @@ fn energy_data_hooks_fit_in_a_quarter_of_the_block() {
 fn a_full_readings_batch_fits_in_a_block() {
 	use pallet_energy_data::{weights::SubstrateWeight, WeightInfo};
 	let n = <Runtime as pallet_energy_data::Config>::MaxReadingsPerCall::get();
-	let w = SubstrateWeight::<Runtime>::submit_readings(n);
+	// What the call is charged up front: all accepted, or one accepted and the rest skipped at
+	// the signature check, whichever weighs more.
+	let w = pallet_energy_data::Pallet::<Runtime>::readings_weight_max(n);
+	assert!(SubstrateWeight::<Runtime>::submit_readings(n).all_lte(w));
 	let normal = RuntimeBlockWeights::get()
 		.get(frame_support::dispatch::DispatchClass::Normal)
 		.max_extrinsic
 		.expect("normal extrinsics are bounded");
 	assert!(w.all_lte(normal), "a batch of {n} readings ({w:?}) exceeds {normal:?}");
+}
+
+#[test]
+fn retiring_or_revoking_a_device_with_the_most_open_orders_fits_in_a_block() {
+	use pallet_energy_data::{weights::SubstrateWeight, OnDeviceDisabled, WeightInfo};
+	// Charged up front: the call and the market cancelling `MaxOpenOrdersPerAccount` orders.
+	let hook = <pallet_energy_market::Pallet<Runtime> as OnDeviceDisabled<gridbrain_runtime::AccountId>>::max_weight();
+	assert!(hook.ref_time() > 0, "the market's cancellations are charged");
+	let normal = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.max_extrinsic
+		.expect("normal extrinsics are bounded");
+	for (name, w) in [
+		("retire_device", SubstrateWeight::<Runtime>::retire_device() + hook),
+		("revoke_certificate", SubstrateWeight::<Runtime>::revoke_certificate() + hook),
+	] {
+		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
+	}
 }
 
 #[test]

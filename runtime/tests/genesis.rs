@@ -74,10 +74,11 @@ fn every_well_known_account_and_the_grid_operator_are_endowed_in_both_presets() 
 				assert_eq!(Balances::free_balance(k.to_account_id()), ENDOWMENT, "{k:?} in {preset}");
 				assert!(System::account_exists(&k.to_account_id()));
 			}
-			// ... and the grid operator, which receives market fees and must exist.
+			// ... and the grid operator, which receives market fees and must exist, and the dev
+			// meter registrar, which pays for revocations.
 			let operator = gridbrain_runtime::configs::GridOperatorAccount::get();
 			assert!(System::account_exists(&operator));
-			assert_eq!(Balances::total_issuance(), ENDOWMENT * 13);
+			assert_eq!(Balances::total_issuance(), ENDOWMENT * 14);
 		});
 	}
 }
@@ -86,7 +87,8 @@ fn every_well_known_account_and_the_grid_operator_are_endowed_in_both_presets() 
 fn presets_deserialize_without_unknown_fields() {
 	// `preset_config` fails if the patch names a field the runtime does not have.
 	let dev = preset_config(DEV_PRESET);
-	assert_eq!(dev.balances.balances.len(), 13);
+	assert_eq!(dev.balances.balances.len(), 14);
+	assert_eq!(dev.energy_data.registrars.len(), 1);
 	assert_eq!(preset_config(LOCAL_PRESET).aura.authorities.len(), 4);
 }
 
