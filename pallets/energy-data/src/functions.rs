@@ -23,7 +23,7 @@ use crate::{
 		Readings, Registrars,
 	},
 	types::*,
-	OnDeviceDisabled, WeightInfo, CERTIFICATE_PAYLOAD_TAG, POSSESSION_PAYLOAD_TAG,
+	OnDeviceDisabled, ReadingsInUse, WeightInfo, CERTIFICATE_PAYLOAD_TAG, POSSESSION_PAYLOAD_TAG,
 	READING_PAYLOAD_TAG,
 };
 
@@ -437,10 +437,13 @@ impl<T: Config> Pallet<T> {
 		let mut budget = T::MaxPrunedPerBlock::get();
 		for _ in 0..max {
 			let next = NextToPrune::<T>::get();
-			// Prune `next` once `current >= next + RetentionIntervals`, and only when sealed.
+			// Prune `next` once `current >= next + RetentionIntervals`, only when sealed, and
+			// never while its readings are still needed (an unsettled market backlog).
+			weight = weight.saturating_add(T::DbWeight::get().reads(1));
 			if budget == 0 ||
 				next.saturating_add(T::RetentionIntervals::get()) > current ||
-				next >= NextToSeal::<T>::get()
+				next >= NextToSeal::<T>::get() ||
+				T::ReadingsInUse::oldest_needed().is_some_and(|oldest| next >= oldest)
 			{
 				break;
 			}

@@ -53,7 +53,8 @@
 //! Readings of interval `i` are accepted while `i < current ≤ i + SubmissionWindow`. When the
 //! window closes, `on_initialize` **seals** the interval into an [`EnergyDataBlock`]: counts,
 //! totals, per-zone totals and the Merkle root of its readings. Raw readings are **pruned**
-//! `RetentionIntervals` after their interval; sealed blocks stay.
+//! `RetentionIntervals` after their interval, but never before [`Config::ReadingsInUse`] (the
+//! market) has settled the interval against them; sealed blocks stay.
 //!
 //! ### Batches accept what is valid
 //!
@@ -137,6 +138,20 @@ pub trait OnDeviceDisabled<AccountId> {
 	fn max_weight() -> Weight;
 }
 
+/// Tells EnergyData which raw readings are still needed: the market settles trades against
+/// them, so they are not pruned before their interval is settled.
+pub trait ReadingsInUse {
+	/// The oldest interval whose readings may still be read; it and later intervals are not
+	/// pruned. `None`: nothing is needed.
+	fn oldest_needed() -> Option<IntervalIndex>;
+}
+
+impl ReadingsInUse for () {
+	fn oldest_needed() -> Option<IntervalIndex> {
+		None
+	}
+}
+
 impl<AccountId> OnDeviceDisabled<AccountId> for () {
 	fn on_device_disabled(_: DeviceId, _: &AccountId) -> Weight {
 		Weight::zero()
@@ -199,6 +214,7 @@ pub mod pallet {
 			type MaxIntervalsPerBlock = ConstU32<2>;
 			type MaxPrunedPerBlock = ConstU32<20>;
 			type OnDeviceDisabled = ();
+			type ReadingsInUse = ();
 			type WeightInfo = ();
 		}
 	}
@@ -269,6 +285,10 @@ pub mod pallet {
 		/// Told when a device is retired or its certificate revoked (the market cancels the
 		/// device's open sell orders).
 		type OnDeviceDisabled: OnDeviceDisabled<Self::AccountId>;
+
+		/// Which readings are still needed (the market: those of intervals not yet settled);
+		/// they are kept past `RetentionIntervals` until released.
+		type ReadingsInUse: ReadingsInUse;
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;

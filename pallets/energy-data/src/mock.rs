@@ -37,6 +37,20 @@ impl pallet_energy_data::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceDeposit = ConstU64<DEPOSIT>;
 	type OnDeviceDisabled = RecordDisabled;
+	type ReadingsInUse = HeldReadings;
+}
+
+thread_local! {
+	/// What `HeldReadings` reports as the oldest interval still needed.
+	pub static OLDEST_NEEDED: core::cell::Cell<Option<IntervalIndex>> = const { core::cell::Cell::new(None) };
+}
+
+/// Stands in for the market's settlement frontier.
+pub struct HeldReadings;
+impl crate::ReadingsInUse for HeldReadings {
+	fn oldest_needed() -> Option<IntervalIndex> {
+		OLDEST_NEEDED.with(|o| o.get())
+	}
 }
 
 thread_local! {
@@ -142,6 +156,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.assimilate_storage(&mut t)
 	.unwrap();
 	DISABLED.with(|d| d.borrow_mut().clear());
+	OLDEST_NEEDED.with(|o| o.set(None));
 	let mut ext: sp_io::TestExternalities = t.into();
 	ext.execute_with(|| System::set_block_number(1));
 	ext

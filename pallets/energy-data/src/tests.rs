@@ -594,6 +594,25 @@ fn readings_are_pruned_after_retention_and_blocks_stay() {
 }
 
 #[test]
+fn readings_still_needed_for_settlement_are_not_pruned() {
+	build_and_execute(|| {
+		setup_three_devices();
+		assert_ok!(submit(ALICE, vec![signed(&meter(1), 0, 0, 40, 10)]));
+		// The market has not settled interval 0 yet (a settlement backlog).
+		OLDEST_NEEDED.with(|o| o.set(Some(0)));
+		run_to_interval(8);
+		assert_eq!(ReadingCount::<Test>::get(0), 1);
+		assert_eq!(NextToPrune::<Test>::get(), 0);
+		assert!(EnergyData::reading_proof(0, 0).is_some());
+		// Settled: the readings go at the next block.
+		OLDEST_NEEDED.with(|o| o.set(Some(1)));
+		run_to_block(81);
+		System::assert_has_event(Event::ReadingsPruned { interval: 0 }.into());
+		assert_eq!(NextToPrune::<Test>::get(), 1);
+	});
+}
+
+#[test]
 fn pruning_a_large_interval_spans_blocks() {
 	build_and_execute(|| {
 		// 24 readings in interval 0, pruned at most 20 per block.

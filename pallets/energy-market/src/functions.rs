@@ -757,6 +757,12 @@ impl<T: Config> Pallet<T> {
 				Trades::<T>::iter_prefix(interval).count() == count.saturating_sub(from) as usize,
 				"unsettled trades missing"
 			);
+			// Settlement reads the interval's raw readings: they must still be there.
+			ensure!(
+				interval >= pallet_energy_data::NextToPrune::<T>::get(),
+				"readings of an interval with unsettled trades were pruned"
+			);
+			ensure!(interval >= NextToSettle::<T>::get(), "unsettled trades before NextToSettle");
 		}
 		for (interval, device, slot) in DeviceSlots::<T>::iter() {
 			let (orders, trades, wh) = slots.remove(&(interval, device)).unwrap_or_default();

@@ -71,6 +71,8 @@
 //! - Books hold exactly the open orders of their interval and side, in priority order, with
 //!   the orders' remaining quantities; `OpenOrders` lists exactly each owner's open orders.
 //! - Trades exist exactly for indices `SettledUpTo[i] .. TradeCount[i]`.
+//! - An interval with unsettled trades is at or after `NextToSettle`, and its raw readings are
+//!   not pruned (EnergyData keeps them while [`pallet_energy_data::ReadingsInUse`] says so).
 //! - Device slots count their open orders and unsettled trades, and offered Wh cover them.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -92,6 +94,14 @@ pub mod weights;
 
 pub use types::*;
 pub use weights::WeightInfo;
+
+/// Readings of an interval are needed until its trades are settled: intervals before
+/// `NextToSettle` have none left (settlement of an interval finishes before the hook moves on).
+impl<T: Config> pallet_energy_data::ReadingsInUse for Pallet<T> {
+	fn oldest_needed() -> Option<IntervalIndex> {
+		Some(NextToSettle::<T>::get())
+	}
+}
 
 /// When a device is retired or its meter certificate revoked, its open sell orders are
 /// cancelled in the same call and their holds released (`OrderCancelled` per order). Charged

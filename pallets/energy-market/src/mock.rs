@@ -44,6 +44,7 @@ pub const DEPOSIT: u128 = 100;
 impl pallet_energy_data::Config for Test {
 	type AdminOrigin = EnsureRoot<u64>;
 	type OnDeviceDisabled = EnergyMarket;
+	type ReadingsInUse = EnergyMarket;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceDeposit = ConstU128<DEPOSIT>;

@@ -149,6 +149,8 @@ impl pallet_energy_data::Config for Runtime {
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	/// Retiring a device or revoking its certificate cancels its open sell orders.
 	type OnDeviceDisabled = crate::EnergyMarket;
+	/// Raw readings are kept until the market has settled their interval.
+	type ReadingsInUse = crate::EnergyMarket;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceDeposit = DeviceDeposit;
