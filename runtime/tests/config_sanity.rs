@@ -147,6 +147,31 @@ fn energy_market_calls_fit_in_a_block() {
 }
 
 #[test]
+fn an_interval_full_of_trades_can_be_settled_within_one_interval() {
+	use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
+	type W = SubstrateWeight<Runtime>;
+	type C = Runtime;
+	let max_trades: u32 = <C as pallet_energy_market::Config>::MaxTradesPerInterval::get();
+	let hook: u32 = <C as pallet_energy_market::Config>::MaxSettledPerBlock::get();
+	let per_call: u32 = <C as pallet_energy_market::Config>::MaxSettledPerCall::get();
+	// Normal-class weight left in a block for permissionless `settle(interval, max)` calls.
+	let normal = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.max_total
+		.expect("the normal class is bounded");
+	let calls_per_block = normal.ref_time() / W::settle(per_call).ref_time();
+	let hook_only = u64::from(INTERVAL_BLOCKS) * u64::from(hook);
+	let with_calls = u64::from(INTERVAL_BLOCKS) * (u64::from(hook) + calls_per_block * u64::from(per_call));
+	// The hook alone settles `hook_only` trades per interval; with the calls anyone may make
+	// (as `scripts/bench-market.sh` does) a full interval settles within one interval, so a
+	// backlog can't grow while the market is full. (Readings are kept until settled anyway.)
+	assert!(
+		with_calls >= u64::from(max_trades),
+		"{max_trades} trades per interval, but hook ({hook_only}) + {calls_per_block} calls per block settle only {with_calls}"
+	);
+}
+
+#[test]
 fn federated_learning_hook_fits_in_a_tenth_of_the_block() {
 	use pallet_federated_learning::{weights::SubstrateWeight, WeightInfo};
 	type W = SubstrateWeight<Runtime>;
