@@ -443,17 +443,23 @@ fn submit_readings_rejects_bad_signatures() {
 	});
 }
 
+/// 36 producers over 9 accounts (4 each, the per-account limit): `(device, meter seed)`.
+fn many_producers() -> Vec<(DeviceId, u8)> {
+	let mut devices = Vec::new();
+	for (i, owner) in MANY.take(9).enumerate() {
+		for j in 0..4u8 {
+			let seed = 10 + (i as u8) * 4 + j;
+			devices.push((register(owner, DeviceKind::Producer, CAP, 0, seed), seed));
+		}
+	}
+	devices
+}
+
 #[test]
 fn submit_readings_rejects_full_interval() {
 	build_and_execute(|| {
 		// 32 readings per interval at most: register 33 devices over 9 accounts.
-		let mut devices = Vec::new();
-		for (i, owner) in MANY.take(9).enumerate() {
-			for j in 0..4u8 {
-				let seed = 10 + (i as u8) * 4 + j;
-				devices.push((register(owner, DeviceKind::Producer, CAP, 0, seed), seed));
-			}
-		}
+		let devices = many_producers();
 		run_to_interval(1);
 		for chunk in devices[..32].chunks(16) {
 			let batch = chunk.iter().map(|(d, s)| signed(&meter(*s), *d, 0, 1, 0)).collect();
@@ -1131,13 +1137,7 @@ fn invalid_readings_are_skipped_with_reasons_and_their_weight_refunded() {
 #[test]
 fn a_batch_crossing_the_interval_cap_stores_up_to_it() {
 	build_and_execute(|| {
-		let mut devices = Vec::new();
-		for (i, owner) in MANY.take(9).enumerate() {
-			for j in 0..4u8 {
-				let seed = 10 + (i as u8) * 4 + j;
-				devices.push((register(owner, DeviceKind::Producer, CAP, 0, seed), seed));
-			}
-		}
+		let devices = many_producers();
 		run_to_interval(1);
 		for chunk in devices[..24].chunks(12) {
 			let batch = chunk.iter().map(|(d, s)| signed(&meter(*s), *d, 0, 1, 0)).collect();

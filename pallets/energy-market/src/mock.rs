@@ -146,29 +146,25 @@ pub fn device_valid_until(
 	id
 }
 
+/// A reading signed by the device's meter.
+pub fn signed_reading(
+	device: DeviceId,
+	interval: IntervalIndex,
+	produced_wh: u64,
+	consumed_wh: u64,
+) -> SignedReading {
+	let payload = EnergyData::reading_payload(device, interval, produced_wh, consumed_wh);
+	SignedReading { device, interval, produced_wh, consumed_wh, signature: meter(device).sign(&payload) }
+}
+
 /// Stores a reading with both values (for prosumers and storage).
 pub fn net_reading(device: DeviceId, interval: IntervalIndex, produced_wh: u64, consumed_wh: u64) {
-	let payload = EnergyData::reading_payload(device, interval, produced_wh, consumed_wh);
-	let r = SignedReading {
-		device,
-		interval,
-		produced_wh,
-		consumed_wh,
-		signature: meter(device).sign(&payload),
-	};
+	let r = signed_reading(device, interval, produced_wh, consumed_wh);
 	EnergyData::submit_readings(RuntimeOrigin::signed(BOB), vec![r]).unwrap();
 }
 
 pub fn reading(device: DeviceId, interval: IntervalIndex, produced_wh: u64) {
-	let payload = EnergyData::reading_payload(device, interval, produced_wh, 0);
-	let r = SignedReading {
-		device,
-		interval,
-		produced_wh,
-		consumed_wh: 0,
-		signature: meter(device).sign(&payload),
-	};
-	EnergyData::submit_readings(RuntimeOrigin::signed(BOB), vec![r]).unwrap();
+	net_reading(device, interval, produced_wh, 0);
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {

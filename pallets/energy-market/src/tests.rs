@@ -908,14 +908,7 @@ fn revocation_cancels_open_sell_orders_and_releases_their_holds() {
 		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::NoCertifiedDevice);
 		// Its reading of the delivery interval is rejected, so the trade settles undelivered.
 		run_to_interval(I + 1);
-		let payload = EnergyData::reading_payload(dev, I, 300, 0);
-		let r = pallet_energy_data::SignedReading {
-			device: dev,
-			interval: I,
-			produced_wh: 300,
-			consumed_wh: 0,
-			signature: sp_core::Pair::sign(&meter(dev), &payload),
-		};
+		let r = signed_reading(dev, I, 300, 0);
 		assert!(EnergyData::submit_readings(RuntimeOrigin::signed(BOB), vec![r]).is_err());
 		run_to_interval(sealed_at(I));
 		assert!(market_events().iter().any(|e| matches!(
