@@ -87,7 +87,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -173,6 +173,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	// 106: devices carry their meter certificate (EnergyData storage version 1 -> 2).
 	pallet_energy_data::migrations::v2::MigrateV1ToV2<Runtime>,
+	// 107: one order book per (interval, zone, side), order deposits (EnergyMarket 1 -> 2).
+	pallet_energy_market::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: dispatches to the pallets.

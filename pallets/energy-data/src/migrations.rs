@@ -87,6 +87,7 @@ pub mod v2 {
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			#[allow(clippy::type_complexity)]
 			let old: Vec<(DeviceId, DeviceV1<T::AccountId, BalanceOf<T>>)> =
 				Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
 			ensure!(

@@ -1,4 +1,7 @@
-//! Benchmarks of the EnergyMarket pallet (frame-benchmarking v2), each at its worst case.
+//! Benchmarks of the EnergyMarket pallet (frame-benchmarking v2), each at its worst case:
+//! amounts that move holds (never rounding to zero), distinct accounts and devices, full books.
+//! Every benchmark asserts that its setup reached the path it claims to measure; the
+//! `impl_benchmark_test_suite` runs them at both ends of every component as tests.
 
 #![allow(
 	clippy::arithmetic_side_effects,
@@ -8,7 +11,11 @@
 )]
 
 use super::*;
-use crate::pallet::{Books, Call, Config, NextToExpire, NextToSettle, Pallet, SettledUpTo, TradeCount};
+use crate::pallet::{
+	Call, Config, NextToExpire, NextToSettle, Orders, Pallet, SettledUpTo, TradeCount, Trades,
+	ZoneBooks,
+};
+use alloc::{collections::BTreeSet, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate as _, EnsureOrigin, Get};
 use frame_system::RawOrigin;
@@ -29,21 +36,27 @@ fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	who
 }
 
-/// Seller `i` with one producing device of huge capacity in `zone`.
-fn seller<T: Config>(i: u32, zone: ZoneId) -> T::AccountId {
-	let who = funded::<T>("seller", i);
+/// Registers a producing device of `who` in `zone` with `capacity_w`; `salt` keeps meter keys
+/// distinct.
+fn add_device<T: Config>(who: &T::AccountId, zone: ZoneId, capacity_w: u32, salt: u32) -> DeviceId {
 	let mut key = [0u8; 32];
-	key[..4].copy_from_slice(&i.to_le_bytes());
+	key[..4].copy_from_slice(&salt.to_le_bytes());
 	key[4..6].copy_from_slice(&zone.to_le_bytes());
 	key[31] = 0xbe;
 	EnergyData::<T>::benchmark_device(
-		&who,
+		who,
 		DeviceKind::Producer,
-		u32::MAX,
+		capacity_w,
 		zone,
 		ed25519::Public::from_raw(key),
 	)
-	.expect("benchmark device registers");
+	.expect("benchmark device registers")
+}
+
+/// Seller `i` with one producing device of huge capacity in `zone`.
+fn seller<T: Config>(i: u32, zone: ZoneId) -> T::AccountId {
+	let who = funded::<T>("seller", i);
+	add_device::<T>(&who, zone, u32::MAX, i);
 	who
 }
 
@@ -57,58 +70,76 @@ fn open_interval<T: Config>() -> IntervalIndex {
 	EnergyData::<T>::current_interval() + T::GateClosureIntervals::get() + 1
 }
 
-/// Fills the book of `interval` and `side` with `count` orders of distinct owners in rotation
-/// (respecting the per-account and per-device caps); sells are at `price` in `zone`.
-fn fill_book<T: Config>(
-	side: Side,
-	interval: IntervalIndex,
-	zone: ZoneId,
-	count: u32,
-	price: Money,
-	tag: u32,
-) {
-	let per_owner =
-		T::MaxOpenOrdersPerAccount::get().min(T::MaxOrdersPerDeviceInterval::get()).max(1);
+/// The smallest order (one minimum quantity).
+fn lot<T: Config>() -> u64 {
+	T::MinOrderWh::get()
+}
+
+/// Price step: `k` steps make a minimum order worth at least `MinOrderValue` (`k ≥ 1`).
+fn price<T: Config>(k: u32) -> Money {
+	let step = T::MinOrderValue::get() * 1000 / Money::from(lot::<T>()) + 1;
+	step * Money::from(k)
+}
+
+/// Orders one account may rest in one book and interval (its own and its device's caps).
+fn per_owner<T: Config>(side: Side) -> u32 {
+	let own = T::MaxOpenOrdersPerAccount::get();
+	match side {
+		Side::Buy => own,
+		Side::Sell => own.min(T::MaxOrdersPerDeviceInterval::get()),
+	}
+	.max(1)
+}
+
+/// Adds `count` resting orders of one lot at `price` to the book of `(interval, zone, side)`,
+/// from owners in rotation (each up to its caps; `tag` keeps owners of different calls apart).
+fn fill_book<T: Config>(side: Side, interval: IntervalIndex, zone: ZoneId, count: u32, price: Money, tag: u32) {
+	let per_owner = per_owner::<T>(side);
 	let mut owner = None;
 	for k in 0..count {
 		if k % per_owner == 0 {
-			let i = tag * 10_000 + k / per_owner;
+			let i = tag * 100_000 + u32::from(zone) * 1_000 + k / per_owner;
 			owner = Some(match side {
 				Side::Sell => seller::<T>(i, zone),
 				Side::Buy => funded::<T>("buyer", i),
 			});
 		}
-		place::<T>(owner.as_ref().unwrap(), side, zone, interval, 1, price);
+		place::<T>(owner.as_ref().unwrap(), side, zone, interval, lot::<T>(), price);
 	}
 }
 
-/// `n` trades of one seller's device in `interval` (each with a grid fee), then the interval is
-/// sealed with a reading delivering half of it (so every payout path runs).
+/// `n` trades of distinct buyers, sellers and devices in `interval` (each with a grid fee),
+/// then the interval is sealed with readings delivering half of each (so every payout path
+/// runs: payment, grid fee, refund, imbalance charge, collateral refund).
 fn trades_sealed<T: Config>(n: u32) -> IntervalIndex {
 	let interval = open_interval::<T>();
 	Pallet::<T>::do_set_zone_pair(0, 0, Some(ZonePair { fee_per_kwh: 7, capacity_wh: 0 })).unwrap();
 	let operator = T::GridOperator::get();
 	let _ = <T as Config>::Currency::set_balance(&operator, FUNDS);
-	let s = seller::<T>(0, 0);
-	place::<T>(&s, Side::Sell, 0, interval, 1000 * u64::from(n), 100);
-	let b = funded::<T>("buyer", 0);
-	for _ in 0..n {
-		// Each buy fills completely: one trade, nothing rests.
-		place::<T>(&b, Side::Buy, 0, interval, 1000, 150);
+	let qty = 10 * lot::<T>();
+	let mut devices = Vec::new();
+	for i in 0..n {
+		let s = seller::<T>(i, 0);
+		place::<T>(&s, Side::Sell, 0, interval, qty, price::<T>(10));
+		let b = funded::<T>("buyer", i);
+		// The only resting ask is seller i's: one trade, nothing rests.
+		place::<T>(&b, Side::Buy, 0, interval, qty, price::<T>(20));
+		devices.push(pallet_energy_data::DevicesByOwner::<T>::get(&s)[0]);
 	}
 	assert_eq!(TradeCount::<T>::get(interval), n);
-	let device = pallet_energy_data::DevicesByOwner::<T>::get(&s)[0];
-	Readings::<T>::insert(
-		interval,
-		device,
-		MeterValues { zone: 0, produced_wh: 500 * u64::from(n), consumed_wh: 0 },
-	);
+	let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
+	let sellers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.seller).collect();
+	let traded: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.device).collect();
+	assert_eq!((buyers.len(), sellers.len(), traded.len()), (n as usize, n as usize, n as usize));
+	for device in &devices {
+		Readings::<T>::insert(interval, device, MeterValues { zone: 0, produced_wh: qty / 2, consumed_wh: 0 });
+	}
 	EnergyDataBlocks::<T>::insert(
 		interval,
 		EnergyDataBlock {
 			interval,
-			reading_count: 1,
-			total_produced_wh: 500 * u64::from(n),
+			reading_count: n,
+			total_produced_wh: qty / 2 * u64::from(n),
 			total_consumed_wh: 0,
 			per_zone: Default::default(),
 			readings_root: [0; 32],
@@ -121,85 +152,109 @@ fn trades_sealed<T: Config>(n: u32) -> IntervalIndex {
 mod benches {
 	use super::*;
 
-	/// Both books full; the incoming buy scans every ask: `MaxOrdersPerBook − f` crossing asks
-	/// from `r` zones whose route into the buyer's zone has no capacity left (each zone pair
-	/// read once, each ask skipped), then `f` cross-zone fills that each close the resting
-	/// order; `s` Wh rest (`s = 0`: the order is filled completely and never enters the book).
-	/// The call is charged `place_order(MaxFillsPerOrder, MaxZones, 1)` and refunded to
-	/// `place_order(fills, zone pairs looked up, whether it rests)`.
+	/// An incoming sell in zone 0 of a caller whose first `d − 1` devices can't back it (each
+	/// read with its slot: the worst device scan), matching `f` bids of distinct buyers that each
+	/// close, spread over `z` zones whose bid books are full (zone 0 and `z − 1` zones linked to
+	/// it with capacity: every one of them read and merged); with `r = 1` the remainder rests in
+	/// a full ask book and evicts its worst order (hold and deposit released). Charged
+	/// `place_order(MaxFillsPerOrder, MaxZones, 1, MaxDevicesPerAccount)` and refunded to what
+	/// the call did.
 	#[benchmark]
 	fn place_order(
-		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxOrdersPerBook::get()) }>,
-		r: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(2).max(1) }>,
-		s: Linear<0, 1>,
+		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get()) }>,
+		z: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get() }>,
+		r: Linear<0, 1>,
+		d: Linear<1, { <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get() }>,
 	) -> Result<(), BenchmarkError> {
-		// An order that matches nothing rests: `f = 0` implies `s = 1`.
-		let s = if f == 0 { 1 } else { s };
+		// An order that matches nothing rests: `f = 0` implies `r = 1`.
+		let r = if f == 0 { 1 } else { r };
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
-		let zones = <T as pallet_energy_data::Config>::MaxZones::get();
-		let skipped = max - f;
-		Pallet::<T>::do_set_zone_pair(1, 0, Some(ZonePair { fee_per_kwh: 1, capacity_wh: u64::MAX }))?;
-		if zones > 2 {
-			// Zones 2..2+r reach zone 0 over pairs without capacity: crossing asks there are
-			// skipped, and each pair is looked up once.
-			for z in 2..2 + r {
-				Pallet::<T>::do_set_zone_pair(z as ZoneId, 0, Some(ZonePair { fee_per_kwh: 1, capacity_wh: 0 }))?;
-			}
-			for k in 0..skipped {
-				let z = (2 + k % r) as ZoneId;
-				let s = seller::<T>(60_000 + k, z);
-				place::<T>(&s, Side::Sell, z, interval, 1, 5);
-			}
-		} else {
-			fill_book::<T>(Side::Sell, interval, 0, skipped, T::DefaultPriceCap::get().min(1000), 1);
+		for y in 1..z {
+			Pallet::<T>::do_set_zone_pair(0, y as ZoneId, Some(ZonePair { fee_per_kwh: 1, capacity_wh: u64::MAX }))?;
 		}
-		// `f` crossing asks in zone 1 with 2 Wh each, priced behind the skipped ones.
-		let per_owner =
-			T::MaxOpenOrdersPerAccount::get().min(T::MaxOrdersPerDeviceInterval::get()).max(1);
-		let mut owner = None;
+		// `f` crossing bids of distinct buyers, round-robin over the `z` zones.
+		let mut crossing = alloc::vec![0u32; z as usize];
 		for k in 0..f {
-			if k % per_owner == 0 {
-				owner = Some(seller::<T>(50_000 + k / per_owner, 1));
-			}
-			place::<T>(owner.as_ref().unwrap(), Side::Sell, 1, interval, 2, 10);
+			let y = k % z;
+			place::<T>(&funded::<T>("taker", k), Side::Buy, y as ZoneId, interval, lot::<T>(), price::<T>(10));
+			crossing[y as usize] += 1;
 		}
-		fill_book::<T>(Side::Buy, interval, 0, max - 1, 1, 2);
+		// The rest of every bid book: bids below the sell's price.
+		for y in 0..z {
+			fill_book::<T>(Side::Buy, interval, y as ZoneId, max - crossing[y as usize], price::<T>(1), 1);
+		}
+		if r == 1 {
+			fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
+		}
 		let caller = funded::<T>("caller", 0);
-		// Every crossing ask fills completely (the heavier path); `s` Wh rest.
-		let qty = 2 * u64::from(f) + u64::from(s);
+		for k in 1..d {
+			// 1 W: bound below one lot, so the scan reads the device and its slot and moves on.
+			add_device::<T>(&caller, 0, 1, 900_000 + k);
+		}
+		let device = add_device::<T>(&caller, 0, u32::MAX, 999_999);
+		let qty = lot::<T>() * u64::from(f + r);
+		let id = pallet::NextOrderId::<T>::get();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, qty, 20);
+		_(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, qty, price::<T>(5));
 
 		assert_eq!(TradeCount::<T>::get(interval), f);
-		assert_eq!(Books::<T>::get(interval, Side::Buy).len() as u32, max - 1 + s);
-		assert_eq!(Books::<T>::get(interval, Side::Sell).len() as u32, skipped);
+		let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
+		assert_eq!(buyers.len() as u32, f, "fills with distinct buyers");
+		let zones: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer_zone).collect();
+		assert_eq!(zones.len() as u32, f.min(z), "fills spread over the zones");
+		for y in 0..z {
+			assert_eq!(
+				ZoneBooks::<T>::get((interval, y as ZoneId, Side::Buy)).len() as u32,
+				max - crossing[y as usize],
+				"bid books were full and lost exactly their crossing bids"
+			);
+		}
+		let asks = ZoneBooks::<T>::get((interval, 0, Side::Sell));
+		if r == 1 {
+			let order = Orders::<T>::get(id).expect("the remainder rests");
+			assert_eq!(order.device, Some(device), "backed by the last device scanned");
+			assert_eq!(asks.len() as u32, max, "a full book evicted one order for it");
+			assert_eq!(asks[0].id, id);
+		} else {
+			assert!(asks.is_empty());
+		}
 		Ok(())
 	}
 
-	/// Cancels the best of a full book (the owner has the most open orders).
+	/// Cancels a sell order (hold, deposit and device slot released) from a full book; the
+	/// owner has the most open orders.
 	#[benchmark]
 	fn cancel_order() -> Result<(), BenchmarkError> {
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
 		let caller = funded::<T>("caller", 0);
 		let own = T::MaxOpenOrdersPerAccount::get().min(max);
-		place::<T>(&caller, Side::Buy, 0, interval, 1, 9);
-		for _ in 1..own {
-			place::<T>(&caller, Side::Buy, 0, interval, 1, 5);
+		let per_device = T::MaxOrdersPerDeviceInterval::get();
+		let devices = own.div_ceil(per_device).min(<T as pallet_energy_data::Config>::MaxDevicesPerAccount::get());
+		for k in 0..devices {
+			add_device::<T>(&caller, 0, u32::MAX, 800_000 + k);
 		}
-		fill_book::<T>(Side::Buy, interval, 0, max - own, 5, 3);
-		let id = Books::<T>::get(interval, Side::Buy)[0].id;
+		let own = own.min(devices * per_device);
+		for k in 0..own {
+			let p = if k == 0 { price::<T>(5) } else { price::<T>(9) };
+			place::<T>(&caller, Side::Sell, 0, interval, lot::<T>(), p);
+		}
+		fill_book::<T>(Side::Sell, interval, 0, max - own, price::<T>(9), 3);
+		let id = ZoneBooks::<T>::get((interval, 0, Side::Sell))[0].id;
+		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Sell)).len() as u32, max);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), id);
 
-		assert_eq!(Books::<T>::get(interval, Side::Buy).len() as u32, max - 1);
+		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Sell)).len() as u32, max - 1);
+		assert!(Orders::<T>::get(id).is_none());
 		Ok(())
 	}
 
-	/// Settles `n` trades, each with a payment, a grid fee, a refund and an imbalance charge.
+	/// Settles `n` trades of distinct buyers, sellers and devices, each with a payment, a grid
+	/// fee, a refund and an imbalance charge.
 	#[benchmark]
 	fn settle(n: Linear<1, { T::MaxSettledPerCall::get() }>) -> Result<(), BenchmarkError> {
 		let interval = trades_sealed::<T>(n);
@@ -212,14 +267,22 @@ mod benches {
 		Ok(())
 	}
 
-	/// Expires `n` open orders after walking `i − 1` intervals without orders.
+	/// Expires `n` open sell orders of distinct sellers (device slots updated, holds and
+	/// deposits released) spread over every zone's ask book, after walking `i − 1` intervals
+	/// without orders.
 	#[benchmark]
 	fn on_initialize_expire(
-		n: Linear<0, { T::MaxExpiredPerBlock::get().min(T::MaxOrdersPerBook::get()) }>,
+		n: Linear<0, { T::MaxExpiredPerBlock::get() }>,
 		i: Linear<1, 10>,
 	) -> Result<(), BenchmarkError> {
 		let interval = open_interval::<T>();
-		fill_book::<T>(Side::Buy, interval, 0, n, 5, 4);
+		let zones = <T as pallet_energy_data::Config>::MaxZones::get();
+		let max = T::MaxOrdersPerBook::get();
+		let n = n.min(zones * max);
+		for k in 0..n {
+			let zone = (k % zones) as ZoneId;
+			place::<T>(&seller::<T>(700_000 + k, zone), Side::Sell, zone, interval, lot::<T>(), price::<T>(9));
+		}
 		let gate = T::GateClosureIntervals::get();
 		NextToExpire::<T>::put(interval.saturating_sub(i - 1));
 		let current = interval - gate;
@@ -229,12 +292,13 @@ mod benches {
 			Pallet::<T>::expire_orders(current);
 		}
 
-		assert!(Books::<T>::get(interval, Side::Buy).is_empty());
+		assert!(ZoneBooks::<T>::iter_prefix((interval,)).next().is_none());
+		assert!(Orders::<T>::iter().next().is_none());
 		Ok(())
 	}
 
-	/// Settles `n` trades of a sealed interval after walking `i − 1` sealed intervals without
-	/// trades.
+	/// Settles `n` trades (distinct accounts and devices) of a sealed interval after walking
+	/// `i − 1` sealed intervals without trades.
 	#[benchmark]
 	fn on_initialize_settle(
 		n: Linear<1, { T::MaxSettledPerBlock::get().min(T::MaxTradesPerInterval::get()) }>,

@@ -13,6 +13,18 @@ use frame_support::{
 use gridbrain_clearing::{self as clearing, Incoming, MatchError, Route, TradeTerms};
 use pallet_energy_data::{DevicesByOwner, EnergyDataBlocks, Readings};
 
+/// What a `place_order` call did, for its weight refund.
+pub(crate) struct PlaceWork {
+	/// Fills made.
+	pub fills: u32,
+	/// Opposite-side books read (zones reachable with capacity left).
+	pub books: u32,
+	/// 1 if a remainder rests.
+	pub rests: u32,
+	/// Devices looked at to back a sell.
+	pub devices: u32,
+}
+
 impl<T: Config> Pallet<T> {
 	fn hold_reason() -> <T as Config>::RuntimeHoldReason {
 		HoldReason::Market.into()
@@ -64,17 +76,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Picks the seller's device in `zone` that can produce and has room for `quantity_wh`
-	/// more in `interval`.
+	/// more in `interval`; also returns how many devices it looked at (for the weight).
 	fn pick_device(
 		who: &T::AccountId,
 		zone: ZoneId,
 		interval: IntervalIndex,
 		quantity_wh: u64,
-	) -> Result<DeviceId, Error<T>> {
+	) -> Result<(DeviceId, u32), Error<T>> {
 		let mut any_producer = false;
 		let mut any_certified = false;
 		let mut any_order_room = false;
+		let mut scanned = 0u32;
 		for id in DevicesByOwner::<T>::get(who) {
+			scanned = scanned.saturating_add(1);
 			let Some(device) = pallet_energy_data::Devices::<T>::get(id) else { continue };
 			if device.zone != zone || !device.kind.can_produce() {
 				continue;
@@ -93,7 +107,7 @@ impl<T: Config> Pallet<T> {
 			any_order_room = true;
 			let bound = pallet_energy_data::Pallet::<T>::physical_bound_wh(device.capacity_w);
 			if slot.offered_wh.checked_add(quantity_wh).is_some_and(|o| o <= bound) {
-				return Ok(id);
+				return Ok((id, scanned));
 			}
 		}
 		Err(match (any_producer, any_certified, any_order_room) {
@@ -127,9 +141,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Removes a finished (filled) or withdrawn order from `Orders`, `OpenOrders` and its
-	/// device slot (its book entry is the caller's business). `give_back_wh` Wh are no longer
-	/// offered (cancelled or expired; 0 when filled).
-	fn close_order(id: OrderId, order: &Order<T::AccountId>, give_back_wh: u64) -> Result<(), Error<T>> {
+	/// device slot, and releases its deposit (its book entry and hold are the caller's
+	/// business). `give_back_wh` Wh are no longer offered (cancelled, evicted or expired; 0
+	/// when filled).
+	fn close_order(id: OrderId, order: &Order<T::AccountId>, give_back_wh: u64) -> DispatchResult {
 		Orders::<T>::remove(id);
 		OpenOrders::<T>::mutate(&order.owner, |ids| ids.retain(|o| *o != id));
 		if let Some(device) = order.device {
@@ -139,17 +154,62 @@ impl<T: Config> Pallet<T> {
 				Some(())
 			})?;
 		}
+		Self::release_deposit(&order.owner, order.deposit)
+	}
+
+	fn release_deposit(who: &T::AccountId, amount: Money) -> DispatchResult {
+		if amount > 0 {
+			<T as Config>::Currency::release(
+				&HoldReason::OrderDeposit.into(),
+				who,
+				amount,
+				Precision::Exact,
+			)?;
+		}
 		Ok(())
 	}
 
-	pub(crate) fn do_place_order(
-		who: T::AccountId,
-		side: Side,
-		zone: ZoneId,
-		interval: IntervalIndex,
-		quantity_wh: u64,
-		price: Money,
-	) -> Result<(u32, u32, u32), DispatchError> {
+	/// Stores a book, or removes it when empty.
+	fn put_book(key: (IntervalIndex, ZoneId, Side), book: BoundedVec<RestingOrder<T::AccountId>, T::MaxOrdersPerBook>) {
+		if book.is_empty() {
+			ZoneBooks::<T>::remove(key);
+		} else {
+			ZoneBooks::<T>::insert(key, book);
+		}
+	}
+
+	/// Takes order `id` out of its book.
+	fn remove_from_book(id: OrderId, order: &Order<T::AccountId>) {
+		let key = (order.interval, order.zone, order.side);
+		let mut book = ZoneBooks::<T>::get(key);
+		book.retain(|r| r.id != id);
+		Self::put_book(key, book);
+	}
+
+	/// Withdraws an open order that is no longer in its book (cancelled, evicted, expired):
+	/// closes it and releases its hold and deposit.
+	fn withdraw(id: OrderId, order: &Order<T::AccountId>) -> DispatchResult {
+		Self::close_order(id, order, order.remaining_wh)?;
+		Self::release(&order.owner, order.held)
+	}
+
+	/// Withdraws order `id` during a storage migration (its book entry is already gone).
+	pub(crate) fn withdraw_for_migration(id: OrderId) {
+		if let Some(order) = Orders::<T>::get(id) {
+			if let Err(e) = Self::withdraw(id, &order) {
+				log::error!(target: LOG_TARGET, "withdrawing order {id} in the migration: {e:?}");
+			}
+			Self::deposit_event(Event::OrderCancelled {
+				order: id,
+				owner: order.owner,
+				remaining_wh: order.remaining_wh,
+				released: order.held,
+			});
+		}
+	}
+
+	/// Checks an order's terms that don't depend on storage other than the price band.
+	fn check_terms(zone: ZoneId, quantity_wh: u64, price: Money) -> DispatchResult {
 		ensure!(quantity_wh > 0, Error::<T>::ZeroQuantity);
 		ensure!(price > 0, Error::<T>::ZeroPrice);
 		let band = PriceLimits::<T>::get();
@@ -159,6 +219,61 @@ impl<T: Config> Pallet<T> {
 			u32::from(zone) < <T as pallet_energy_data::Config>::MaxZones::get(),
 			Error::<T>::InvalidZone
 		);
+		ensure!(
+			quantity_wh.checked_rem(T::TradeLotWh::get()) == Some(0),
+			Error::<T>::NotWholeLots
+		);
+		ensure!(quantity_wh >= T::MinOrderWh::get(), Error::<T>::BelowMinimumQuantity);
+		let value = clearing::value_of(quantity_wh, price).ok_or(Error::<T>::Overflow)?;
+		ensure!(value >= T::MinOrderValue::get(), Error::<T>::BelowMinimumValue);
+		Ok(())
+	}
+
+	/// The opposite side's books an order of `side` in `zone` can trade with: its own zone's
+	/// and those of zones linked to it by a zone pair with at least a lot of capacity left (in
+	/// the direction energy flows), merged in priority order. Returns the merged book, where
+	/// each entry came from, and the routes by (seller zone, buyer zone).
+	#[allow(clippy::type_complexity)]
+	fn reachable_books(
+		interval: IntervalIndex,
+		side: Side,
+		zone: ZoneId,
+	) -> (Vec<RestingOrder<T::AccountId>>, Vec<(ZoneId, usize)>, BTreeMap<(ZoneId, ZoneId), Route>) {
+		let lot = T::TradeLotWh::get();
+		let mut routes = BTreeMap::new();
+		let mut entries: Vec<(RestingOrder<T::AccountId>, (ZoneId, usize))> = Vec::new();
+		for other in 0..<T as pallet_energy_data::Config>::MaxZones::get() {
+			let Ok(other) = ZoneId::try_from(other) else { break };
+			let (from, to) = match side {
+				Side::Buy => (other, zone),
+				Side::Sell => (zone, other),
+			};
+			let Some(route) = Self::route(interval, from, to) else { continue };
+			if route.available_wh.is_some_and(|a| a < lot) {
+				continue;
+			}
+			routes.insert((from, to), route);
+			let book = ZoneBooks::<T>::get((interval, other, side.opposite()));
+			entries.extend(book.into_iter().enumerate().map(|(i, r)| (r, (other, i))));
+		}
+		// Priority order of the opposite side: best price, then earliest.
+		match side.opposite() {
+			Side::Buy => entries.sort_by(|a, b| b.0.price.cmp(&a.0.price).then(a.0.id.cmp(&b.0.id))),
+			Side::Sell => entries.sort_by(|a, b| a.0.price.cmp(&b.0.price).then(a.0.id.cmp(&b.0.id))),
+		}
+		let (merged, origin) = entries.into_iter().unzip();
+		(merged, origin, routes)
+	}
+
+	pub(crate) fn do_place_order(
+		who: T::AccountId,
+		side: Side,
+		zone: ZoneId,
+		interval: IntervalIndex,
+		quantity_wh: u64,
+		price: Money,
+	) -> Result<PlaceWork, DispatchError> {
+		Self::check_terms(zone, quantity_wh, price)?;
 		let current = pallet_energy_data::Pallet::<T>::current_interval();
 		ensure!(Self::gate_open(current, interval), Error::<T>::GateClosed);
 		ensure!(
@@ -170,9 +285,12 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManyOpenOrders
 		);
 
-		let device = match side {
-			Side::Sell => Some(Self::pick_device(&who, zone, interval, quantity_wh)?),
-			Side::Buy => None,
+		let (device, devices) = match side {
+			Side::Sell => {
+				let (d, scanned) = Self::pick_device(&who, zone, interval, quantity_wh)?;
+				(Some(d), scanned)
+			},
+			Side::Buy => (None, 0),
 		};
 		let max_fee = match side {
 			Side::Buy => MaxFeeInto::<T>::get(zone),
@@ -198,26 +316,36 @@ impl<T: Config> Pallet<T> {
 			remaining_wh: quantity_wh,
 			max_fee,
 			held,
+			deposit: 0,
 		};
 
-		// Match against the other side.
-		let mut book = Books::<T>::get(interval, side.opposite());
+		// Match against the other side's reachable books.
+		let (mut merged, origin, routes) = Self::reachable_books(interval, side, zone);
+		let books = u32::try_from(routes.len()).unwrap_or(u32::MAX);
 		let trade_count = TradeCount::<T>::get(interval);
-		let trade_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
+		let interval_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
+		let taken = TakerTrades::<T>::get(interval, &who);
+		let taker_room = T::MaxTakerTradesPerInterval::get().saturating_sub(taken);
 		let incoming = Incoming { owner: who.clone(), side, zone, price, quantity_wh, max_fee };
-		let mut routes = BTreeMap::new();
-		let outcome = clearing::match_incoming(
+		let outcome = clearing::match_in_lots(
 			&incoming,
-			&book,
-			T::MaxFillsPerOrder::get().min(trade_room),
-			// One storage lookup per zone pair, however many resting orders share it.
-			|from, to| {
-				*routes.entry((from, to)).or_insert_with(|| Self::route(interval, from, to))
-			},
+			&merged,
+			T::MaxFillsPerOrder::get().min(interval_room).min(taker_room),
+			T::TradeLotWh::get(),
+			|from, to| routes.get(&(from, to)).copied(),
 		)
 		.map_err(|e| match e {
 			MatchError::SelfTrade { .. } => Error::<T>::WouldSelfTrade,
 		})?;
+		if outcome.truncated && outcome.fills.is_empty() {
+			// Only a trade limit can stop matching before the first fill.
+			return Err(if taker_room == 0 {
+				Error::<T>::TakerTradeLimit
+			} else {
+				Error::<T>::IntervalTradeLimit
+			}
+			.into());
+		}
 
 		let imbalance_price = T::ImbalancePrice::get();
 		let mut stats = Stats::<T>::get(interval).unwrap_or_default();
@@ -276,13 +404,13 @@ impl<T: Config> Pallet<T> {
 				.and_then(|v| stats.weighted_price_sum.checked_add(v))
 				.ok_or(Error::<T>::Overflow)?;
 
-			// The resting order: filled → closed; otherwise updated.
+			// The resting order: filled → closed (deposit released); otherwise updated.
 			if resting.remaining_wh == 0 {
 				Self::close_order(fill.resting_id, &resting, 0)?;
 			} else {
 				Orders::<T>::insert(fill.resting_id, &resting);
 			}
-			if let Some(entry) = book.get_mut(fill.book_index) {
+			if let Some(entry) = merged.get_mut(fill.book_index) {
 				entry.remaining_wh = resting.remaining_wh;
 			}
 
@@ -302,44 +430,56 @@ impl<T: Config> Pallet<T> {
 			});
 			next_trade = next_trade.checked_add(1).ok_or(Error::<T>::Overflow)?;
 		}
-		if !outcome.fills.is_empty() {
-			book.retain(|r| r.remaining_wh > 0);
-			Books::<T>::insert(interval, side.opposite(), book);
+		let fills = u32::try_from(outcome.fills.len()).map_err(|_| Error::<T>::Overflow)?;
+		if fills > 0 {
+			// Write back the books the fills touched, without their filled orders.
+			let mut touched: Vec<ZoneId> = Vec::new();
+			for fill in &outcome.fills {
+				if let Some((z, _)) = origin.get(fill.book_index) {
+					if !touched.contains(z) {
+						touched.push(*z);
+					}
+				}
+			}
+			for z in touched {
+				let key = (interval, z, side.opposite());
+				let mut book = ZoneBooks::<T>::get(key);
+				for (entry, (from, at)) in merged.iter().zip(origin.iter()) {
+					if *from == z {
+						if let Some(r) = book.get_mut(*at) {
+							r.remaining_wh = entry.remaining_wh;
+						}
+					}
+				}
+				book.retain(|r| r.remaining_wh > 0);
+				Self::put_book(key, book);
+			}
 			TradeCount::<T>::insert(interval, next_trade);
+			TakerTrades::<T>::insert(interval, &who, taken.saturating_add(fills));
 			Stats::<T>::insert(interval, stats);
 		}
 
-		// The incoming order: offered Wh count towards its device's bound whether filled or not.
+		// A remainder that could still trade (a fill limit stopped matching) does not rest:
+		// the book is never left crossed.
+		if outcome.truncated && order.remaining_wh > 0 {
+			Self::release(&who, order.held)?;
+			order.held = 0;
+			order.remaining_wh = 0;
+		}
+		let filled_wh = quantity_wh.saturating_sub(outcome.remaining_wh);
+		let rests = order.remaining_wh > 0;
+		// The incoming order: Wh filled or resting count towards its device's bound.
 		if let Some(device) = device {
-			let rests = order.remaining_wh > 0;
 			Self::update_slot(interval, device, |s| {
-				s.offered_wh = s.offered_wh.checked_add(quantity_wh)?;
+				s.offered_wh = s.offered_wh.checked_add(filled_wh)?.checked_add(order.remaining_wh)?;
 				if rests {
 					s.open_orders = s.open_orders.checked_add(1)?;
 				}
 				Some(())
 			})?;
 		}
-		if order.remaining_wh > 0 {
-			Books::<T>::try_mutate(interval, side, |own| {
-				let at = clearing::insertion_index(own, side, price);
-				own.try_insert(
-					at,
-					RestingOrder {
-						id,
-						owner: who.clone(),
-						zone,
-						price,
-						remaining_wh: order.remaining_wh,
-						max_fee,
-					},
-				)
-				.map_err(|_| Error::<T>::BookFull)
-			})?;
-			OpenOrders::<T>::try_mutate(&who, |ids| {
-				ids.try_push(id).map_err(|_| Error::<T>::TooManyOpenOrders)
-			})?;
-			Orders::<T>::insert(id, &order);
+		if rests {
+			Self::rest(id, &mut order)?;
 		} else if order.held > 0 {
 			// Fully filled: `split_hold` left nothing to keep.
 			return Err(Error::<T>::Inconsistent.into());
@@ -352,15 +492,62 @@ impl<T: Config> Pallet<T> {
 			interval,
 			quantity_wh,
 			price_per_kwh: price,
-			filled_wh: quantity_wh.saturating_sub(order.remaining_wh),
+			filled_wh,
 			resting_wh: order.remaining_wh,
 			held: order.held,
+			deposit: order.deposit,
 		});
-		Ok((
-			u32::try_from(outcome.fills.len()).unwrap_or(u32::MAX),
-			u32::try_from(routes.len()).unwrap_or(u32::MAX),
-			u32::from(order.remaining_wh > 0),
-		))
+		Ok(PlaceWork { fills, books, rests: u32::from(rests), devices })
+	}
+
+	/// Puts the remainder of order `id` into its book, evicting the book's worst order if the
+	/// book is full and `order` is priced better; holds the order deposit.
+	fn rest(id: OrderId, order: &mut Order<T::AccountId>) -> DispatchResult {
+		let key = (order.interval, order.zone, order.side);
+		let mut book = ZoneBooks::<T>::get(key);
+		if book.is_full() {
+			let worst = book.last().ok_or(Error::<T>::Inconsistent)?;
+			let better = match order.side {
+				Side::Buy => order.price > worst.price,
+				Side::Sell => order.price < worst.price,
+			};
+			ensure!(better, Error::<T>::BookFull);
+			let evicted = book.pop().ok_or(Error::<T>::Inconsistent)?;
+			let victim = Orders::<T>::get(evicted.id).ok_or(Error::<T>::Inconsistent)?;
+			Self::withdraw(evicted.id, &victim)?;
+			Self::deposit_event(Event::OrderEvicted {
+				order: evicted.id,
+				owner: victim.owner,
+				by: id,
+				remaining_wh: victim.remaining_wh,
+				released: victim.held,
+			});
+		}
+		let at = clearing::insertion_index(&book, order.side, order.price);
+		book.try_insert(
+			at,
+			RestingOrder {
+				id,
+				owner: order.owner.clone(),
+				zone: order.zone,
+				price: order.price,
+				remaining_wh: order.remaining_wh,
+				max_fee: order.max_fee,
+			},
+		)
+		.map_err(|_| Error::<T>::BookFull)?;
+		ZoneBooks::<T>::insert(key, book);
+		OpenOrders::<T>::try_mutate(&order.owner, |ids| {
+			ids.try_push(id).map_err(|_| Error::<T>::TooManyOpenOrders)
+		})?;
+		let deposit = T::OrderDeposit::get();
+		if deposit > 0 {
+			<T as Config>::Currency::hold(&HoldReason::OrderDeposit.into(), &order.owner, deposit)
+				.map_err(|_| Error::<T>::InsufficientFunds)?;
+		}
+		order.deposit = deposit;
+		Orders::<T>::insert(id, &*order);
+		Ok(())
 	}
 
 	/// The weight of cancelling `n` orders of a disabled device: `n` order cancellations (each
@@ -381,11 +568,8 @@ impl<T: Config> Pallet<T> {
 			if order.side != Side::Sell || order.device != Some(device) {
 				continue;
 			}
-			Books::<T>::mutate(order.interval, order.side, |book| book.retain(|r| r.id != id));
-			if let Err(e) = Self::close_order(id, &order, order.remaining_wh)
-				.map_err(DispatchError::from)
-				.and_then(|()| Self::release(owner, order.held))
-			{
+			Self::remove_from_book(id, &order);
+			if let Err(e) = Self::withdraw(id, &order) {
 				log::error!(target: LOG_TARGET, "cancelling order {id} of device {device}: {e:?}");
 			}
 			cancelled = cancelled.saturating_add(1);
@@ -404,9 +588,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(order.owner == who, Error::<T>::NotOrderOwner);
 		let current = pallet_energy_data::Pallet::<T>::current_interval();
 		ensure!(Self::gate_open(current, order.interval), Error::<T>::GateClosed);
-		Books::<T>::mutate(order.interval, order.side, |book| book.retain(|r| r.id != id));
-		Self::close_order(id, &order, order.remaining_wh)?;
-		Self::release(&who, order.held)?;
+		Self::remove_from_book(id, &order);
+		Self::withdraw(id, &order)?;
 		Self::deposit_event(Event::OrderCancelled {
 			order: id,
 			owner: who,
@@ -428,11 +611,13 @@ impl<T: Config> Pallet<T> {
 		while !Self::gate_open(current, interval) && intervals <= budget {
 			intervals = intervals.saturating_add(1);
 			let mut done = true;
-			for side in [Side::Buy, Side::Sell] {
-				let mut book = Books::<T>::get(interval, side);
-				if book.is_empty() {
-					continue;
-				}
+			// The interval's books, one at a time (each read once per block).
+			while budget > 0 {
+				let Some((zone, side)) = ZoneBooks::<T>::iter_key_prefix((interval,)).next() else {
+					break;
+				};
+				let key = (interval, zone, side);
+				let mut book = ZoneBooks::<T>::get(key);
 				while budget > 0 {
 					let Some(entry) = book.pop() else { break };
 					budget = budget.saturating_sub(1);
@@ -440,18 +625,29 @@ impl<T: Config> Pallet<T> {
 					Self::expire_one(entry.id);
 				}
 				if book.is_empty() {
-					Books::<T>::remove(interval, side);
+					ZoneBooks::<T>::remove(key);
 				} else {
-					Books::<T>::insert(interval, side, book);
+					ZoneBooks::<T>::insert(key, book);
 					done = false;
 				}
 			}
 			if done {
 				if budget == 0 {
-					// The capacity records are cleared next block, before moving on.
+					// Books may be left, and the capacity and trade-limit records are cleared
+					// next block, before moving on.
 					done = false;
 				} else {
 					let res = CapacityUsed::<T>::clear_prefix(interval, budget, None);
+					budget = budget.saturating_sub(res.backend);
+					expired = expired.saturating_add(res.backend);
+					done = res.maybe_cursor.is_none();
+				}
+			}
+			if done {
+				if budget == 0 {
+					done = false;
+				} else {
+					let res = TakerTrades::<T>::clear_prefix(interval, budget, None);
 					budget = budget.saturating_sub(res.backend);
 					expired = expired.saturating_add(res.backend);
 					done = res.maybe_cursor.is_none();
@@ -471,10 +667,7 @@ impl<T: Config> Pallet<T> {
 			log::error!(target: LOG_TARGET, "book entry {id} without an order");
 			return;
 		};
-		if let Err(e) = Self::close_order(id, &order, order.remaining_wh)
-			.map_err(DispatchError::from)
-			.and_then(|()| Self::release(&order.owner, order.held))
-		{
+		if let Err(e) = Self::withdraw(id, &order) {
 			log::error!(target: LOG_TARGET, "expiring order {id}: {e:?}");
 		}
 		Self::deposit_event(Event::OrderExpired {
@@ -649,9 +842,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The open orders of `interval` in `zone`, best first.
 	pub fn order_book(interval: IntervalIndex, zone: ZoneId) -> OrderBookView<T::AccountId> {
-		let of = |side| -> Vec<RestingOrder<T::AccountId>> {
-			Books::<T>::get(interval, side).into_iter().filter(|r| r.zone == zone).collect()
-		};
+		let of = |side| ZoneBooks::<T>::get((interval, zone, side)).into_inner();
 		OrderBookView { bids: of(Side::Buy), asks: of(Side::Sell) }
 	}
 
@@ -676,8 +867,14 @@ impl<T: Config> Pallet<T> {
 	/// Statistics of `interval` (volume, VWAP, best bid/ask and spread of the open book).
 	pub fn interval_stats(interval: IntervalIndex) -> IntervalStatsView {
 		let stats = Stats::<T>::get(interval).unwrap_or_default();
-		let best_bid = Books::<T>::get(interval, Side::Buy).first().map(|r| r.price);
-		let best_ask = Books::<T>::get(interval, Side::Sell).first().map(|r| r.price);
+		let (mut best_bid, mut best_ask) = (None::<Money>, None::<Money>);
+		for ((_, side), book) in ZoneBooks::<T>::iter_prefix((interval,)) {
+			let Some(best) = book.first().map(|r| r.price) else { continue };
+			match side {
+				Side::Buy => best_bid = Some(best_bid.map_or(best, |b| b.max(best))),
+				Side::Sell => best_ask = Some(best_ask.map_or(best, |a| a.min(best))),
+			}
+		}
 		IntervalStatsView {
 			stats,
 			vwap: clearing::vwap(stats.weighted_price_sum, u128::from(stats.volume_wh)),
@@ -698,13 +895,15 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut slots: BTreeMap<(IntervalIndex, DeviceId), (u32, u32, u64)> = BTreeMap::new();
 		let mut per_owner: BTreeMap<T::AccountId, Vec<OrderId>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, Money> = BTreeMap::new();
 		for (id, o) in Orders::<T>::iter() {
 			add(&mut expected, &o.owner, o.held);
+			add(&mut deposits, &o.owner, o.deposit);
 			per_owner.entry(o.owner.clone()).or_default().push(id);
 			let rate = Self::hold_rate(o.side, o.price, o.max_fee).ok_or("rate overflow")?;
 			ensure!(clearing::value_of(o.remaining_wh, rate) == Some(o.held), "order held != formula");
 			ensure!(o.remaining_wh > 0 && o.remaining_wh <= o.quantity_wh, "order remaining");
-			let in_book = Books::<T>::get(o.interval, o.side)
+			let in_book = ZoneBooks::<T>::get((o.interval, o.zone, o.side))
 				.iter()
 				.filter(|r| {
 					r.id == id && r.owner == o.owner && r.zone == o.zone && r.price == o.price
@@ -719,12 +918,32 @@ impl<T: Config> Pallet<T> {
 				e.2 = e.2.saturating_add(o.remaining_wh);
 			}
 		}
-		for (interval, side, book) in Books::<T>::iter() {
+		for ((interval, zone, side), book) in ZoneBooks::<T>::iter() {
+			ensure!(!book.is_empty(), "empty book kept in storage");
 			ensure!(clearing::is_priority_ordered(&book, side), "book out of priority order");
 			for r in &book {
 				let o = Orders::<T>::get(r.id).ok_or("book entry without order")?;
-				ensure!(o.interval == interval && o.side == side, "book entry in the wrong book");
+				ensure!(
+					o.interval == interval && o.zone == zone && o.side == side,
+					"book entry in the wrong book"
+				);
 			}
+			// Within a zone a best bid and a best ask never cross where they could trade (the
+			// route within a zone has no capacity limit; only a fee raised after the bid was
+			// placed, above what it reserved, keeps them apart).
+			if side == Side::Buy {
+				let asks = ZoneBooks::<T>::get((interval, zone, Side::Sell));
+				if let (Some(bid), Some(ask)) = (book.first(), asks.first()) {
+					let fee = ZonePairs::<T>::get(zone, zone).map_or(0, |p| p.fee_per_kwh);
+					ensure!(
+						bid.price < ask.price || fee > bid.max_fee,
+						"book crossed within a zone"
+					);
+				}
+			}
+		}
+		for (_, _, taken) in TakerTrades::<T>::iter() {
+			ensure!(taken <= T::MaxTakerTradesPerInterval::get(), "taker trade limit exceeded");
 		}
 		for (who, ids) in OpenOrders::<T>::iter() {
 			let mut listed: Vec<OrderId> = ids.into_inner();
@@ -772,12 +991,17 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(slots.is_empty(), "orders or trades without a device slot");
 
+		let deposit_reason: <T as Config>::RuntimeHoldReason = HoldReason::OrderDeposit.into();
 		for who in frame_system::Account::<T>::iter_keys() {
 			let held = <T as Config>::Currency::balance_on_hold(&reason, &who);
 			let want = expected.remove(&who).unwrap_or_default();
 			ensure!(held == want, "held balance != open orders + unsettled trades");
+			let held = <T as Config>::Currency::balance_on_hold(&deposit_reason, &who);
+			let want = deposits.remove(&who).unwrap_or_default();
+			ensure!(held == want, "held order deposits != deposits of open orders");
 		}
 		ensure!(expected.is_empty(), "holds expected on accounts that don't exist");
+		ensure!(deposits.is_empty(), "deposits expected on accounts that don't exist");
 		Ok(())
 	}
 }

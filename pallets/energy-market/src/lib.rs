@@ -84,6 +84,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -130,7 +131,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -172,9 +173,33 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxIntervalsAhead: Get<u32>;
 
-		/// Open orders per interval and side (all zones).
+		/// Open orders per book: per delivery interval, zone and side. A full book takes an
+		/// order priced better than its worst order, which is evicted.
 		#[pallet::constant]
 		type MaxOrdersPerBook: Get<u32>;
+
+		/// Order quantities are whole multiples of this many Wh, and so is every trade: the
+		/// smallest trade there can be.
+		#[pallet::constant]
+		type TradeLotWh: Get<u64>;
+
+		/// The smallest order quantity in Wh (a whole number of lots).
+		#[pallet::constant]
+		type MinOrderWh: Get<u64>;
+
+		/// The smallest order value `value_of(quantity, price)` (at the order's own price).
+		#[pallet::constant]
+		type MinOrderValue: Get<Money>;
+
+		/// Held from the owner while an order rests in a book (pays for its storage); released
+		/// when the order is filled, cancelled, evicted or expires.
+		#[pallet::constant]
+		type OrderDeposit: Get<Money>;
+
+		/// Fills an account's incoming orders may take per delivery interval (trades against
+		/// its resting orders don't count: someone else's order took them).
+		#[pallet::constant]
+		type MaxTakerTradesPerInterval: Get<u32>;
 
 		/// Fills one placement may execute; the rest rests.
 		#[pallet::constant]
@@ -214,6 +239,9 @@ pub mod pallet {
 		/// Escrow of buy orders and trades, collateral of sell orders and trades.
 		#[codec(index = 0)]
 		Market,
+		/// The storage deposit of a resting order.
+		#[codec(index = 1)]
+		OrderDeposit,
 	}
 
 	#[pallet::type_value]
@@ -257,17 +285,25 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Open orders of an interval and side, all zones, in priority order.
+	/// Open orders of an interval, zone and side, in priority order (storage version 2; version
+	/// 1 kept one `Books[(interval, side)]` for all zones).
 	#[pallet::storage]
-	pub type Books<T: Config> = StorageDoubleMap<
+	pub type ZoneBooks<T: Config> = StorageNMap<
 		_,
-		Twox64Concat,
-		IntervalIndex,
-		Twox64Concat,
-		Side,
+		(
+			NMapKey<Twox64Concat, IntervalIndex>,
+			NMapKey<Twox64Concat, ZoneId>,
+			NMapKey<Twox64Concat, Side>,
+		),
 		BoundedVec<RestingOrder<T::AccountId>, T::MaxOrdersPerBook>,
 		ValueQuery,
 	>;
+
+	/// Fills taken by an account's incoming orders per interval (cleared when the interval's
+	/// orders expire).
+	#[pallet::storage]
+	pub type TakerTrades<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	/// Per device and interval: offered Wh, open orders, unsettled trades, allocated production.
 	#[pallet::storage]
@@ -314,6 +350,7 @@ pub mod pallet {
 			filled_wh: u64,
 			resting_wh: u64,
 			held: Money,
+			deposit: Money,
 		},
 		/// Two orders traded.
 		TradeExecuted {
@@ -329,8 +366,18 @@ pub mod pallet {
 			seller_zone: ZoneId,
 			buyer_zone: ZoneId,
 		},
-		/// An order was cancelled by its owner; `released` went back to it.
+		/// An order was cancelled by its owner (or its device was disabled); `released` (hold)
+		/// and its deposit went back to it.
 		OrderCancelled { order: OrderId, owner: T::AccountId, remaining_wh: u64, released: Money },
+		/// A full book took a better-priced order (`by`) and evicted this one, its worst;
+		/// `released` (hold) and the deposit went back to the owner.
+		OrderEvicted {
+			order: OrderId,
+			owner: T::AccountId,
+			by: OrderId,
+			remaining_wh: u64,
+			released: Money,
+		},
 		/// An order expired unfilled (or partly filled) at gate closure.
 		OrderExpired { order: OrderId, owner: T::AccountId, remaining_wh: u64, released: Money },
 		/// A trade was settled against metered delivery.
@@ -412,6 +459,17 @@ pub mod pallet {
 		/// The seller's producing devices in this zone have no meter certificate covering the
 		/// delivery interval (uncertified, expired by then, or revoked).
 		NoCertifiedDevice,
+		/// The quantity is not a whole number of `TradeLotWh`.
+		NotWholeLots,
+		/// The quantity is below `MinOrderWh`.
+		BelowMinimumQuantity,
+		/// The order's value at its own price is below `MinOrderValue`.
+		BelowMinimumValue,
+		/// The order would trade, but the account took `MaxTakerTradesPerInterval` fills in
+		/// this interval already.
+		TakerTradeLimit,
+		/// The order would trade, but the interval has `MaxTradesPerInterval` trades.
+		IntervalTradeLimit,
 	}
 
 	#[pallet::hooks]
@@ -423,6 +481,10 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxOrdersPerBook::get() > 0);
+			assert!(T::TradeLotWh::get() > 0);
+			assert!(T::MinOrderWh::get() >= T::TradeLotWh::get());
+			assert!(T::MinOrderWh::get().checked_rem(T::TradeLotWh::get()) == Some(0));
+			assert!(T::MaxTakerTradesPerInterval::get() > 0);
 			assert!(T::MaxFillsPerOrder::get() > 0);
 			assert!(T::MaxOpenOrdersPerAccount::get() > 0);
 			assert!(T::MaxOrdersPerDeviceInterval::get() > 0);
@@ -447,28 +509,39 @@ pub mod pallet {
 		/// Signed.
 		///
 		/// ## Details
-		/// `quantity_wh` in Wh, `price_per_kwh` the limit price in the token's smallest unit per
-		/// kWh. Buys hold `value_of(quantity, price + highest fee into the zone)`; sells need a
-		/// producing device of the caller in `zone` and hold `value_of(quantity,
-		/// ImbalancePrice)`. Crossing orders of the other side trade at their own price, best
-		/// first, up to `MaxFillsPerOrder` fills; the rest rests until filled, cancelled or
-		/// expired at gate closure. The call is charged for `MaxFillsPerOrder` fills and
-		/// `MaxZones` zone pairs and a resting remainder, and refunded down to the fills it made,
-		/// the zone pairs it looked up and whether a remainder rests.
+		/// `quantity_wh` in Wh (a whole number of `TradeLotWh`, at least `MinOrderWh`, worth at
+		/// least `MinOrderValue` at its price), `price_per_kwh` the limit price in the token's
+		/// smallest unit per kWh. Buys hold `value_of(quantity, price + highest fee into the
+		/// zone)`; sells need a certified producing device of the caller in `zone` and hold
+		/// `value_of(quantity, ImbalancePrice)`. Crossing orders of the other side (in this zone
+		/// and in zones linked to it by a zone pair) trade at their own price, best first, in
+		/// whole lots, up to `MaxFillsPerOrder` fills (and the account's and the interval's
+		/// trade limits). The rest rests in the book of `(interval, zone, side)` until filled,
+		/// cancelled or expired at gate closure, and holds `OrderDeposit` meanwhile; if the book
+		/// is full it evicts the worst order when priced better than it (`OrderEvicted`),
+		/// otherwise the call fails with `BookFull`. A remainder that could still trade when a
+		/// fill limit stopped matching does not rest (the book is never left crossed): it is
+		/// released, and `OrderPlaced` shows `filled_wh + resting_wh < quantity_wh`.
+		///
+		/// Charged for `MaxFillsPerOrder` fills, `MaxZones` books, a resting remainder with an
+		/// eviction and a scan of `MaxDevicesPerAccount` devices, and refunded down to what the
+		/// call did.
 		///
 		/// ## Errors
 		/// `ZeroQuantity`, `ZeroPrice`, `PriceBelowFloor`, `PriceAboveCap`, `InvalidZone`,
-		/// `GateClosed`, `TooFarAhead`, `NoProducingDevice`, `ExceedsDeviceBound`,
-		/// `TooManyDeviceOrders`, `TooManyOpenOrders`, `BookFull`, `InsufficientFunds`,
-		/// `WouldSelfTrade`, `Overflow`.
+		/// `NotWholeLots`, `BelowMinimumQuantity`, `BelowMinimumValue`, `GateClosed`,
+		/// `TooFarAhead`, `TooManyOpenOrders`, `NoProducingDevice`, `NoCertifiedDevice`,
+		/// `TooManyDeviceOrders`, `ExceedsDeviceBound`, `InsufficientFunds`, `WouldSelfTrade`,
+		/// `TakerTradeLimit`, `IntervalTradeLimit`, `BookFull`, `Overflow`.
 		///
 		/// ## Events
-		/// `TradeExecuted` per fill, then `OrderPlaced`.
+		/// `TradeExecuted` per fill, `OrderEvicted` if it evicts, then `OrderPlaced`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(<T as Config>::WeightInfo::place_order(
 			T::MaxFillsPerOrder::get(),
 			<T as pallet_energy_data::Config>::MaxZones::get(),
 			1,
+			<T as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
 		))]
 		pub fn place_order(
 			origin: OriginFor<T>,
@@ -479,15 +552,17 @@ pub mod pallet {
 			price_per_kwh: Money,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let (fills, routes, rests) =
-				Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
-			// Charged for `MaxFillsPerOrder` fills, every zone pair and a resting remainder up
-			// front; refunded down to the fills made, the zone pairs looked up and whether the
-			// order rests.
-			Ok(Some(<T as Config>::WeightInfo::place_order(fills, routes, rests)).into())
+			let work = Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
+			Ok(Some(<T as Config>::WeightInfo::place_order(
+				work.fills,
+				work.books,
+				work.rests,
+				work.devices,
+			))
+			.into())
 		}
 
-		/// Cancel an open order before gate closure and release its hold.
+		/// Cancel an open order before gate closure and release its hold and deposit.
 		///
 		/// ## Dispatch Origin
 		/// Signed: the order's owner.

@@ -5,7 +5,7 @@
 use crate::{self as pallet_energy_market};
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU128, ConstU32},
+	traits::{ConstU128, ConstU32, ConstU64},
 };
 use frame_system::EnsureRoot;
 use pallet_energy_data::{DeviceId, DeviceKind, IntervalIndex, SignedReading, ZoneId};
@@ -56,8 +56,16 @@ pub const OPERATOR: u64 = 99;
 /// Imbalance price per kWh.
 pub const IMBALANCE: u128 = 300;
 
+pub const LOT: u64 = 100;
+pub const MIN_VALUE: u128 = 5;
+pub const MAX_TAKER_TRADES: u32 = 6;
+
 parameter_types! {
 	pub const Operator: u64 = OPERATOR;
+	/// 0 unless a test sets it (most tests look at the market hold alone).
+	pub static OrderDeposit: u128 = 0;
+	/// One lot unless a test sets it.
+	pub static MinOrderWh: u64 = LOT;
 }
 
 impl pallet_energy_market::Config for Test {
@@ -70,6 +78,11 @@ impl pallet_energy_market::Config for Test {
 	type GateClosureIntervals = ConstU32<1>;
 	type MaxIntervalsAhead = ConstU32<10>;
 	type MaxOrdersPerBook = ConstU32<8>;
+	type TradeLotWh = ConstU64<LOT>;
+	type MinOrderWh = MinOrderWh;
+	type MinOrderValue = ConstU128<MIN_VALUE>;
+	type OrderDeposit = OrderDeposit;
+	type MaxTakerTradesPerInterval = ConstU32<MAX_TAKER_TRADES>;
 	type MaxFillsPerOrder = ConstU32<3>;
 	type MaxOpenOrdersPerAccount = ConstU32<6>;
 	type MaxOrdersPerDeviceInterval = ConstU32<3>;

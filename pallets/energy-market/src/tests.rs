@@ -84,6 +84,7 @@ fn buy_rests_and_holds_price_times_quantity() {
 			filled_wh: 0,
 			resting_wh: 500,
 			held: 50,
+			deposit: 0,
 		});
 		assert_eq!(held(BOB), 50);
 		assert_eq!(free(BOB), FUNDS - 50);
@@ -112,6 +113,7 @@ fn sell_holds_collateral_and_trades_at_the_resting_bid() {
 			filled_wh: 300,
 			resting_wh: 0,
 			held: 0,
+			deposit: 0,
 		});
 		// Alice: collateral 300 Wh × 300/kWh = 90 moved into the trade.
 		assert_eq!(held(ALICE), 90);
@@ -140,7 +142,7 @@ fn buy_below_resting_ask_gets_price_improvement_back_at_once() {
 }
 
 #[test]
-fn price_time_priority_and_fill_limit() {
+fn price_time_priority_and_a_fill_limit_that_drops_a_remainder_that_could_still_trade() {
 	build_and_execute(|| {
 		let sellers = [ALICE, CHARLIE, MANY.start, MANY.start + 1];
 		for s in sellers {
@@ -160,10 +162,27 @@ fn price_time_priority_and_fill_limit() {
 			.collect();
 		// MaxFillsPerOrder = 3: 80, 85, then the earlier of the two at 90.
 		assert_eq!(fills, vec![(1, 80), (3, 85), (0, 90)]);
-		assert_eq!(Orders::<Test>::get(4).unwrap().remaining_wh, 200);
+		// Order 2 could still fill 100 of the 200 Wh left: resting them would cross the book,
+		// so they are released instead.
+		assert_last_event(Event::OrderPlaced {
+			order: 4,
+			owner: BOB,
+			side: Side::Buy,
+			zone: 0,
+			interval: I,
+			quantity_wh: 500,
+			price_per_kwh: 100,
+			filled_wh: 300,
+			resting_wh: 0,
+			held: 0,
+			deposit: 0,
+		});
+		assert!(Orders::<Test>::get(4).is_none());
 		let book = EnergyMarket::order_book(I, 0);
 		assert_eq!(book.asks.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
-		assert_eq!(book.bids.iter().map(|r| r.id).collect::<Vec<_>>(), vec![4]);
+		assert!(book.bids.is_empty());
+		// BOB holds the three trades' escrow and nothing else.
+		assert_eq!(held(BOB), 8 + 8 + 9);
 	});
 }
 
@@ -176,28 +195,32 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			side: Side::Buy,
 			zone: 0,
 			interval: I,
-			quantity_wh: 10,
+			quantity_wh: 1000,
 			price_per_kwh: 100,
 		};
-		assert_eq!(call.get_dispatch_info().call_weight, <() as WeightInfo>::place_order(3, 4, 1));
-		// Nothing to match: charged for 0 fills and no zone pair.
+		// MaxFillsPerOrder = 3, MaxZones = 4 books, a rest, MaxDevicesPerAccount = 4.
+		assert_eq!(call.get_dispatch_info().call_weight, <() as WeightInfo>::place_order(3, 4, 1, 4));
+		// Nothing to match: charged for 0 fills, its own zone's ask book, no device.
 		let info =
-			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 10, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(0, 0, 1)));
+			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 1000, 100).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(0, 1, 1, 0)));
 		// Two asks cross the resting bid and a new one: 2 fills.
 		device(ALICE, DeviceKind::Producer, 0);
 		device(CHARLIE, DeviceKind::Producer, 0);
-		assert_ok!(sell(ALICE, 0, 5, 90));
-		assert_ok!(buy(DAVE, 0, 20, 100));
+		assert_ok!(sell(ALICE, 0, 500, 90));
+		assert_ok!(buy(DAVE, 0, 200, 100));
+		// CHARLIE's second device is the one with room: two devices scanned.
+		device(CHARLIE, DeviceKind::Producer, 0);
+		pallet_energy_data::Devices::<Test>::mutate(1, |d| d.as_mut().unwrap().capacity_w = 1);
 		let info =
-			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 30, 95)
+			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 800, 95)
 				.unwrap();
-		// Two fills over one zone pair, (0, 0); 5 Wh rest.
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(2, 1, 1)));
-		// A buy filled completely by CHARLIE's resting 5 Wh does not rest.
+		// Two fills (BOB's 500 Wh left, DAVE's 200) from zone 0's bid book; 100 Wh rest.
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(2, 1, 1, 2)));
+		// A buy filled completely by CHARLIE's resting 100 Wh does not rest.
 		let info =
-			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 5, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(1, 1, 0)));
+			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 100).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(1, 1, 0, 0)));
 		assert_eq!(trades_executed().len(), 4);
 	});
 }
@@ -205,21 +228,21 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 #[test]
 fn cross_zone_trade_pays_fee_within_capacity() {
 	build_and_execute(|| {
-		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 10, 150));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 10, 200));
 		device(CHARLIE, DeviceKind::Producer, 1);
 		assert_ok!(sell(CHARLIE, 1, 300, 100));
-		// Buy in zone 0 reserves the highest fee into zone 0 (10): 300 × 110 = 33.
-		assert_ok!(buy(BOB, 0, 300, 100));
-		assert_eq!(trades_executed(), vec![(0, 150, 100, 10)]);
-		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 150);
-		// ⌊150 × 110 / 1000⌋ = 16 in the trade, 16 kept for the other 150 Wh; the rounding
-		// remainder (1) of the original 33 is released.
-		assert_eq!(held(BOB), 32);
-		assert_eq!(free(BOB), FUNDS - 32);
-		// Capacity is used up: Dave's buy does not match the remaining 150 Wh.
+		// Buy in zone 0 reserves the highest fee into zone 0 (10): ⌊300 × 117 / 1000⌋ = 35.
+		assert_ok!(buy(BOB, 0, 300, 107));
+		assert_eq!(trades_executed(), vec![(0, 200, 100, 10)]);
+		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
+		// ⌊200 × 110 / 1000⌋ = 22 in the trade at the ask's price, ⌊100 × 117 / 1000⌋ = 11 kept
+		// for the other 100 Wh; price improvement and rounding (2) are released.
+		assert_eq!(held(BOB), 33);
+		assert_eq!(free(BOB), FUNDS - 33);
+		// Capacity is used up: Dave's buy does not match the remaining 100 Wh.
 		assert_ok!(buy(DAVE, 0, 100, 100));
 		assert_eq!(trades_executed().len(), 1);
-		assert_eq!(EnergyMarket::interval_stats(I).stats.cross_zone_wh, 150);
+		assert_eq!(EnergyMarket::interval_stats(I).stats.cross_zone_wh, 200);
 	});
 }
 
@@ -289,7 +312,7 @@ fn price_above_cap_is_rejected() {
 #[test]
 fn invalid_zone_is_rejected() {
 	build_and_execute(|| {
-		assert_noop!(buy(BOB, 4, 10, 100), Error::<Test>::InvalidZone);
+		assert_noop!(buy(BOB, 4, 100, 100), Error::<Test>::InvalidZone);
 	});
 }
 
@@ -297,7 +320,7 @@ fn invalid_zone_is_rejected() {
 fn orders_after_gate_closure_are_rejected() {
 	build_and_execute(|| {
 		assert_noop!(
-			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 1, 10, 100),
+			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 1, 100, 100),
 			Error::<Test>::GateClosed
 		);
 	});
@@ -307,7 +330,7 @@ fn orders_after_gate_closure_are_rejected() {
 fn orders_too_far_ahead_are_rejected() {
 	build_and_execute(|| {
 		assert_noop!(
-			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 11, 10, 100),
+			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, 11, 100, 100),
 			Error::<Test>::TooFarAhead
 		);
 	});
@@ -318,7 +341,7 @@ fn sell_without_producing_device_is_rejected() {
 	build_and_execute(|| {
 		device(ALICE, DeviceKind::Consumer, 0);
 		device(ALICE, DeviceKind::Producer, 1);
-		assert_noop!(sell(ALICE, 0, 10, 100), Error::<Test>::NoProducingDevice);
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::NoProducingDevice);
 	});
 }
 
@@ -326,7 +349,7 @@ fn sell_without_producing_device_is_rejected() {
 fn sell_above_physical_bound_is_rejected() {
 	build_and_execute(|| {
 		device(ALICE, DeviceKind::Producer, 0);
-		assert_noop!(sell(ALICE, 0, BOUND_WH + 1, 100), Error::<Test>::ExceedsDeviceBound);
+		assert_noop!(sell(ALICE, 0, BOUND_WH + LOT, 100), Error::<Test>::ExceedsDeviceBound);
 	});
 }
 
@@ -335,9 +358,9 @@ fn too_many_orders_per_device_interval_are_rejected() {
 	build_and_execute(|| {
 		device(ALICE, DeviceKind::Producer, 0);
 		for p in [100, 101, 102] {
-			assert_ok!(sell(ALICE, 0, 10, p));
+			assert_ok!(sell(ALICE, 0, 100, p));
 		}
-		assert_noop!(sell(ALICE, 0, 10, 103), Error::<Test>::TooManyDeviceOrders);
+		assert_noop!(sell(ALICE, 0, 100, 103), Error::<Test>::TooManyDeviceOrders);
 	});
 }
 
@@ -350,21 +373,22 @@ fn too_many_open_orders_are_rejected() {
 				Side::Buy,
 				0,
 				I + (i % 3),
-				10,
+				100,
 				100
 			));
 		}
-		assert_noop!(buy(BOB, 0, 10, 100), Error::<Test>::TooManyOpenOrders);
+		assert_noop!(buy(BOB, 0, 100, 100), Error::<Test>::TooManyOpenOrders);
 	});
 }
 
 #[test]
-fn full_book_is_rejected() {
+fn full_book_rejects_an_order_not_better_than_its_worst() {
 	build_and_execute(|| {
 		for a in MANY.take(8) {
-			assert_ok!(buy(a, 0, 10, 100));
+			assert_ok!(buy(a, 0, 100, 100));
 		}
-		assert_noop!(buy(BOB, 0, 10, 100), Error::<Test>::BookFull);
+		// Equal to the worst bid: time priority keeps the resting order.
+		assert_noop!(buy(BOB, 0, 100, 100), Error::<Test>::BookFull);
 	});
 }
 
@@ -563,7 +587,7 @@ fn capacity_records_are_cleared_after_expiry_even_when_the_budget_runs_out() {
 		assert_ok!(sell(CHARLIE, 1, 500, 100));
 		assert_ok!(buy(BOB, 0, 200, 100)); // trades 200 cross-zone; 300 Wh of the ask rest
 		for a in MANY.take(3) {
-			assert_ok!(buy(a, 0, 10, 50)); // rest: 4 open orders = MaxExpiredPerBlock
+			assert_ok!(buy(a, 0, 100, 50)); // rest: 4 open orders = MaxExpiredPerBlock
 		}
 		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
 		run_to_interval(1);
@@ -902,7 +926,7 @@ fn revocation_cancels_open_sell_orders_and_releases_their_holds() {
 		// The executed trade's collateral stays held; the cancelled order's is released.
 		assert_eq!(held(ALICE), 90);
 		assert!(Orders::<Test>::get(2).is_none());
-		assert!(Books::<Test>::get(I, Side::Sell).is_empty());
+		assert!(ZoneBooks::<Test>::get((I, 0, Side::Sell)).is_empty());
 		assert_eq!(total_balances(), total);
 		// The revoked meter backs no new sale.
 		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::NoCertifiedDevice);
@@ -1016,5 +1040,290 @@ fn storage_that_charges_more_than_it_discharges_delivers_nothing() {
 			e,
 			Event::TradeSettled { delivered_wh: 0, undelivered_wh: 300, imbalance_charge: 90, .. }
 		)));
+	});
+}
+
+// ---------------------------------------------------------------- blocking and bleeding the market
+
+fn deposit_held(who: u64) -> u128 {
+	Balances::balance_on_hold(&HoldReason::OrderDeposit.into(), &who)
+}
+
+#[test]
+fn dust_quantities_are_rejected() {
+	build_and_execute(|| {
+		// Not a whole number of 100 Wh lots.
+		assert_noop!(buy(BOB, 0, 150, 100), Error::<Test>::NotWholeLots);
+		assert_noop!(buy(BOB, 0, 1, 10_000), Error::<Test>::NotWholeLots);
+	});
+}
+
+#[test]
+fn orders_below_the_minimum_quantity_are_rejected() {
+	build_and_execute(|| {
+		MinOrderWh::set(2 * LOT);
+		assert_noop!(buy(BOB, 0, LOT, 1_000), Error::<Test>::BelowMinimumQuantity);
+		assert_ok!(buy(BOB, 0, 2 * LOT, 1_000));
+	});
+}
+
+#[test]
+fn orders_worth_less_than_the_minimum_value_are_rejected() {
+	build_and_execute(|| {
+		// ⌊100 × 40 / 1000⌋ = 4 < 5: it would hold almost nothing and block a book slot.
+		assert_noop!(buy(BOB, 0, 100, 40), Error::<Test>::BelowMinimumValue);
+		device(ALICE, DeviceKind::Producer, 0);
+		assert_noop!(sell(ALICE, 0, 100, 49), Error::<Test>::BelowMinimumValue);
+		assert_ok!(buy(BOB, 0, 100, 50));
+	});
+}
+
+#[test]
+fn a_resting_order_holds_a_deposit_released_when_it_fills_is_cancelled_or_expires() {
+	build_and_execute(|| {
+		OrderDeposit::set(7);
+		assert_ok!(buy(BOB, 0, 200, 100));
+		assert!(market_events().iter().any(|e| matches!(e, Event::OrderPlaced { order: 0, deposit: 7, .. })));
+		assert_eq!((deposit_held(BOB), held(BOB)), (7, 20));
+		// Filled by a sell that does not rest: the seller pays no deposit, BOB gets his back.
+		device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 200, 100));
+		assert_eq!((deposit_held(BOB), deposit_held(ALICE)), (0, 0));
+		// Cancelled.
+		assert_ok!(buy(DAVE, 0, 100, 100));
+		assert_eq!(deposit_held(DAVE), 7);
+		assert_ok!(EnergyMarket::cancel_order(RuntimeOrigin::signed(DAVE), 2));
+		assert_eq!((deposit_held(DAVE), free(DAVE)), (0, FUNDS));
+		// Expired.
+		assert_ok!(buy(CHARLIE, 0, 100, 100));
+		assert_eq!(deposit_held(CHARLIE), 7);
+		run_to_interval(I - 1);
+		assert_eq!((deposit_held(CHARLIE), free(CHARLIE)), (0, FUNDS));
+	});
+}
+
+#[test]
+fn a_resting_order_needs_funds_for_its_deposit() {
+	build_and_execute(|| {
+		// POOR has 150: ⌊1000 × 140 / 1000⌋ = 140 held leaves 10, of which the existential
+		// deposit (1) must stay free.
+		OrderDeposit::set(10);
+		assert_noop!(buy(POOR, 0, 1000, 140), Error::<Test>::InsufficientFunds);
+		OrderDeposit::set(9);
+		assert_ok!(buy(POOR, 0, 1000, 140));
+	});
+}
+
+#[test]
+fn a_full_book_evicts_its_worst_order_for_a_better_one() {
+	build_and_execute(|| {
+		OrderDeposit::set(7);
+		let accounts: Vec<u64> = MANY.take(8).collect();
+		for (k, a) in accounts.iter().enumerate() {
+			assert_ok!(buy(*a, 0, 100, 100 + k as u128));
+		}
+		// The worst bid is the first one, at 100; a bid at 101 is not better than... it is:
+		// 101 > 100 evicts order 0 (hold 10 and deposit 7 back to its owner).
+		let total = total_balances();
+		assert_ok!(buy(BOB, 0, 100, 101));
+		assert!(market_events().contains(&Event::OrderEvicted {
+			order: 0,
+			owner: accounts[0],
+			by: 8,
+			remaining_wh: 100,
+			released: 10,
+		}));
+		assert_eq!((held(accounts[0]), deposit_held(accounts[0]), free(accounts[0])), (0, 0, FUNDS));
+		assert!(Orders::<Test>::get(0).is_none());
+		assert!(EnergyMarket::open_orders(&accounts[0]).is_empty());
+		let book = ZoneBooks::<Test>::get((I, 0, Side::Buy));
+		assert_eq!(book.len(), 8);
+		assert_eq!(book.last().map(|r| (r.id, r.price)), Some((8, 101)));
+		assert_eq!(total_balances(), total);
+		// Another zone's book is separate: it is empty.
+		assert_ok!(buy(DAVE, 1, 100, 50));
+	});
+}
+
+#[test]
+fn an_evicted_sell_gives_its_device_offer_back() {
+	build_and_execute(|| {
+		let sellers: Vec<u64> = MANY.take(8).collect();
+		let mut devices = vec![];
+		for (k, s) in sellers.iter().enumerate() {
+			devices.push(device(*s, DeviceKind::Producer, 0));
+			assert_ok!(sell(*s, 0, 300, 200 - k as u128));
+		}
+		// The worst ask is the first one, at 200: an ask at 150 evicts it.
+		device(ALICE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 100, 150));
+		assert!(market_events().iter().any(|e| matches!(e, Event::OrderEvicted { order: 0, by: 8, .. })));
+		assert!(DeviceSlots::<Test>::get(I, devices[0]).is_none());
+		assert_eq!(held(sellers[0]), 0);
+	});
+}
+
+#[test]
+fn one_account_cannot_take_more_than_its_trade_limit_in_an_interval() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		device(CHARLIE, DeviceKind::Producer, 0);
+		// Wash trading: BOB rests a big bid, ALICE sells into it one lot at a time.
+		assert_ok!(buy(BOB, 0, 2_000, 100));
+		for _ in 0..MAX_TAKER_TRADES {
+			assert_ok!(sell(ALICE, 0, 100, 100));
+		}
+		assert_eq!(TakerTrades::<Test>::get(I, ALICE), MAX_TAKER_TRADES);
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::TakerTradeLimit);
+		// She may still rest an order that does not cross, and others may still take BOB's bid.
+		assert_ok!(sell(ALICE, 0, 100, 150));
+		assert_ok!(sell(CHARLIE, 0, 100, 100));
+		assert_eq!(trades_executed().len(), MAX_TAKER_TRADES as usize + 1);
+		// The limit is per interval: the records go when the interval's orders expire.
+		run_to_interval(I);
+		assert_eq!(TakerTrades::<Test>::iter_prefix(I).count(), 0);
+	});
+}
+
+#[test]
+fn a_taker_at_its_limit_fills_what_it_may_and_releases_the_rest() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		// BOB's bid takes ALICE's first five sells; then three bids of one lot each.
+		assert_ok!(buy(BOB, 0, 500, 100));
+		for a in MANY.take(3) {
+			assert_ok!(buy(a, 0, 100, 100));
+		}
+		for _ in 0..MAX_TAKER_TRADES - 1 {
+			assert_ok!(sell(ALICE, 0, 100, 100));
+		}
+		// One trade left: it fills one lot, and the rest could still trade, so it is released
+		// instead of resting in a crossed book.
+		assert_ok!(sell(ALICE, 0, 300, 100));
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::OrderPlaced { filled_wh: 100, resting_wh: 0, quantity_wh: 300, .. }
+		)));
+		assert_eq!(TakerTrades::<Test>::get(I, ALICE), MAX_TAKER_TRADES);
+	});
+}
+
+#[test]
+fn a_full_interval_rejects_orders_that_would_trade() {
+	build_and_execute(|| {
+		// MaxTradesPerInterval = 20 from four takers of 5 fills each.
+		assert_ok!(buy(BOB, 0, 1_000, 100));
+		assert_ok!(buy(DAVE, 0, 1_500, 100));
+		let takers: Vec<u64> = MANY.take(4).collect();
+		for t in &takers {
+			device(*t, DeviceKind::Producer, 0);
+			for _ in 0..5 {
+				assert_ok!(sell(*t, 0, 100, 100));
+			}
+		}
+		assert_eq!(TradeCount::<Test>::get(I), 20);
+		device(ALICE, DeviceKind::Producer, 0);
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::IntervalTradeLimit);
+		// Orders that don't cross still rest; another interval is unaffected.
+		assert_ok!(sell(ALICE, 0, 100, 120));
+		assert_ok!(EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I + 1, 100, 100));
+	});
+}
+
+#[test]
+fn fills_across_zones_use_capacity_in_whole_lots() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 0, 250));
+		device(CHARLIE, DeviceKind::Producer, 1);
+		assert_ok!(sell(CHARLIE, 1, 500, 100));
+		assert_ok!(buy(BOB, 0, 500, 100));
+		// 250 Wh of capacity carry two lots; the 50 Wh left carry none.
+		assert_eq!(trades_executed(), vec![(0, 200, 100, 0)]);
+		assert_ok!(buy(DAVE, 0, 100, 100));
+		assert_eq!(trades_executed().len(), 1);
+	});
+}
+
+// ---------------------------------------------------------------- migration v1 -> v2
+
+#[test]
+fn migration_v1_to_v2_splits_books_by_zone_and_withdraws_orders_over_the_bound() {
+	use crate::migrations::v2::{Books as BooksV1, MigrateV1ToV2, OrderV1};
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	build_and_execute(|| {
+		// Eight bids in zone 0 (a full version-2 book), one ask and one bid in zone 1.
+		let accounts: Vec<u64> = MANY.take(8).collect();
+		for (k, a) in accounts.iter().enumerate() {
+			assert_ok!(buy(*a, 0, 100, 60 + k as u128));
+		}
+		device(CHARLIE, DeviceKind::Producer, 1);
+		assert_ok!(sell(CHARLIE, 1, 300, 120));
+		assert_ok!(buy(BOB, 1, 200, 55));
+		let bob_order = 9;
+		// Turn it into version-1 storage: orders without deposit, one book per (interval,
+		// side) for all zones. BOB's bid is moved to zone 0, the ninth (and worst) there.
+		for (id, order) in Orders::<Test>::iter().collect::<Vec<_>>() {
+			let zone = if id == bob_order { 0 } else { order.zone };
+			let old = OrderV1 {
+				owner: order.owner,
+				side: order.side,
+				zone,
+				interval: order.interval,
+				device: order.device,
+				price: order.price,
+				quantity_wh: order.quantity_wh,
+				remaining_wh: order.remaining_wh,
+				max_fee: order.max_fee,
+				held: order.held,
+			};
+			frame_support::storage::unhashed::put_raw(&Orders::<Test>::hashed_key_for(id), &old.encode());
+		}
+		for side in [Side::Buy, Side::Sell] {
+			let mut all: Vec<RestingOrder<u64>> = vec![];
+			for zone in 0..2 {
+				all.extend(ZoneBooks::<Test>::take((I, zone, side)).into_inner());
+			}
+			for r in &mut all {
+				if r.id == bob_order {
+					r.zone = 0;
+				}
+			}
+			all.sort_by(|a, b| match side {
+				Side::Buy => b.price.cmp(&a.price).then(a.id.cmp(&b.id)),
+				Side::Sell => a.price.cmp(&b.price).then(a.id.cmp(&b.id)),
+			});
+			BooksV1::<Test>::insert(I, side, all);
+		}
+		StorageVersion::new(1).put::<EnergyMarket>();
+		let bob_held = held(BOB);
+		assert_eq!(bob_held, 11);
+		let total = total_balances();
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(EnergyMarket::on_chain_storage_version(), 2);
+		assert!(BooksV1::<Test>::iter().next().is_none());
+		let ids = |zone, side| -> Vec<OrderId> {
+			ZoneBooks::<Test>::get((I, zone, side)).iter().map(|r| r.id).collect()
+		};
+		assert_eq!(ids(0, Side::Buy), vec![7, 6, 5, 4, 3, 2, 1, 0]);
+		assert_eq!(ids(1, Side::Sell), vec![8]);
+		assert!(ids(1, Side::Buy).is_empty());
+		// BOB's bid did not fit: withdrawn, its hold released.
+		assert!(Orders::<Test>::get(bob_order).is_none());
+		assert_eq!(held(BOB), 0);
+		assert!(market_events().contains(&Event::OrderCancelled {
+			order: bob_order,
+			owner: BOB,
+			remaining_wh: 200,
+			released: bob_held,
+		}));
+		assert!(Orders::<Test>::iter().all(|(_, o)| o.deposit == 0));
+		assert_eq!(total_balances(), total);
+		// Running it again does nothing (version 2 already).
+		let before = ZoneBooks::<Test>::iter().count();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(ZoneBooks::<Test>::iter().count(), before);
 	});
 }

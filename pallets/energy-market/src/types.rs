@@ -33,6 +33,9 @@ pub struct Order<AccountId> {
 	/// Held for the remaining quantity: buys `value_of(remaining, price + max_fee)`, sells
 	/// `value_of(remaining, ImbalancePrice)`.
 	pub held: Money,
+	/// Storage deposit held while the order rests (`OrderDeposit` when it was placed; 0 for
+	/// orders placed before storage version 2).
+	pub deposit: Money,
 }
 
 /// An executed trade awaiting settlement.

@@ -40,7 +40,7 @@ use core::marker::PhantomData;
 
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
-	fn place_order(f: u32, r: u32, s: u32, ) -> Weight;
+	fn place_order(f: u32, z: u32, r: u32, d: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight;
@@ -79,7 +79,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `f` is `[0, 16]`.
 	/// The range of component `r` is `[1, 14]`.
 	/// The range of component `s` is `[0, 1]`.
-	fn place_order(f: u32, r: u32, s: u32, ) -> Weight {
+	fn place_order(f: u32, z: u32, r: u32, d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `24897 + f * (379 ±0) + r * (48 ±0) + s * (20896 ±0)`
 		//  Estimated: `24480 + f * (2624 ±22) + r * (2535 ±24) + s * (23490 ±257)`
@@ -88,19 +88,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			// Standard Error: 424_974
 			.saturating_add(Weight::from_parts(17_933_527, 0).saturating_mul(f.into()))
 			// Standard Error: 519_088
-			.saturating_add(Weight::from_parts(6_009_468, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(6_009_468, 0).saturating_mul(z.into()))
 			// Standard Error: 4_855_703
-			.saturating_add(Weight::from_parts(40_308_582, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(40_308_582, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(0, 23490).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(z.into()))
+			.saturating_add(Weight::from_parts(0, 23490).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(30_000_000, 5_000).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 	}
 	/// Storage: `EnergyMarket::Orders` (r:1 w:1)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -239,21 +241,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn place_order(f: u32, r: u32, s: u32, ) -> Weight {
+	fn place_order(f: u32, z: u32, r: u32, d: u32, ) -> Weight {
 		Weight::from_parts(119_460_953, 24480)
 			.saturating_add(Weight::from_parts(17_933_527, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(6_009_468, 0).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(40_308_582, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(6_009_468, 0).saturating_mul(z.into()))
+			.saturating_add(Weight::from_parts(40_308_582, 0).saturating_mul(r.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(r.into())))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(s.into())))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(r.into()))
-			.saturating_add(Weight::from_parts(0, 23490).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(z.into()))
+			.saturating_add(Weight::from_parts(0, 23490).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(30_000_000, 5_000).saturating_mul(d.into()))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 	}
 	fn cancel_order() -> Weight {
 		Weight::from_parts(60_618_000, 24480)

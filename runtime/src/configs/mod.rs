@@ -23,7 +23,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, INTERVAL_BLOCKS, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX,
+	System, EXISTENTIAL_DEPOSIT, INTERVAL_BLOCKS, MILLISECS_PER_BLOCK, MILLI_UNIT, SLOT_DURATION,
+	SS58_PREFIX,
 	UNIT, VERSION,
 };
 
@@ -190,7 +191,18 @@ impl pallet_energy_market::Config for Runtime {
 	type GateClosureIntervals = ConstU32<1>;
 	/// Orders up to a day ahead.
 	type MaxIntervalsAhead = ConstU32<{ 24 * 60 }>;
-	type MaxOrdersPerBook = ConstU32<256>;
+	/// Per delivery interval, zone and side (16 zones: 2,048 resting orders per side and
+	/// interval); a full book takes a better-priced order by evicting its worst.
+	type MaxOrdersPerBook = ConstU32<128>;
+	/// 0.1 kWh: order quantities and trades are whole multiples of it.
+	type TradeLotWh = ConstU64<100>;
+	type MinOrderWh = ConstU64<100>;
+	/// 0.001 GRID (the existential deposit): no order is worth nothing after rounding.
+	type MinOrderValue = ConstU128<MILLI_UNIT>;
+	/// 0.1 GRID held per resting order (about 230 bytes of order, book entry and index).
+	type OrderDeposit = ConstU128<{ UNIT / 10 }>;
+	/// With 20,000 trades per interval: at least 157 accounts to exhaust an interval.
+	type MaxTakerTradesPerInterval = ConstU32<128>;
 	type MaxFillsPerOrder = ConstU32<16>;
 	type MaxOpenOrdersPerAccount = ConstU32<64>;
 	type MaxOrdersPerDeviceInterval = ConstU32<8>;

@@ -140,8 +140,11 @@ pub struct Fill {
 pub struct MatchOutcome {
 	/// Fills in execution order.
 	pub fills: Vec<Fill>,
-	/// Wh of the incoming order left unfilled (it rests in the book).
+	/// Wh of the incoming order left unfilled.
 	pub remaining_wh: Wh,
+	/// Matching stopped at `max_fills` while an eligible resting order could still have traded
+	/// with the remainder: resting that remainder would leave the book crossed.
+	pub truncated: bool,
 }
 
 /// Why an incoming order can't be matched.
@@ -171,7 +174,8 @@ pub fn crosses(side: Side, price: Money, resting_price: Money) -> bool {
 ///   incoming **buy** takes the lowest *landed* price (ask + grid fee), then the book's order.
 /// - Each fill trades `min(incoming left, resting left, route capacity left)` at the resting
 ///   order's price; capacity used by earlier fills of this call is accounted for.
-/// - At most `max_fills` fills; whatever is left rests.
+/// - At most `max_fills` fills; [`MatchOutcome::truncated`] says whether an eligible order was
+///   left over (then the remainder must not rest, or the book would be crossed).
 ///
 /// Fails with [`MatchError::SelfTrade`] if any crossing resting order belongs to the incoming
 /// order's owner (self-trades are rejected, never executed or skipped, so the book can't become
@@ -180,8 +184,22 @@ pub fn match_incoming<A: PartialEq>(
 	incoming: &Incoming<A>,
 	book: &[RestingOrder<A>],
 	max_fills: u32,
+	route: impl FnMut(Zone, Zone) -> Option<Route>,
+) -> Result<MatchOutcome, MatchError> {
+	match_in_lots(incoming, book, max_fills, 1, route)
+}
+
+/// [`match_incoming`] where every fill is a whole number of `lot_wh` lots (the minimum trade
+/// size): route capacity is used in whole lots only. With order quantities in whole lots every
+/// fill, trade and remainder is then a whole number of lots. `lot_wh = 0` is read as 1.
+pub fn match_in_lots<A: PartialEq>(
+	incoming: &Incoming<A>,
+	book: &[RestingOrder<A>],
+	max_fills: u32,
+	lot_wh: Wh,
 	mut route: impl FnMut(Zone, Zone) -> Option<Route>,
 ) -> Result<MatchOutcome, MatchError> {
+	let lot = lot_wh.max(1);
 	if let Some(own) = book
 		.iter()
 		.find(|r| r.owner == incoming.owner && crosses(incoming.side, incoming.price, r.price))
@@ -213,10 +231,11 @@ pub fn match_incoming<A: PartialEq>(
 
 	let mut remaining = incoming.quantity_wh;
 	let mut fills = Vec::new();
+	let mut truncated = false;
 	// Capacity used per (seller zone, buyer zone) by this call's fills.
 	let mut used: Vec<(Zone, Zone, Wh)> = Vec::new();
 	for (_, index, r, seller_zone, buyer_zone) in candidates {
-		if remaining == 0 || fills.len() >= max_fills as usize {
+		if remaining == 0 {
 			break;
 		}
 		let Some(resting) = book.get(index) else { continue };
@@ -229,8 +248,15 @@ pub fn match_incoming<A: PartialEq>(
 			None => Wh::MAX,
 		};
 		let qty = remaining.min(resting.remaining_wh).min(capacity_left);
+		// Whole lots only (`lot ≥ 1`, so the remainder is smaller than `qty`).
+		let qty = qty.saturating_sub(qty.checked_rem(lot).unwrap_or(0));
 		if qty == 0 {
 			continue;
+		}
+		if fills.len() >= max_fills as usize {
+			// This order could still trade: the caller must not rest the remainder.
+			truncated = true;
+			break;
 		}
 		remaining = remaining.saturating_sub(qty);
 		if r.available_wh.is_some() {
@@ -249,7 +275,7 @@ pub fn match_incoming<A: PartialEq>(
 			buyer_zone,
 		});
 	}
-	Ok(MatchOutcome { fills, remaining_wh: remaining })
+	Ok(MatchOutcome { fills, remaining_wh: remaining, truncated })
 }
 
 /// Where an order of `side` at `price` goes in its own side's `book` (kept in priority order):

@@ -66,11 +66,29 @@ fn non_crossing_order_rests_whole() {
 }
 
 #[test]
-fn max_fills_leaves_the_rest() {
+fn max_fills_leaves_the_rest_and_says_it_was_truncated() {
 	let asks: Vec<_> = (0..10).map(|i| resting(i, 100 + i as u32, 0, 10, 1)).collect();
 	let out = match_incoming(&buy(9, 0, 10, 10, 0), &asks, 3, two_zones).unwrap();
 	assert_eq!(out.fills.len(), 3);
 	assert_eq!(out.remaining_wh, 7);
+	assert!(out.truncated);
+	// Exactly three eligible asks: not truncated.
+	let out = match_incoming(&buy(9, 0, 10, 10, 0), &asks[..3], 3, two_zones).unwrap();
+	assert_eq!((out.fills.len(), out.remaining_wh, out.truncated), (3, 7, false));
+}
+
+#[test]
+fn fills_use_route_capacity_in_whole_lots_only() {
+	// 100 Wh of capacity from zone 1 to zone 0, lots of 30 Wh: 90 Wh cross, then zone 0's ask.
+	let asks = [resting(1, A, 1, 10, 300), resting(2, B, 0, 20, 300)];
+	let out = match_in_lots(&buy(9, 0, 20, 150, 5), &asks, 16, 30, two_zones).unwrap();
+	let fills: Vec<_> = out.fills.iter().map(|f| (f.resting_id, f.quantity_wh)).collect();
+	assert_eq!(fills, vec![(1, 90), (2, 60)]);
+	assert_eq!(out.remaining_wh, 0);
+	// Less than a lot of capacity left is no route at all.
+	let out = match_in_lots(&buy(9, 0, 20, 202, 5), &asks, 16, 101, two_zones).unwrap();
+	let fills: Vec<_> = out.fills.iter().map(|f| (f.resting_id, f.quantity_wh)).collect();
+	assert_eq!(fills, vec![(2, 202)]);
 }
 
 #[test]
@@ -226,13 +244,19 @@ proptest! {
 		qty in 1u64..2000,
 		max_fee in 0u128..8,
 		max_fills in 1u32..12,
+		lot in prop_oneof![Just(1u64), Just(7u64), Just(20u64)],
 		book_asks in arb_book(Side::Sell),
 		book_bids in arb_book(Side::Buy),
 	) {
-		let book = if side == Side::Buy { book_asks } else { book_bids };
+		// Order quantities in whole lots (as the pallet requires).
+		let mut book = if side == Side::Buy { book_asks } else { book_bids };
+		for r in &mut book {
+			r.remaining_wh *= lot;
+		}
+		let qty = qty * lot;
 		prop_assert!(is_priority_ordered(&book, side.opposite()));
 		let inc = Incoming { owner, side, zone, price, quantity_wh: qty, max_fee };
-		match match_incoming(&inc, &book, max_fills, three_zones) {
+		match match_in_lots(&inc, &book, max_fills, lot, three_zones) {
 			Err(MatchError::SelfTrade { resting_id }) => {
 				let r = book.iter().find(|r| r.id == resting_id).unwrap();
 				prop_assert_eq!(r.owner, owner);
@@ -250,6 +274,7 @@ proptest! {
 					let r = &book[f.book_index];
 					prop_assert_eq!(r.id, f.resting_id);
 					prop_assert!(f.quantity_wh > 0 && f.quantity_wh <= r.remaining_wh);
+					prop_assert_eq!(f.quantity_wh % lot, 0, "fills are whole lots");
 					prop_assert_eq!(f.price, r.price);
 					prop_assert!(crosses(side, price, r.price));
 					prop_assert!(r.owner != owner);
@@ -266,17 +291,25 @@ proptest! {
 					prop_assert!(key >= last_key, "fills in priority order");
 					last_key = key;
 				}
-				// A fill limit or a filled order aside, no eligible order with capacity is left
-				// untouched while the order still has quantity.
-				if out.remaining_wh > 0 && out.fills.len() < max_fills as usize {
+				// Unless matching was truncated, no eligible order with a lot of capacity is left
+				// untouched while the order still has quantity; `truncated` means exactly that
+				// the fill limit stopped it before such an order.
+				let mut eligible_left = false;
+				if out.remaining_wh > 0 {
 					for (i, r) in book.iter().enumerate() {
 						if seen.contains(&i) || !crosses(side, price, r.price) { continue; }
 						let (sz, bz, bf) = if side == Side::Buy { (r.zone, zone, max_fee) } else { (zone, r.zone, r.max_fee) };
 						let Some(route) = three_zones(sz, bz) else { continue };
 						if route.fee_per_kwh > bf { continue; }
 						let left = route.available_wh.map_or(u64::MAX, |c| c - used.get(&(sz, bz)).copied().unwrap_or(0));
-						prop_assert_eq!(left, 0, "eligible order {} skipped", r.id);
+						if left >= lot {
+							eligible_left = true;
+						}
 					}
+				}
+				prop_assert_eq!(out.truncated, eligible_left);
+				if out.truncated {
+					prop_assert_eq!(out.fills.len(), max_fills as usize);
 				}
 			}
 		}

@@ -1,0 +1,173 @@
+//! Storage migrations of the EnergyMarket pallet.
+
+/// Version 1 → 2: one book per (interval, zone, side) instead of per (interval, side), and
+/// orders carry their storage deposit.
+///
+/// - Every `Books[(interval, side)]` entry is split by zone into
+///   `ZoneBooks[(interval, zone, side)]`, keeping priority order (a subsequence of a
+///   priority-ordered book is priority-ordered); the old entries are removed. A zone that held
+///   more than the new per-book bound keeps its best `MaxOrdersPerBook` orders, and the others
+///   are withdrawn as if cancelled (holds released, `OrderCancelled` emitted): with version 1's
+///   bound of 256 orders per interval and side for all zones and version 2's 128 per zone this
+///   only happens when more than 128 orders of one side rested in a single zone.
+/// - Orders get `deposit: 0`: they were placed without one, and nothing is taken from their
+///   owners after the fact.
+///
+/// One read and one write per order and per book, in one block. Books hold at most
+/// `MaxIntervalsAhead × 2 × 256` orders; the chains this runs on hold a few hundred, far within
+/// a block (10,000 orders ≈ 10,000 × (read + write) ≈ 0.25 s of the 2 s block budget with
+/// RocksDB weights). A larger chain would need a multi-block migration.
+pub mod v2 {
+	use crate::{
+		pallet::{Config, Orders, Pallet, ZoneBooks},
+		types::*,
+	};
+	use alloc::{collections::BTreeMap, vec::Vec};
+	use codec::{Decode, Encode, MaxEncodedLen};
+	use frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, storage_alias,
+		traits::UncheckedOnRuntimeUpgrade,
+	};
+	use scale_info::TypeInfo;
+
+	/// An open order as stored in version 1 (no deposit).
+	#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+	pub struct OrderV1<AccountId> {
+		/// Who placed it.
+		pub owner: AccountId,
+		/// Buy or sell.
+		pub side: Side,
+		/// Zone.
+		pub zone: ZoneId,
+		/// Delivery interval.
+		pub interval: IntervalIndex,
+		/// Sells: the backing device.
+		pub device: Option<DeviceId>,
+		/// Limit price per kWh.
+		pub price: Money,
+		/// Wh ordered.
+		pub quantity_wh: u64,
+		/// Wh not filled yet.
+		pub remaining_wh: u64,
+		/// Buys: fee budget per kWh.
+		pub max_fee: Money,
+		/// Held for the remaining quantity.
+		pub held: Money,
+	}
+
+	impl<A> OrderV1<A> {
+		/// The order in version 2's layout, without a deposit.
+		pub fn upgraded(self) -> Order<A> {
+			Order {
+				owner: self.owner,
+				side: self.side,
+				zone: self.zone,
+				interval: self.interval,
+				device: self.device,
+				price: self.price,
+				quantity_wh: self.quantity_wh,
+				remaining_wh: self.remaining_wh,
+				max_fee: self.max_fee,
+				held: self.held,
+				deposit: 0,
+			}
+		}
+	}
+
+	/// Version 1's books: all zones of an interval and side in one priority-ordered vector
+	/// (bounded by 256 in every runtime that ran version 1).
+	#[storage_alias]
+	pub type Books<T: Config> = StorageDoubleMap<
+		Pallet<T>,
+		Twox64Concat,
+		IntervalIndex,
+		Twox64Concat,
+		Side,
+		Vec<RestingOrder<<T as frame_system::Config>::AccountId>>,
+		ValueQuery,
+	>;
+
+	/// The unversioned step (use [`MigrateV1ToV2`]).
+	pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut orders = 0u64;
+			Orders::<T>::translate::<OrderV1<T::AccountId>, _>(|_, old| {
+				orders = orders.saturating_add(1);
+				Some(old.upgraded())
+			});
+			// Drain every old book first: the new map lives under another storage prefix, but
+			// collecting before writing keeps the iteration independent of the writes.
+			#[allow(clippy::type_complexity)]
+			let old: Vec<(IntervalIndex, Side, Vec<RestingOrder<T::AccountId>>)> =
+				Books::<T>::drain().collect();
+			let mut books = 0u64;
+			let mut withdrawn = 0u64;
+			for (interval, side, book) in old {
+				books = books.saturating_add(1);
+				let mut by_zone: BTreeMap<ZoneId, Vec<RestingOrder<T::AccountId>>> = BTreeMap::new();
+				for entry in book {
+					by_zone.entry(entry.zone).or_default().push(entry);
+				}
+				for (zone, mut entries) in by_zone {
+					let keep = (T::MaxOrdersPerBook::get() as usize).min(entries.len());
+					for extra in entries.split_off(keep) {
+						withdrawn = withdrawn.saturating_add(1);
+						Pallet::<T>::withdraw_for_migration(extra.id);
+					}
+					let bounded = BoundedVec::truncate_from(entries);
+					ZoneBooks::<T>::insert((interval, zone, side), bounded);
+					books = books.saturating_add(1);
+				}
+			}
+			log::info!(
+				target: "runtime::energy-market",
+				"storage version 2: {orders} orders given a zero deposit, {books} books split by zone, {withdrawn} orders over the per-zone bound withdrawn"
+			);
+			let n = orders.saturating_add(books).saturating_add(withdrawn.saturating_mul(4));
+			T::DbWeight::get().reads_writes(n, n)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			// Every order must decode as version 1, every book entry must have its order.
+			let mut ids = Vec::new();
+			for key in Orders::<T>::iter_keys() {
+				let raw = frame_support::storage::unhashed::get_raw(&Orders::<T>::hashed_key_for(key))
+					.ok_or("order key without a value")?;
+				OrderV1::<T::AccountId>::decode(&mut &raw[..])
+					.map_err(|_| "an order does not decode as version 1")?;
+				ids.push(key);
+			}
+			let entries: u64 = Books::<T>::iter_values().map(|b| b.len() as u64).sum();
+			ensure!(entries == ids.len() as u64, "books and orders differ before the upgrade");
+			Ok(ids.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before: Vec<OrderId> =
+				Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
+			ensure!(Books::<T>::iter_keys().next().is_none(), "version 1 books left");
+			let entries: u64 = ZoneBooks::<T>::iter_values().map(|b| b.len() as u64).sum();
+			let after = Orders::<T>::iter_keys().count() as u64;
+			ensure!(after == entries, "orders and zone books differ");
+			ensure!(after <= before.len() as u64, "orders appeared");
+			for (_, order) in Orders::<T>::iter() {
+				ensure!(order.deposit == 0, "a migrated order has a deposit");
+			}
+			ensure!(Pallet::<T>::on_chain_storage_version() == 2, "storage version not set to 2");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Migrates EnergyMarket from storage version 1 to 2 (only when on-chain version is 1).
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		InnerMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
