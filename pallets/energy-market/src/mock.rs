@@ -66,6 +66,10 @@ parameter_types! {
 	pub static OrderDeposit: u128 = 0;
 	/// One lot unless a test sets it.
 	pub static MinOrderWh: u64 = LOT;
+	/// Tightened by the model-based test so that full books and trade limits are reached.
+	pub static MaxOrdersPerBook: u32 = 8;
+	pub static TakerLimit: u32 = MAX_TAKER_TRADES;
+	pub static MaxTradesPerInterval: u32 = 20;
 }
 
 impl pallet_energy_market::Config for Test {
@@ -77,16 +81,16 @@ impl pallet_energy_market::Config for Test {
 	type DefaultPriceCap = ConstU128<10_000>;
 	type GateClosureIntervals = ConstU32<1>;
 	type MaxIntervalsAhead = ConstU32<10>;
-	type MaxOrdersPerBook = ConstU32<8>;
+	type MaxOrdersPerBook = MaxOrdersPerBook;
 	type TradeLotWh = ConstU64<LOT>;
 	type MinOrderWh = MinOrderWh;
 	type MinOrderValue = ConstU128<MIN_VALUE>;
 	type OrderDeposit = OrderDeposit;
-	type MaxTakerTradesPerInterval = ConstU32<MAX_TAKER_TRADES>;
+	type MaxTakerTradesPerInterval = TakerLimit;
 	type MaxFillsPerOrder = ConstU32<3>;
 	type MaxOpenOrdersPerAccount = ConstU32<6>;
 	type MaxOrdersPerDeviceInterval = ConstU32<3>;
-	type MaxTradesPerInterval = ConstU32<20>;
+	type MaxTradesPerInterval = MaxTradesPerInterval;
 	type MaxExpiredPerBlock = ConstU32<4>;
 	type MaxSettledPerBlock = ConstU32<3>;
 	type MaxSettledPerCall = ConstU32<10>;

@@ -801,16 +801,54 @@ mod properties {
 		Cancel { who: usize, nth: usize },
 		Advance { blocks: u64 },
 		Settle { back: u32, max: u32 },
+		Register { who: usize, zone: u16 },
+		Retire { who: usize },
 	}
 
 	fn op() -> impl Strategy<Value = Op> {
+		// Mostly whole lots; some dust (not whole lots) and prices too low for the minimum
+		// value, which must be rejected without a trace.
+		let qty = prop_oneof![6 => (1u64..4).prop_map(|l| l * LOT), 1 => 1u64..700];
 		prop_oneof![
-			6 => (0usize..6, any::<bool>(), 0u16..2, 2u32..5, 1u64..700, 80u128..130)
+			10 => (0usize..6, any::<bool>(), 0u16..2, 2u32..4, qty, 30u128..130)
 				.prop_map(|(who, sell, zone, ahead, qty, price)| Op::Place { who, sell, zone, ahead, qty, price }),
 			1 => (0usize..6, 0usize..4).prop_map(|(who, nth)| Op::Cancel { who, nth }),
 			2 => (1u64..15).prop_map(|blocks| Op::Advance { blocks }),
 			1 => (3u32..6, 1u32..10).prop_map(|(back, max)| Op::Settle { back, max }),
+			1 => (0usize..6, 0u16..2).prop_map(|(who, zone)| Op::Register { who, zone }),
+			1 => (0usize..6).prop_map(|who| Op::Retire { who }),
 		]
+	}
+
+	/// No bid and ask of an interval rest crossed where they could trade: a route from the
+	/// ask's zone to the bid's zone with at least a lot of capacity left and a fee within what
+	/// the bid reserved.
+	fn assert_no_tradable_cross() {
+		let books: Vec<_> = ZoneBooks::<Test>::iter().collect();
+		for ((i, bid_zone, side), bids) in &books {
+			if *side != Side::Buy {
+				continue;
+			}
+			for ((j, ask_zone, other), asks) in &books {
+				if j != i || *other != Side::Sell {
+					continue;
+				}
+				let Some(route) = EnergyMarket::route(*i, *ask_zone, *bid_zone) else { continue };
+				if route.available_wh.is_some_and(|a| a < LOT) {
+					continue;
+				}
+				for bid in bids.iter().filter(|b| route.fee_per_kwh <= b.max_fee) {
+					for ask in asks.iter() {
+						assert!(
+							ask.price > bid.price,
+							"bid {} and ask {} rest crossed in interval {i}",
+							bid.id,
+							ask.id
+						);
+					}
+				}
+			}
+		}
 	}
 
 	proptest! {
@@ -819,8 +857,13 @@ mod properties {
 		/// Random place/cancel/seal/settle sequences: invariants hold after every step, total
 		/// issuance and Σ balances never change, every executed trade settles exactly once.
 		#[test]
-		fn market_conserves_tokens_and_settles_each_trade_once(ops in prop::collection::vec(op(), 1..60), produce in prop::collection::vec(0u64..1200, 12)) {
+		fn market_conserves_tokens_and_settles_each_trade_once(ops in prop::collection::vec(op(), 1..90), produce in prop::collection::vec(0u64..1200, 12)) {
 			new_test_ext().execute_with(|| {
+				// Small books and trade limits, so that evictions and both limits happen.
+				OrderDeposit::set(3);
+				MaxOrdersPerBook::set(3);
+				TakerLimit::set(2);
+				MaxTradesPerInterval::set(6);
 				assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 1, 3, 400));
 				assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 2, 400));
 				let accounts: Vec<u64> = MANY.take(6).collect();
@@ -835,7 +878,31 @@ mod properties {
 					match op {
 						Op::Place { who, sell, zone, ahead, qty, price } => {
 							let side = if sell { Side::Sell } else { Side::Buy };
-							let _ = EnergyMarket::place_order(RuntimeOrigin::signed(accounts[who]), side, zone, current + ahead, qty, price);
+							let dust = qty % LOT != 0 || qty * price as u64 / 1000 < MIN_VALUE as u64;
+							let result = EnergyMarket::place_order(RuntimeOrigin::signed(accounts[who]), side, zone, current + ahead, qty, price);
+							if dust {
+								prop_assert!(result.is_err(), "a dust order was accepted");
+							}
+						},
+						Op::Register { who, zone } => {
+							if pallet_energy_data::DevicesByOwner::<Test>::get(accounts[who]).len() < 3 {
+								devices.push(device(accounts[who], DeviceKind::Prosumer, zone));
+							}
+						},
+						Op::Retire { who } => {
+							if let Some(d) = pallet_energy_data::DevicesByOwner::<Test>::get(accounts[who]).first() {
+								let d = *d;
+								let open_before: Vec<OrderId> = EnergyMarket::open_orders(&accounts[who])
+									.into_iter()
+									.filter(|(_, o)| o.device == Some(d))
+									.map(|(id, _)| id)
+									.collect();
+								assert_ok!(EnergyData::retire_device(RuntimeOrigin::signed(accounts[who]), d));
+								// Its open sell orders went with it.
+								for id in open_before {
+									prop_assert!(Orders::<Test>::get(id).is_none());
+								}
+							}
 						},
 						Op::Cancel { who, nth } => {
 							if let Some((id, _)) = EnergyMarket::open_orders(&accounts[who]).get(nth) {
@@ -865,6 +932,7 @@ mod properties {
 						},
 					}
 					check_invariants();
+					assert_no_tradable_cross();
 					prop_assert_eq!(Balances::total_issuance(), issuance);
 					prop_assert_eq!(total_balances(), total);
 				}
