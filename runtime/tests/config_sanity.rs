@@ -141,7 +141,12 @@ fn energy_market_calls_fit_in_a_block() {
 		.get(frame_support::dispatch::DispatchClass::Normal)
 		.max_extrinsic
 		.expect("normal extrinsics are bounded");
-	for (name, w) in [("place_order(max fills, all zones)", W::place_order(<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(), <Runtime as pallet_energy_data::Config>::MaxZones::get(), 1)), ("settle(max)", W::settle(n))] {
+	for (name, w) in [("place_order(max fills, all zones)", W::place_order(
+			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
+			<Runtime as pallet_energy_data::Config>::MaxZones::get(),
+			1,
+			<Runtime as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
+		)), ("settle(max)", W::settle(n))] {
 		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
 	}
 }

@@ -36,7 +36,7 @@ async function main() {
   const alice = sr.addFromUri('//Alice');
   const unit = 10n ** BigInt(api.registry.chainDecimals[0]);
   const price = unit / 10n; // 0.1 GRID per kWh
-  const buyers = [...Array(Math.ceil(ORDERS * WH / (BIDS_PER_BUYER * 40 * WH))).keys()]
+  const buyers = [...Array(Math.ceil(ORDERS * WH / (BIDS_PER_BUYER * 80 * WH))).keys()]
     .map((i) => sr.addFromUri(`//mkt//buyer//${i}`));
   const sellers = [...Array(SELLERS).keys()].map((i) => sr.addFromUri(`//mkt//seller//${i}`));
   const registrar = devRegistrar();
@@ -47,7 +47,7 @@ async function main() {
 
   log(`funding ${buyers.length} buyers, ${SELLERS} sellers, ${senders.length} transfer senders`);
   const everyone = [...buyers, ...sellers, ...senders, keeper];
-  // Alice has 1M GRID: buyers get 2,000 (their bids hold ~240), everyone else 500.
+  // Alice has 1M GRID: buyers get 2,000 (their bids hold ~480 and 6 GRID of deposits), everyone else 500.
   const funding = await presign(api, alice, everyone.map((a) => api.tx.balances
     .transferKeepAlive(a.address, (buyers.includes(a) ? 2_000n : 500n) * unit)));
   await Promise.all(funding.map((tx) => api.rpc.author.submitExtrinsic(tx)));
@@ -89,8 +89,8 @@ async function main() {
   // --- 2. orders with matching
   const current = (await api.call.energyDataApi.currentInterval()).toNumber();
   const interval = current + 5; // gate closes when current + 4 begins: ≥ 3 minutes
-  const bidWh = 40 * WH;
-  const nBids = Math.ceil(ORDERS / 40);
+  const bidWh = 80 * WH;
+  const nBids = Math.ceil(ORDERS / 80);
   const bidTxs = [];
   for (let b = 0; b < buyers.length; b++) {
     const n = Math.min(BIDS_PER_BUYER, nBids - b * BIDS_PER_BUYER);

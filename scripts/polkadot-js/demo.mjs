@@ -83,7 +83,9 @@ log('zone pairs 0 ↔ 1 set (fee 0.1 GRID/kWh, 20 kWh per interval)');
 
 /** Forecast Wh of a device in an interval (its profile hour). */
 const hourOf = (interval) => START_HOUR + (interval - firstInterval);
-const forecastWh = (d, interval) => Math.floor(d.watts * profile(d.profile, hourOf(interval)) * intervalHours);
+// Orders are whole lots of 100 Wh (the runtime's `TradeLotWh`).
+const LOT_WH = 100;
+const forecastWh = (d, interval) => Math.floor(d.watts * profile(d.profile, hourOf(interval)) * intervalHours / LOT_WH) * LOT_WH;
 /** Deterministic "weather": 0.85–1.05 of the forecast. */
 const actualWh = (d, interval) => Math.floor(forecastWh(d, interval) * (0.85 + ((interval * 7 + d.id * 13) % 21) / 100));
 

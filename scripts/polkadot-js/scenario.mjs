@@ -120,6 +120,10 @@ async function main() {
   const I = c + 3;
   await fails(api, api.tx.energyMarket.placeOrder('Buy', 0, I, 0, UNIT), bob, 'energyMarket.ZeroQuantity',
     'an order of 0 Wh');
+  await fails(api, api.tx.energyMarket.placeOrder('Buy', 0, I, 150, UNIT), bob, 'energyMarket.NotWholeLots',
+    'an order of 150 Wh (quantities are whole lots of 100 Wh)');
+  await fails(api, api.tx.energyMarket.placeOrder('Buy', 0, I, 100, 1n), bob, 'energyMarket.BelowMinimumValue',
+    'an order worth less than 0.001 GRID (dust)');
   await fails(api, api.tx.energyMarket.placeOrder('Buy', 0, c, 100, UNIT), bob, 'energyMarket.GateClosed',
     'an order for the current interval');
   await Promise.all([
@@ -206,7 +210,7 @@ async function main() {
 
   // --- revocation: the registrar revokes Ferdie's certificate; his open sell order is cancelled
   const J = (await currentInterval(api)) + 3;
-  await ok(api, api.tx.energyMarket.placeOrder('Sell', 0, J, 50, 5n * UNIT), ferdie, `Ferdie offers 50 Wh at 5 GRID/kWh for interval ${J}`);
+  await ok(api, api.tx.energyMarket.placeOrder('Sell', 0, J, 100, 5n * UNIT), ferdie, `Ferdie offers 100 Wh at 5 GRID/kWh for interval ${J}`);
   check(await held(api, ferdie.address, 'EnergyMarket') > 0n, 'Ferdie\'s collateral is held');
   const serialF = (await api.query.energyData.devices(devF)).unwrap().certificate.unwrap().serial;
   const rev = await ok(api, api.tx.energyData.revokeCertificate(0, serialF), registrar.account,
@@ -215,7 +219,7 @@ async function main() {
     'CertificateRevoked names Ferdie\'s device');
   check(find(api, rev.events, 'energyMarket', 'OrderCancelled').length === 1 &&
     await held(api, ferdie.address, 'EnergyMarket') === 0n, 'his open sell order is cancelled and its hold released');
-  await fails(api, api.tx.energyMarket.placeOrder('Sell', 0, J, 50, UNIT), ferdie, 'energyMarket.NoCertifiedDevice',
+  await fails(api, api.tx.energyMarket.placeOrder('Sell', 0, J, 100, UNIT), ferdie, 'energyMarket.NoCertifiedDevice',
     'a sale backed by the revoked meter');
 
   // --- federated learning

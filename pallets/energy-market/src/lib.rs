@@ -15,18 +15,31 @@
 //! ## Overview
 //!
 //! An order is for one future **delivery interval** (see EnergyData) and one **zone**, at a limit
-//! price per kWh. Orders are accepted until **gate closure**: interval `i` takes orders while the
+//! price per kWh, for a whole number of `TradeLotWh` (at least `MinOrderWh`, worth at least
+//! `MinOrderValue` at its price: no dust). Orders are accepted until **gate closure**: interval `i` takes orders while the
 //! current interval `c` satisfies `c + GateClosureIntervals < i`. When `i − GateClosureIntervals`
 //! begins, `i`'s open orders **expire** and their holds are released (by `on_initialize`, at most
 //! `MaxExpiredPerBlock` per block).
 //!
+//! **Books.** One per (interval, zone, side), at most `MaxOrdersPerBook` orders. A remainder that
+//! rests holds `OrderDeposit` until it leaves the book. A full book takes an order priced
+//! strictly better than its worst order, which is **evicted** (`OrderEvicted`; hold and deposit
+//! released); otherwise `BookFull`. Filling books to keep others out therefore means quoting
+//! the best prices, which others can trade against.
+//!
 //! **Matching** happens at placement (see `gridbrain-clearing`): price–time priority; a trade
-//! executes at the resting order's price; partial fills; at most `MaxFillsPerOrder` fills per
-//! call, the rest rests in the book. An incoming buy takes the lowest *landed* price first (ask +
-//! grid fee of the zone pair). Energy can flow from zone `a` to zone `b ≠ a` only over a
-//! configured [`ZonePair`] with capacity left for the interval; within a zone it is unlimited and
-//! costs the `(z, z)` fee if one is set (0 otherwise). An order that would cross an order of its
-//! own owner is rejected (`WouldSelfTrade`).
+//! executes at the resting order's price; partial fills in whole lots; at most
+//! `MaxFillsPerOrder` fills per call, `MaxTakerTradesPerInterval` fills per account (as the
+//! incoming order) and interval, and `MaxTradesPerInterval` trades per interval. An incoming buy
+//! takes the lowest *landed* price first (ask + grid fee of the zone pair) over the asks of its
+//! zone and of the zones with a pair into it (an incoming sell: the bids of its zone and of the
+//! zones it has a pair to). Energy can flow from zone `a` to zone `b ≠ a` only over a configured
+//! [`ZonePair`] with at least a lot of capacity left for the interval; within a zone it is
+//! unlimited and costs the `(z, z)` fee if one is set (0 otherwise). An order that would cross an
+//! order of its own owner is rejected (`WouldSelfTrade`). If a limit stops matching while the
+//! order could still trade, its remainder is released instead of resting, so no book is left
+//! crossed where a trade is allowed; if it stops matching before the first fill, the call fails
+//! (`TakerTradeLimit`, `IntervalTradeLimit`).
 //!
 //! **Escrow.** A buy holds `value_of(qty, price + max_fee)` where `max_fee` is the highest grid
 //! fee into its zone at placement (a later fee rise above it makes that route ineligible for
@@ -53,8 +66,10 @@
 //!
 //! ## Low Level / Implementation Details
 //!
-//! - `Books[(interval, side)]`: a bounded vector of [`RestingOrder`]s of all zones in priority
-//!   order (`MaxOrdersPerBook`), so matching reads one storage item per side.
+//! - `ZoneBooks[(interval, zone, side)]`: a bounded vector of [`RestingOrder`]s in priority order
+//!   (`MaxOrdersPerBook`); matching reads the books of the zones it can trade with (at most
+//!   `MaxZones`) and merges them. Empty books are removed.
+//! - `TakerTrades[(interval, account)]`: fills taken; cleared with the interval's expiry.
 //! - `Orders[id]`: open orders; `OpenOrders[account]`: their ids (`MaxOpenOrdersPerAccount`).
 //! - `Trades[(interval, index)]`: unsettled trades; `TradeCount[i]`, `SettledUpTo[i]`.
 //! - `DeviceSlots[(interval, device)]`: offered Wh, open orders, unsettled trades, allocated
@@ -68,8 +83,12 @@
 //!   Σ escrow of its unsettled buys + Σ collateral of its unsettled sells; each order's `held`
 //!   equals the formula for its remaining quantity; each trade's escrow and collateral match
 //!   its terms.
-//! - Books hold exactly the open orders of their interval and side, in priority order, with
+//! - Books hold exactly the open orders of their interval, zone and side, in priority order, with
 //!   the orders' remaining quantities; `OpenOrders` lists exactly each owner's open orders.
+//! - Every account's held balance for [`HoldReason::OrderDeposit`] equals Σ deposit of its
+//!   open orders.
+//! - Within a zone, a best bid and best ask never cross unless the zone's own fee rose above
+//!   what the bid reserved; no account took more than `MaxTakerTradesPerInterval` fills.
 //! - Trades exist exactly for indices `SettledUpTo[i] .. TradeCount[i]`.
 //! - An interval with unsettled trades is at or after `NextToSettle`, and its raw readings are
 //!   not pruned (EnergyData keeps them while [`pallet_energy_data::ReadingsInUse`] says so).

@@ -1295,6 +1295,20 @@ fn a_full_interval_rejects_orders_that_would_trade() {
 		// Orders that don't cross still rest; another interval is unaffected.
 		assert_ok!(sell(ALICE, 0, 100, 120));
 		assert_ok!(EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I + 1, 100, 100));
+		// The full interval settles end to end within one interval after sealing, by the hook
+		// alone (3 trades per block, 10 blocks per interval).
+		run_to_interval(I + 1);
+		let devices: Vec<_> = takers
+			.iter()
+			.map(|t| pallet_energy_data::DevicesByOwner::<Test>::get(t)[0])
+			.collect();
+		for d in devices {
+			reading(d, I, 500);
+		}
+		run_to_interval(sealed_at(I) + 1);
+		let settled = market_events().iter().filter(|e| matches!(e, Event::TradeSettled { .. })).count();
+		assert_eq!(settled, 20);
+		assert!(market_events().contains(&Event::IntervalSettled { interval: I, trades: 20 }));
 	});
 }
 
@@ -1368,7 +1382,11 @@ fn migration_v1_to_v2_splits_books_by_zone_and_withdraws_orders_over_the_bound()
 		assert_eq!(bob_held, 11);
 		let total = total_balances();
 
+		#[cfg(feature = "try-runtime")]
+		let state = <MigrateV1ToV2<Test> as OnRuntimeUpgrade>::pre_upgrade().unwrap();
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		<MigrateV1ToV2<Test> as OnRuntimeUpgrade>::post_upgrade(state).unwrap();
 
 		assert_eq!(EnergyMarket::on_chain_storage_version(), 2);
 		assert!(BooksV1::<Test>::iter().next().is_none());

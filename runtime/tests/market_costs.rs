@@ -1,0 +1,111 @@
+//! What it costs to block or bleed the market, computed from the runtime's constants and
+//! weights. The README's table "What it costs to block the market" shows these figures; this
+//! test fails when a constant or a weight changes them, so the table is updated with it.
+
+#![allow(clippy::arithmetic_side_effects, clippy::unwrap_used, clippy::expect_used)]
+
+use frame_support::{
+	traits::Get,
+	weights::{Weight, WeightToFee as _},
+};
+use gridbrain_runtime::{configs::RuntimeBlockWeights, Balance, Runtime, EXISTENTIAL_DEPOSIT, UNIT};
+use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
+
+type W = SubstrateWeight<Runtime>;
+type M = Runtime;
+
+/// A signed `placeOrder` extrinsic is about this long (address, signature, extensions, call).
+const PLACE_ORDER_LEN: Balance = 150;
+
+/// The fee of an extrinsic with `weight` (identity fee per picosecond and per byte,
+/// multiplier 1, as configured).
+fn fee(weight: Weight) -> Balance {
+	let base = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.base_extrinsic;
+	<Runtime as pallet_transaction_payment::Config>::WeightToFee::weight_to_fee(&(base + weight)) +
+		<Runtime as pallet_transaction_payment::Config>::LengthToFee::weight_to_fee(
+			&Weight::from_parts(PLACE_ORDER_LEN as u64, 0),
+		)
+}
+
+/// GRID with three decimals, rounded up (costs are never understated).
+fn grid(x: Balance) -> String {
+	let milli = x.div_ceil(UNIT / 1000);
+	format!("{}.{:03}", milli / 1000, milli % 1000)
+}
+
+struct Costs {
+	/// Fill the book of one (interval, zone, side): fees spent, tokens locked, accounts.
+	book: (Balance, Balance, u32),
+	/// Every book of one interval (all zones, both sides).
+	interval_books: (Balance, Balance, u32),
+	/// Exhaust an interval's trades: fees, seller collateral at risk, taker accounts.
+	trades: (Balance, Balance, u32),
+	/// Fill an interval's readings: device deposits locked (and certificates from a registrar).
+	readings: Balance,
+}
+
+fn costs() -> Costs {
+	let book: u32 = <M as pallet_energy_market::Config>::MaxOrdersPerBook::get();
+	let zones: u32 = <M as pallet_energy_data::Config>::MaxZones::get();
+	let per_account: u32 = <M as pallet_energy_market::Config>::MaxOpenOrdersPerAccount::get();
+	let deposit: Balance = <M as pallet_energy_market::Config>::OrderDeposit::get();
+	let min_value: Balance = <M as pallet_energy_market::Config>::MinOrderValue::get();
+	let lot: u64 = <M as pallet_energy_market::Config>::TradeLotWh::get();
+	let imbalance: Balance = <M as pallet_energy_market::Config>::ImbalancePrice::get();
+	let max_trades: u32 = <M as pallet_energy_market::Config>::MaxTradesPerInterval::get();
+	let taker: u32 = <M as pallet_energy_market::Config>::MaxTakerTradesPerInterval::get();
+	let readings: u32 = <M as pallet_energy_data::Config>::MaxReadingsPerInterval::get();
+	let device_deposit: Balance = <M as pallet_energy_data::Config>::DeviceDeposit::get();
+
+	// A resting buy: no fill, its own zone's book, no device scan.
+	let rest = fee(W::place_order(0, 1, 1, 0));
+	// A taking sell of one lot: one fill, one book, one device.
+	let take = fee(W::place_order(1, 1, 0, 1));
+	let accounts = |orders: u32| orders.div_ceil(per_account);
+	let fill = |orders: u32| {
+		let locked = Balance::from(orders) * (deposit + min_value) +
+			Balance::from(accounts(orders)) * EXISTENTIAL_DEPOSIT;
+		(Balance::from(orders) * rest, locked, accounts(orders))
+	};
+	let takers = max_trades.div_ceil(taker);
+	let collateral = Balance::from(max_trades) * Balance::from(lot) * imbalance / 1000;
+	Costs {
+		book: fill(book),
+		interval_books: fill(book * zones * 2),
+		trades: (
+			Balance::from(max_trades) * take +
+				Balance::from(takers) * EXISTENTIAL_DEPOSIT,
+			collateral,
+			takers,
+		),
+		readings: Balance::from(readings) * device_deposit,
+	}
+}
+
+#[test]
+fn cost_to_block_the_market_matches_the_readme_table() {
+	let c = costs();
+	let row = |name: &str, (spent, locked, accounts): (Balance, Balance, u32)| {
+		format!("{name}: {} spent, {} locked, {accounts} accounts", grid(spent), grid(locked))
+	};
+	let table = [
+		row("book", c.book),
+		row("interval books", c.interval_books),
+		format!("trades: {} spent, {} at risk, {} takers", grid(c.trades.0), grid(c.trades.1), c.trades.2),
+		format!("readings: {} locked", grid(c.readings)),
+	];
+	for line in &table {
+		println!("{line}");
+	}
+	assert_eq!(table, README_TABLE, "update the README's table (and this test) to the new figures");
+}
+
+/// The figures of the README table, in the order of its rows.
+const README_TABLE: [&str; 4] = [
+	"book: ? spent, ? locked, ? accounts",
+	"interval books: ? spent, ? locked, ? accounts",
+	"trades: ? spent, ? at risk, ? takers",
+	"readings: ? locked",
+];
