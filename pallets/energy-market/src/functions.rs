@@ -17,7 +17,8 @@ use pallet_energy_data::{DevicesByOwner, EnergyDataBlocks, Readings};
 pub(crate) struct PlaceWork {
 	/// Fills made.
 	pub fills: u32,
-	/// Opposite-side books read (zones reachable with capacity left).
+	/// Zone pairs found (own zone included): each is charged a book read, though a pair
+	/// without a lot of capacity left has its book skipped.
 	pub books: u32,
 	/// 1 if a remainder rests.
 	pub rests: u32,
@@ -232,15 +233,22 @@ impl<T: Config> Pallet<T> {
 	/// The opposite side's books an order of `side` in `zone` can trade with: its own zone's
 	/// and those of zones linked to it by a zone pair with at least a lot of capacity left (in
 	/// the direction energy flows), merged in priority order. Returns the merged book, where
-	/// each entry came from, and the routes by (seller zone, buyer zone).
+	/// each entry came from, the routes by (seller zone, buyer zone), and how many zone pairs
+	/// were found (each read with its capacity record; the weight charges a book read for each).
 	#[allow(clippy::type_complexity)]
 	fn reachable_books(
 		interval: IntervalIndex,
 		side: Side,
 		zone: ZoneId,
-	) -> (Vec<RestingOrder<T::AccountId>>, Vec<(ZoneId, usize)>, BTreeMap<(ZoneId, ZoneId), Route>) {
+	) -> (
+		Vec<RestingOrder<T::AccountId>>,
+		Vec<(ZoneId, usize)>,
+		BTreeMap<(ZoneId, ZoneId), Route>,
+		u32,
+	) {
 		let lot = T::TradeLotWh::get();
 		let mut routes = BTreeMap::new();
+		let mut found = 0u32;
 		let mut entries: Vec<(RestingOrder<T::AccountId>, (ZoneId, usize))> = Vec::new();
 		for other in 0..<T as pallet_energy_data::Config>::MaxZones::get() {
 			let Ok(other) = ZoneId::try_from(other) else { break };
@@ -249,6 +257,7 @@ impl<T: Config> Pallet<T> {
 				Side::Sell => (zone, other),
 			};
 			let Some(route) = Self::route(interval, from, to) else { continue };
+			found = found.saturating_add(1);
 			if route.available_wh.is_some_and(|a| a < lot) {
 				continue;
 			}
@@ -262,7 +271,7 @@ impl<T: Config> Pallet<T> {
 			Side::Sell => entries.sort_by(|a, b| a.0.price.cmp(&b.0.price).then(a.0.id.cmp(&b.0.id))),
 		}
 		let (merged, origin) = entries.into_iter().unzip();
-		(merged, origin, routes)
+		(merged, origin, routes, found)
 	}
 
 	pub(crate) fn do_place_order(
@@ -320,8 +329,7 @@ impl<T: Config> Pallet<T> {
 		};
 
 		// Match against the other side's reachable books.
-		let (mut merged, origin, routes) = Self::reachable_books(interval, side, zone);
-		let books = u32::try_from(routes.len()).unwrap_or(u32::MAX);
+		let (mut merged, origin, routes, books) = Self::reachable_books(interval, side, zone);
 		let trade_count = TradeCount::<T>::get(interval);
 		let interval_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
 		let taken = TakerTrades::<T>::get(interval, &who);

@@ -222,6 +222,12 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 100).unwrap();
 		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(1, 1, 0, 0)));
 		assert_eq!(trades_executed().len(), 4);
+		// A pair into zone 0 without capacity: its book is skipped, but the pair and its
+		// capacity record were read, so it is charged as a second book.
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 0, 0));
+		let info =
+			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 50).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::place_order(0, 2, 1, 0)));
 	});
 }
 
