@@ -8,6 +8,12 @@
 # alone; ~25 min the first time on 2 cores), runs `benchmark pallet` for each pallet on the dev chain and writes
 # pallets/<name>/src/weights.rs from scripts/frame-weight-template.hbs.
 # STEPS and REPEAT (default 50 and 20) can be lowered for a quick run: STEPS=10 REPEAT=5.
+# ANALYSIS picks how the weight formula is fitted (`--output-analysis`): min-squares (default)
+# or median-slopes. `benchmark pallet` varies one component at a time with the others at their
+# maximum, so with several components and noisy timings min-squares can push a component's cost
+# into the intercept, which every call then pays (EnergyMarket's place_order: a 1.8 ms intercept
+# absorbing the device scan); median-slopes fits each component's own slope at the worst case of
+# the others. EnergyMarket's weights use median-slopes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -15,6 +21,7 @@ PALLETS=("$@")
 [ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data energy-market federated-learning)
 STEPS=${STEPS:-50}
 REPEAT=${REPEAT:-20}
+ANALYSIS=${ANALYSIS:-min-squares}
 
 BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-$TARGET_DIR-bench}"
 # frame-benchmarking-cli depends on a test runtime (for `benchmark storage` access tests) whose
@@ -30,7 +37,7 @@ for p in "${PALLETS[@]}"; do
 	log "benchmarking $crate (steps $STEPS, repeat $REPEAT) -> $out"
 	"$NODE_BIN" benchmark pallet --chain dev --pallet "$crate" --extrinsic '*' \
 		--steps "$STEPS" --repeat "$REPEAT" --wasm-execution compiled \
-		--heap-pages 4096 \
+		--heap-pages 4096 --output-analysis "$ANALYSIS" \
 		--template "$REPO_ROOT/scripts/frame-weight-template.hbs" --output "$out"
 done
 log "done; review the diff of pallets/*/src/weights.rs and commit it"

@@ -141,7 +141,7 @@ fn energy_market_calls_fit_in_a_block() {
 		.get(frame_support::dispatch::DispatchClass::Normal)
 		.max_extrinsic
 		.expect("normal extrinsics are bounded");
-	for (name, w) in [("place_order(max fills, all zones)", W::place_order(
+	for (name, w) in [("place_order(max fills, all zones)", pallet_energy_market::Pallet::<Runtime>::place_order_weight(
 			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
 			<Runtime as pallet_energy_data::Config>::MaxZones::get(),
 			1,

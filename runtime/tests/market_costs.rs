@@ -9,9 +9,6 @@ use frame_support::{
 	weights::{Weight, WeightToFee as _},
 };
 use gridbrain_runtime::{configs::RuntimeBlockWeights, Balance, Runtime, EXISTENTIAL_DEPOSIT, UNIT};
-use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
-
-type W = SubstrateWeight<Runtime>;
 type M = Runtime;
 
 /// A signed `placeOrder` extrinsic is about this long (address, signature, extensions, call).
@@ -60,9 +57,9 @@ fn costs() -> Costs {
 	let device_deposit: Balance = <M as pallet_energy_data::Config>::DeviceDeposit::get();
 
 	// A resting buy: no fill, its own zone's book, no device scan.
-	let rest = fee(W::place_order(0, 1, 1, 0));
+	let rest = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(0, 1, 1, 0));
 	// A taking sell of one lot: one fill, one book, one device.
-	let take = fee(W::place_order(1, 1, 0, 1));
+	let take = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(1, 1, 0, 1));
 	let accounts = |orders: u32| orders.div_ceil(per_account);
 	let fill = |orders: u32| {
 		let locked = Balance::from(orders) * (deposit + min_value) +

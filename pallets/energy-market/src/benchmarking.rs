@@ -152,19 +152,18 @@ fn trades_sealed<T: Config>(n: u32) -> IntervalIndex {
 mod benches {
 	use super::*;
 
-	/// An incoming sell in zone 0 of a caller whose first `d − 1` devices can't back it (each
-	/// read with its slot: the worst device scan), matching `f` bids of distinct buyers that each
-	/// close, spread over `z` zones whose bid books are full (zone 0 and `z − 1` zones linked to
-	/// it with capacity: every one of them read and merged); with `r = 1` the remainder rests in
-	/// a full ask book and evicts its worst order (hold and deposit released). Charged
-	/// `place_order(MaxFillsPerOrder, MaxZones, 1, MaxDevicesPerAccount)` and refunded to what
-	/// the call did.
+	/// An incoming sell in zone 0 (backed by the caller's one device) matching `f` bids of
+	/// distinct buyers that each close, spread over `z` zones whose bid books are full (zone 0
+	/// and `z − 1` zones linked to it with capacity: every one of them read, merged, and written
+	/// back when a fill touched it); with `r = 1` the remainder rests in a full ask book and
+	/// evicts its worst order (hold and deposit released). The device scan of a sell is the
+	/// separate `pick_device(d)`. The call is charged `place_order(MaxFillsPerOrder, MaxZones, 1)
+	/// + pick_device(MaxDevicesPerAccount)` and refunded to what it did.
 	#[benchmark]
 	fn place_order(
 		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get()) }>,
 		z: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get() }>,
 		r: Linear<0, 1>,
-		d: Linear<1, { <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get() }>,
 	) -> Result<(), BenchmarkError> {
 		// An order that matches nothing rests: `f = 0` implies `r = 1`.
 		let r = if f == 0 { 1 } else { r };
@@ -188,10 +187,6 @@ mod benches {
 			fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
 		}
 		let caller = funded::<T>("caller", 0);
-		for k in 1..d {
-			// 1 W: bound below one lot, so the scan reads the device and its slot and moves on.
-			add_device::<T>(&caller, 0, 1, 900_000 + k);
-		}
 		let device = add_device::<T>(&caller, 0, u32::MAX, 999_999);
 		let qty = lot::<T>() * u64::from(f + r);
 		let id = pallet::NextOrderId::<T>::get();
@@ -214,12 +209,36 @@ mod benches {
 		let asks = ZoneBooks::<T>::get((interval, 0, Side::Sell));
 		if r == 1 {
 			let order = Orders::<T>::get(id).expect("the remainder rests");
-			assert_eq!(order.device, Some(device), "backed by the last device scanned");
+			assert_eq!(order.device, Some(device));
 			assert_eq!(asks.len() as u32, max, "a full book evicted one order for it");
 			assert_eq!(asks[0].id, id);
 		} else {
 			assert!(asks.is_empty());
 		}
+		Ok(())
+	}
+
+	/// The device scan of a sell: the seller's first `d − 1` devices can't back the order (each
+	/// read with its slot, the most expensive way to be skipped), the last one can.
+	#[benchmark]
+	fn pick_device(
+		d: Linear<1, { <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let interval = open_interval::<T>();
+		let caller = funded::<T>("caller", 0);
+		for k in 1..d {
+			// 1 W: bound below one lot, so the scan reads the device and its slot and moves on.
+			add_device::<T>(&caller, 0, 1, 900_000 + k);
+		}
+		let device = add_device::<T>(&caller, 0, u32::MAX, 999_999);
+		let picked;
+
+		#[block]
+		{
+			picked = Pallet::<T>::pick_device(&caller, 0, interval, lot::<T>());
+		}
+
+		assert_eq!(picked.ok(), Some((device, d)), "the last device, after scanning all d");
 		Ok(())
 	}
 

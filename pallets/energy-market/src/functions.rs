@@ -76,9 +76,21 @@ impl<T: Config> Pallet<T> {
 		current.saturating_add(T::GateClosureIntervals::get()) < interval
 	}
 
+	/// The weight of `place_order` with `fills` fills, `books` zone pairs (books) looked up,
+	/// `rests` (0 or 1) a resting remainder (evicting from a full book) and `devices` devices
+	/// scanned to back a sell (0 for a buy).
+	pub fn place_order_weight(fills: u32, books: u32, rests: u32, devices: u32) -> Weight {
+		let place = <T as Config>::WeightInfo::place_order(fills, books, rests);
+		if devices == 0 {
+			place
+		} else {
+			place.saturating_add(<T as Config>::WeightInfo::pick_device(devices))
+		}
+	}
+
 	/// Picks the seller's device in `zone` that can produce and has room for `quantity_wh`
 	/// more in `interval`; also returns how many devices it looked at (for the weight).
-	fn pick_device(
+	pub(crate) fn pick_device(
 		who: &T::AccountId,
 		zone: ZoneId,
 		interval: IntervalIndex,

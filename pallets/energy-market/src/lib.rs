@@ -556,7 +556,7 @@ pub mod pallet {
 		/// ## Events
 		/// `TradeExecuted` per fill, `OrderEvicted` if it evicts, then `OrderPlaced`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(<T as Config>::WeightInfo::place_order(
+		#[pallet::weight(Pallet::<T>::place_order_weight(
 			T::MaxFillsPerOrder::get(),
 			<T as pallet_energy_data::Config>::MaxZones::get(),
 			1,
@@ -572,13 +572,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let work = Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
-			Ok(Some(<T as Config>::WeightInfo::place_order(
-				work.fills,
-				work.books,
-				work.rests,
-				work.devices,
-			))
-			.into())
+			Ok(Some(Self::place_order_weight(work.fills, work.books, work.rests, work.devices)).into())
 		}
 
 		/// Cancel an open order before gate closure and release its hold and deposit.
