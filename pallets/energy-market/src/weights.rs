@@ -25,7 +25,7 @@
 // --heap-pages
 // 4096
 // --output-analysis
-// median-slopes
+// min-squares
 // --template
 // /work/main/scripts/frame-weight-template.hbs
 // --output
@@ -61,9 +61,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
 	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyData::Devices` (r:64 w:0)
+	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::DeviceSlots` (r:65 w:2)
+	/// Storage: `EnergyMarket::DeviceSlots` (r:2 w:2)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -90,36 +90,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `f` is `[0, 16]`.
 	/// The range of component `z` is `[1, 16]`.
 	/// The range of component `r` is `[0, 1]`.
-	/// The range of component `d` is `[1, 64]`.
 	fn place_order(f: u32, z: u32, r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + d * (143 ±0) + f * (910 ±0) + r * (13978 ±0) + z * (10872 ±0)`
-		//  Estimated: `41294 + d * (2604 ±0) + f * (3037 ±0) + r * (13004 ±0) + z * (13004 ±0)`
-		// Minimum execution time: 1_753_060_000 picoseconds.
-		Weight::from_parts(0, 41294)
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(166_126_166, 0).saturating_mul(f.into()))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(114_028_428, 0).saturating_mul(z.into()))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(310_872_000, 0).saturating_mul(r.into()))
-			// Standard Error: 0
-			.saturating_add(T::DbWeight::get().reads(24_u64))
+		//  Measured:  `0 + f * (910 ±0) + r * (13455 ±0) + z * (10879 ±0)`
+		//  Estimated: `41294 + f * (3037 ±0) + r * (13004 ±0) + z * (13004 ±20)`
+		// Minimum execution time: 1_196_094_000 picoseconds.
+		Weight::from_parts(1_607_087_000, 41294)
+			// Standard Error: 7_034_279
+			.saturating_add(Weight::from_parts(125_906_350, 0).saturating_mul(f.into()))
+			// Standard Error: 7_153_239
+			.saturating_add(Weight::from_parts(40_296_508, 0).saturating_mul(z.into()))
+			.saturating_add(T::DbWeight::get().reads(26_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(r.into())))
-			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(z.into())))
-			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(f.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(r.into()))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
+	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
+	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyData::Devices` (r:64 w:0)
+	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// The range of component `d` is `[1, 64]`.
 	fn pick_device(d: u32, ) -> Weight {
-		Weight::from_parts(10_000_000, 3037)
-			.saturating_add(Weight::from_parts(30_000_000, 2604).saturating_mul(d.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `208 + d * (141 ±0)`
+		//  Estimated: `4027 + d * (2604 ±0)`
+		// Minimum execution time: 17_188_000 picoseconds.
+		Weight::from_parts(21_726_206, 4027)
+			// Standard Error: 50_597
+			.saturating_add(Weight::from_parts(10_205_615, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
 	}
 	/// Storage: `EnergyMarket::Orders` (r:1 w:1)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
@@ -137,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13102`
 		//  Estimated: `13994`
-		// Minimum execution time: 194_940_000 picoseconds.
-		Weight::from_parts(311_818_000, 13994)
+		// Minimum execution time: 197_172_000 picoseconds.
+		Weight::from_parts(317_343_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -165,10 +174,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `741 + n * (596 ±0)`
 		//  Estimated: `9167 + n * (5206 ±0)`
-		// Minimum execution time: 459_043_000 picoseconds.
-		Weight::from_parts(0, 9167)
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(502_852_513, 0).saturating_mul(n.into()))
+		// Minimum execution time: 461_891_000 picoseconds.
+		Weight::from_parts(463_167_000, 9167)
+			// Standard Error: 8_720_986
+			.saturating_add(Weight::from_parts(454_911_042, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -194,17 +203,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `557 + n * (511 ±0)`
-		//  Estimated: `248066 + n * (3037 ±0)`
-		// Minimum execution time: 40_028_000 picoseconds.
-		Weight::from_parts(0, 248066)
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(184_669_666, 0).saturating_mul(n.into()))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(553_362_166, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(20_u64))
+		//  Estimated: `142267 + i * (3959 ±3_697) + n * (3037 ±0)`
+		// Minimum execution time: 70_285_000 picoseconds.
+		Weight::from_parts(74_398_000, 142267)
+			// Standard Error: 3_708_389
+			.saturating_add(Weight::from_parts(190_898_358, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3959).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(n.into()))
 	}
 	/// Storage: `EnergyMarket::NextToSettle` (r:1 w:1)
@@ -232,17 +240,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `889 + n * (596 ±0)`
-		//  Estimated: `33698 + n * (5206 ±0)`
-		// Minimum execution time: 319_865_000 picoseconds.
-		Weight::from_parts(0, 33698)
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(449_134_903, 0).saturating_mul(n.into()))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(408_767_800, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		//  Estimated: `21221 + i * (1414 ±83) + n * (5206 ±0)`
+		// Minimum execution time: 470_390_000 picoseconds.
+		Weight::from_parts(2_055_197_618, 21221)
+			// Standard Error: 16_765_113
+			.saturating_add(Weight::from_parts(457_630_363, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 1414).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	/// Storage: `EnergyMarket::ZonePairs` (r:15 w:1)
@@ -253,8 +260,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `38775`
-		// Minimum execution time: 79_617_000 picoseconds.
-		Weight::from_parts(145_788_000, 38775)
+		// Minimum execution time: 79_178_000 picoseconds.
+		Weight::from_parts(148_053_000, 38775)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -264,8 +271,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_280_000 picoseconds.
-		Weight::from_parts(17_103_000, 0)
+		// Minimum execution time: 7_350_000 picoseconds.
+		Weight::from_parts(15_328_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -273,35 +280,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn place_order(f: u32, z: u32, r: u32, ) -> Weight {
-		Weight::from_parts(0, 41294)
-			.saturating_add(Weight::from_parts(166_126_166, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(114_028_428, 0).saturating_mul(z.into()))
-			.saturating_add(Weight::from_parts(310_872_000, 0).saturating_mul(r.into()))
-			.saturating_add(RocksDbWeight::get().reads(24_u64))
+		Weight::from_parts(1_607_087_000, 41294)
+			.saturating_add(Weight::from_parts(125_906_350, 0).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(40_296_508, 0).saturating_mul(z.into()))
+			.saturating_add(RocksDbWeight::get().reads(26_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(r.into())))
-			.saturating_add(RocksDbWeight::get().writes((7_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
-			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(r.into())))
+			.saturating_add(RocksDbWeight::get().writes(12_u64))
+			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(f.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(r.into()))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	fn pick_device(d: u32, ) -> Weight {
-		Weight::from_parts(10_000_000, 3037)
-			.saturating_add(Weight::from_parts(30_000_000, 2604).saturating_mul(d.into()))
+		Weight::from_parts(21_726_206, 4027)
+			.saturating_add(Weight::from_parts(10_205_615, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(311_818_000, 13994)
+		Weight::from_parts(317_343_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(0, 9167)
-			.saturating_add(Weight::from_parts(502_852_513, 0).saturating_mul(n.into()))
+		Weight::from_parts(463_167_000, 9167)
+			.saturating_add(Weight::from_parts(454_911_042, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -309,32 +316,32 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(0, 248066)
-			.saturating_add(Weight::from_parts(184_669_666, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(553_362_166, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(20_u64))
+		Weight::from_parts(74_398_000, 142267)
+			.saturating_add(Weight::from_parts(190_898_358, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(17_u64))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3959).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(0, 33698)
-			.saturating_add(Weight::from_parts(449_134_903, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(408_767_800, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(11_u64))
+		Weight::from_parts(2_055_197_618, 21221)
+			.saturating_add(Weight::from_parts(457_630_363, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 1414).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(145_788_000, 38775)
+		Weight::from_parts(148_053_000, 38775)
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(17_103_000, 0)
+		Weight::from_parts(15_328_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
