@@ -8,12 +8,12 @@
 # alone; ~25 min the first time on 2 cores), runs `benchmark pallet` for each pallet on the dev chain and writes
 # pallets/<name>/src/weights.rs from scripts/frame-weight-template.hbs.
 # STEPS and REPEAT (default 50 and 20) can be lowered for a quick run: STEPS=10 REPEAT=5.
-# ANALYSIS picks how the weight formula is fitted (`--output-analysis`): min-squares (default)
-# or median-slopes. `benchmark pallet` varies one component at a time with the others at their
-# maximum, so with several components and noisy timings min-squares can push a component's cost
-# into the intercept, which every call then pays (EnergyMarket's place_order: a 1.8 ms intercept
-# absorbing the device scan); median-slopes fits each component's own slope at the worst case of
-# the others. EnergyMarket's weights use median-slopes.
+# ANALYSIS picks how the weight formula is fitted (`--output-analysis`: min-squares, the
+# default, median-slopes or max). `benchmark pallet` varies one component at a time with the
+# others at their maximum, so where components interact (EnergyMarket's place_order: fills across
+# more zones write more books) min-squares over-charges the small cases through a large
+# intercept, and median-slopes (intercept 0) can under-charge them: the committed weights use
+# min-squares, the safe side.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
