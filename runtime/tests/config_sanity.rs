@@ -143,7 +143,7 @@ fn energy_market_calls_fit_in_a_block() {
 		.expect("normal extrinsics are bounded");
 	for (name, w) in [("place_order(max fills, all zones)", pallet_energy_market::Pallet::<Runtime>::place_order_weight(
 			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
-			<Runtime as pallet_energy_data::Config>::MaxZones::get(),
+			<Runtime as pallet_energy_data::Config>::MaxZones::get() - 1,
 			1,
 			<Runtime as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
 		)), ("settle(max)", W::settle(n))] {

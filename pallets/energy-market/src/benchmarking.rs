@@ -153,36 +153,27 @@ mod benches {
 	use super::*;
 
 	/// An incoming sell in zone 0 (backed by the caller's one device) matching `f` bids of
-	/// distinct buyers that each close, spread over `z` zones whose bid books are full (zone 0
-	/// and `z − 1` zones linked to it with capacity: every one of them read, merged, and written
-	/// back when a fill touched it); with `r = 1` the remainder rests in a full ask book and
-	/// evicts its worst order (hold and deposit released). The device scan of a sell is the
-	/// separate `pick_device(d)`. The call is charged `place_order(MaxFillsPerOrder, MaxZones, 1)
-	/// + pick_device(MaxDevicesPerAccount)` and refunded to what it did.
+	/// distinct buyers that each close, in zone 0's full bid book (read, merged and written
+	/// back without them); with `r = 1` the remainder rests in a full ask book and evicts its
+	/// worst order (hold and deposit released). Books of other zones are `zone_books(z)`, the
+	/// device scan of a sell is `pick_device(d)`: each part is measured with the others at
+	/// their least, so the sum charged for a small order is what a small order costs. The
+	/// call is charged `place_order(MaxFillsPerOrder, 1) + zone_books(MaxZones − 1) +
+	/// pick_device(MaxDevicesPerAccount)` and refunded to what it did.
 	#[benchmark]
 	fn place_order(
 		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get()) }>,
-		z: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get() }>,
 		r: Linear<0, 1>,
 	) -> Result<(), BenchmarkError> {
 		// An order that matches nothing rests: `f = 0` implies `r = 1`.
 		let r = if f == 0 { 1 } else { r };
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
-		for y in 1..z {
-			Pallet::<T>::do_set_zone_pair(0, y as ZoneId, Some(ZonePair { fee_per_kwh: 1, capacity_wh: u64::MAX }))?;
-		}
-		// `f` crossing bids of distinct buyers, round-robin over the `z` zones.
-		let mut crossing = alloc::vec![0u32; z as usize];
+		// `f` crossing bids of distinct buyers, then the rest of the book below the sell's price.
 		for k in 0..f {
-			let y = k % z;
-			place::<T>(&funded::<T>("taker", k), Side::Buy, y as ZoneId, interval, lot::<T>(), price::<T>(10));
-			crossing[y as usize] += 1;
+			place::<T>(&funded::<T>("taker", k), Side::Buy, 0, interval, lot::<T>(), price::<T>(10));
 		}
-		// The rest of every bid book: bids below the sell's price.
-		for y in 0..z {
-			fill_book::<T>(Side::Buy, interval, y as ZoneId, max - crossing[y as usize], price::<T>(1), 1);
-		}
+		fill_book::<T>(Side::Buy, interval, 0, max - f, price::<T>(1), 1);
 		if r == 1 {
 			fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
 		}
@@ -197,15 +188,11 @@ mod benches {
 		assert_eq!(TradeCount::<T>::get(interval), f);
 		let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
 		assert_eq!(buyers.len() as u32, f, "fills with distinct buyers");
-		let zones: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer_zone).collect();
-		assert_eq!(zones.len() as u32, f.min(z), "fills spread over the zones");
-		for y in 0..z {
-			assert_eq!(
-				ZoneBooks::<T>::get((interval, y as ZoneId, Side::Buy)).len() as u32,
-				max - crossing[y as usize],
-				"bid books were full and lost exactly their crossing bids"
-			);
-		}
+		assert_eq!(
+			ZoneBooks::<T>::get((interval, 0, Side::Buy)).len() as u32,
+			max - f,
+			"the bid book was full and lost exactly its crossing bids"
+		);
 		let asks = ZoneBooks::<T>::get((interval, 0, Side::Sell));
 		if r == 1 {
 			let order = Orders::<T>::get(id).expect("the remainder rests");
@@ -214,6 +201,53 @@ mod benches {
 			assert_eq!(asks[0].id, id);
 		} else {
 			assert!(asks.is_empty());
+		}
+		Ok(())
+	}
+
+	/// The books of `z` other zones an order can trade with: each zone pair and capacity record
+	/// read, each full book read, merged, and written back (as when a fill touched it), the
+	/// capacity record updated. Zone 0's own book is empty (it is part of `place_order`).
+	#[benchmark]
+	fn zone_books(
+		z: Linear<1, { <T as pallet_energy_data::Config>::MaxZones::get() - 1 }>,
+	) -> Result<(), BenchmarkError> {
+		let interval = open_interval::<T>();
+		let max = T::MaxOrdersPerBook::get();
+		for y in 1..=z {
+			let y = y as ZoneId;
+			Pallet::<T>::do_set_zone_pair(0, y, Some(ZonePair { fee_per_kwh: 1, capacity_wh: u64::MAX / 2 }))?;
+			fill_book::<T>(Side::Buy, interval, y, max, price::<T>(1), 1);
+			pallet::CapacityUsed::<T>::insert(interval, (0, y), lot::<T>());
+		}
+		let (merged, origin, found);
+
+		#[block]
+		{
+			let (mut m, o, routes, n) = Pallet::<T>::reachable_books(interval, Side::Sell, 0);
+			// One lot taken from the first order of every zone, so every book changes.
+			let mut touched = Vec::new();
+			for (entry, (zone, at)) in m.iter_mut().zip(o.iter()) {
+				if *at == 0 && routes.contains_key(&(0, *zone)) {
+					entry.remaining_wh = 0;
+					touched.push(*zone);
+					pallet::CapacityUsed::<T>::mutate(interval, (0, *zone), |u| *u += lot::<T>());
+				}
+			}
+			Pallet::<T>::write_back_books(interval, Side::Buy, &touched, &m, &o)?;
+			(merged, origin, found) = (m, o, n);
+		}
+
+		assert_eq!(found, z + 1, "every other zone's pair found, and the own zone");
+		assert_eq!(merged.len() as u32, z * max, "z full books read and merged");
+		let zones: BTreeSet<_> = origin.iter().map(|(zone, _)| *zone).collect();
+		assert_eq!(zones.len() as u32, z);
+		for y in 1..=z {
+			assert_eq!(
+				ZoneBooks::<T>::get((interval, y as ZoneId, Side::Buy)).len() as u32,
+				max - 1,
+				"every book written back without its first order"
+			);
 		}
 		Ok(())
 	}

@@ -42,7 +42,8 @@ use core::marker::PhantomData;
 
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
-	fn place_order(f: u32, z: u32, r: u32, ) -> Weight;
+	fn place_order(f: u32, r: u32, ) -> Weight;
+	fn zone_books(z: u32, ) -> Weight;
 	fn pick_device(d: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
@@ -90,34 +91,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `f` is `[0, 16]`.
 	/// The range of component `z` is `[1, 16]`.
 	/// The range of component `r` is `[0, 1]`.
-	fn place_order(f: u32, z: u32, r: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0 + f * (910 ±0) + r * (13455 ±0) + z * (10879 ±0)`
-		//  Estimated: `41294 + f * (3037 ±0) + r * (13004 ±0) + z * (13004 ±20)`
-		// Minimum execution time: 1_196_094_000 picoseconds.
+	fn place_order(f: u32, r: u32, ) -> Weight {
 		Weight::from_parts(1_607_087_000, 41294)
-			// Standard Error: 7_034_279
 			.saturating_add(Weight::from_parts(125_906_350, 0).saturating_mul(f.into()))
-			// Standard Error: 7_153_239
-			.saturating_add(Weight::from_parts(40_296_508, 0).saturating_mul(z.into()))
 			.saturating_add(T::DbWeight::get().reads(26_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(r.into()))
+	}
+	fn zone_books(z: u32, ) -> Weight {
+		Weight::from_parts(0, 0)
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(z.into()))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(z.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
-	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
-	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyData::Devices` (r:64 w:0)
-	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// The range of component `d` is `[1, 64]`.
 	fn pick_device(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `208 + d * (141 ±0)`
@@ -279,19 +270,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn place_order(f: u32, z: u32, r: u32, ) -> Weight {
+	fn place_order(f: u32, r: u32, ) -> Weight {
 		Weight::from_parts(1_607_087_000, 41294)
 			.saturating_add(Weight::from_parts(125_906_350, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(40_296_508, 0).saturating_mul(z.into()))
 			.saturating_add(RocksDbWeight::get().reads(26_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(r.into())))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
 			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(r.into()))
+	}
+	fn zone_books(z: u32, ) -> Weight {
+		Weight::from_parts(0, 0)
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(z.into()))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(z.into())))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	fn pick_device(d: u32, ) -> Weight {
