@@ -95,6 +95,17 @@ js_deps() {
 		|| die "npm ci failed in $js_dir"
 }
 
+# dashboard_build: installs the dashboard's npm packages (once) and builds it into
+# scripts/dashboard/dist (esbuild, ~2 s).
+dashboard_build() {
+	local dir="$REPO_ROOT/scripts/dashboard"
+	command -v node >/dev/null || die "Node.js is required for the dashboard"
+	[ -d "$dir/node_modules/@polkadot/api" ] && [ -d "$dir/node_modules/esbuild" ] \
+		|| (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+		|| die "npm ci failed in $dir"
+	(cd "$dir" && node build.mjs) || die "the dashboard did not build"
+}
+
 # wait_rpc PORT PID LOG: until the node PID answers RPC on PORT (60 s); dies with LOG's tail if
 # it exits first.
 wait_rpc() {

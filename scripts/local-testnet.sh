@@ -19,11 +19,13 @@
 #   DIR/logs/<name>-worker.log) trains the dispatch model in federated rounds.
 # --demo: scripts/polkadot-js/demo.mjs feeds signed meter readings and buy/sell orders from the
 #   shipped real profiles, interval after interval, and prints trades, sealed data blocks,
-#   settlements and FL rounds (log: DIR/logs/demo.log, also shown on the terminal).
+#   settlements and FL rounds (log: DIR/logs/demo.log, also shown on the terminal), and the
+#   dashboard (scripts/dashboard.sh) is served on http://127.0.0.1:8080/
+#   ($GRIDBRAIN_DASHBOARD_PORT) for alice's node.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 N=""
 BASE_DIR="$REPO_ROOT/testnet-data"
@@ -32,6 +34,7 @@ EXIT_WHEN_FINALIZED=0
 TIMEOUT=300
 WITH_WORKERS=0
 DEMO=0
+DASHBOARD_PORT=${GRIDBRAIN_DASHBOARD_PORT:-8080}
 while [ $# -gt 0 ]; do
 	case "$1" in
 		-h|--help) usage 0 ;;
@@ -156,11 +159,23 @@ if [ $WITH_WORKERS -eq 1 ]; then
 fi
 if [ $DEMO -eq 1 ]; then
 	js_deps
+	# The log exists before `tail` opens it (the driver's redirection may come later).
+	: > "$BASE_DIR/logs/demo.log"
 	(cd "$REPO_ROOT/scripts/polkadot-js" && exec node demo.mjs --ws ws://127.0.0.1:9944) > "$BASE_DIR/logs/demo.log" 2>&1 &
 	HELPERS+=($!)
 	tail -n +1 -f "$BASE_DIR/logs/demo.log" &
 	TAIL_PID=$!
 	log "started the demo driver (log $BASE_DIR/logs/demo.log)"
+	# The dashboard, served on loopback ($GRIDBRAIN_DASHBOARD_PORT, default 8080).
+	if (exec 3<>"/dev/tcp/127.0.0.1/$DASHBOARD_PORT") 2>/dev/null; then
+		log "port $DASHBOARD_PORT is in use: no dashboard (run scripts/dashboard.sh --port P yourself)"
+		DASHBOARD_PORT=""
+	else
+		dashboard_build > "$BASE_DIR/logs/dashboard.log" 2>&1
+		node "$REPO_ROOT/scripts/dashboard/serve.mjs" --ws ws://127.0.0.1:9944 --port "$DASHBOARD_PORT" \
+			>> "$BASE_DIR/logs/dashboard.log" 2>&1 &
+		HELPERS+=($!)
+	fi
 fi
 
 echo
@@ -169,6 +184,7 @@ for i in $(seq 0 $((N - 1))); do
 	echo "  ${NAMES[$i]}: ws://127.0.0.1:$((9944 + i))  (metrics http://127.0.0.1:$((9615 + i))/metrics)"
 done
 echo "  polkadot.js apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944"
+[ $DEMO -eq 0 ] || [ -z "$DASHBOARD_PORT" ] || echo "  dashboard: http://127.0.0.1:$DASHBOARD_PORT/  (market, energy, settlement, federated learning, trader panel)"
 echo "  logs: $BASE_DIR/logs    stop: Ctrl-C"
 [ $WITH_WORKERS -eq 0 ] || echo "  ml-workers: rounds in $BASE_DIR/logs/<name>-worker.log, per-round metrics in $BASE_DIR/<name>-worker/history.csv"
 last_round=""

@@ -122,10 +122,17 @@ await api.rpc.chain.subscribeFinalizedHeads(async (header) => {
 // --- the load, interval after interval
 for (;;) {
   const c = (await api.call.energyDataApi.currentInterval()).toNumber();
+  // Blocks left in interval c, counting the best block: orders sent now land in a later block.
+  const blocksLeft = intervalBlocks - ((await api.rpc.chain.getHeader()).number.toNumber() % intervalBlocks);
   // Orders for the next open interval(s).
   while (ordered <= c + gate + 1) {
     const I = ordered++;
     if (I <= c + gate) continue; // its gate has closed
+    if (I === c + gate + 1 && blocksLeft <= 2) {
+      // Its gate closes when interval c ends, before these orders could be included.
+      log(`interval ${I}: not ordered, its gate closes in ${blocksLeft} block(s)`);
+      continue;
+    }
     const placed = await Promise.all(DEVICES.map((d) => {
       const wh = forecastWh(d, I);
       if (wh === 0) return false;
