@@ -11,6 +11,7 @@
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
 #     release mode so they reuse the node build; the ml-worker's tests and release build;
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
+#     the dashboard's browser test (headless Chromium, dev node + demo load);
 #  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3;
 #  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
 #  8. scripts/fl-integration.sh: 3 validators + 3 ml-workers finalize federated rounds, then
@@ -58,6 +59,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "build ml-worker (release)" cargo_release build -p gridbrain-ml-worker
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
+	stage "dashboard in headless Chromium (dev node + demo load)" scripts/dashboard-test.sh
 	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
 		--base-dir "$(mktemp -d)/testnet" --timeout 240
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh

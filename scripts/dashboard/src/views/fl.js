@@ -1,6 +1,6 @@
 // Federated learning: the current round's phases, participants and strikes, the global model's
 // versions, and recent rounds.
-import { esc, num, setHtml, short, table, who } from '../format.js';
+import { esc, money, num, setHtml, short, table, who } from '../format.js';
 
 export default {
   mount(el) {
@@ -59,7 +59,7 @@ export default {
         <dt>finalized at</dt><dd>#${num(m.finalizedAt)}</dd></dl>`);
     }
     setHtml(el.querySelector('#fl-workers'), table(['validator', 'peer', 'deposit', 'registered', 'strikes'],
-      workers.map((w) => [esc(who(c, w.validator)), `<span class="mono">${esc(short(w.peerId))}</span>`, esc(w.deposit.toHuman?.() ?? w.deposit.toString()), `#${num(w.registeredAt)}`,
+      workers.map((w) => [esc(who(c, w.validator)), `<span class="mono">${esc(short(w.peerId))}</span>`, money(c, w.deposit), `#${num(w.registeredAt)}`,
         num(w.strikes) > 0 ? `<span class="bad">⚠ ${num(w.strikes)}</span>` : '0']), 'no workers registered'));
     const last = num(next) - 1;
     const indices = Array.from({ length: Math.min(10, Math.max(0, last + 1)) }, (_, i) => last - i);

@@ -27,13 +27,11 @@ export default {
       <dt>block time</dt><dd id="net-blocktime">${avg === null ? '–' : `${avg.toFixed(2)} s (last ${gaps.length} blocks; target ${c.consts.slotMs / 1000} s)`}</dd>
       <dt>peers</dt><dd id="net-peers">${health.peers.toNumber()}${health.isSyncing.isTrue ? ' · syncing' : ''}</dd>
       <dt>interval</dt><dd>${c.interval ?? '–'} <span class="muted">(${c.consts.intervalBlocks} blocks each)</span></dd>`);
-    const grandpaSet = new Set(grandpa.map(([id]) => id.toString()));
-    setHtml(el.querySelector('#net-validators'), `<p>${aura.length} authoring (Aura), ${grandpa.length} finalizing (GRANDPA)</p>` + table(
-      ['validator', 'Aura key', 'GRANDPA'],
+    setHtml(el.querySelector('#net-validators'), `<p>${aura.length} authoring blocks (Aura), ${grandpa.length} voting on finality (GRANDPA)</p>` + table(
+      ['validator', 'Aura key'],
       aura.map((k) => {
-        const addr = k.toString();
-        const name = c.names.get(api.createType('AccountId', k.toU8a()).toString());
-        return [esc(name ?? who(c, addr)), `<span class="mono">${esc(addr.slice(0, 10))}…</span>`, grandpaSet.size ? 'votes' : '–'];
+        const addr = api.createType('AccountId', k.toU8a()).toString();
+        return [esc(who(c, addr)), `<span class="mono">${esc(addr.slice(0, 12))}…</span>`];
       }), 'no authorities'));
     const counts = new Map();
     for (const e of c.feed) counts.set(e.block, (counts.get(e.block) ?? 0) + 1);
