@@ -218,3 +218,25 @@ fn federated_learning_calls_fit_in_a_block_and_workers_fit_the_authorities() {
 	assert_eq!(rule.trimmed_per_side(3), 1);
 	assert_eq!(rule.trimmed_per_side(4), 1);
 }
+
+/// `place_order` is charged as three parts benchmarked apart (`place_order(f, r)`,
+/// `zone_books(z)`, `pick_device(d)`); its worst case measured in one piece
+/// (`place_order_spread`: every fill in another zone's full book, a rest with eviction) must
+/// not cost more than the sum charged for it.
+#[test]
+fn place_order_charge_covers_its_worst_case_measured_in_one_piece() {
+	use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
+	let charged = pallet_energy_market::Pallet::<Runtime>::place_order_weight(
+		<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
+		<Runtime as pallet_energy_data::Config>::MaxZones::get() - 1,
+		1,
+		1,
+	);
+	let measured = SubstrateWeight::<Runtime>::place_order_spread();
+	assert!(
+		measured.ref_time() <= charged.ref_time(),
+		"worst case measured {} ps > charged {} ps",
+		measured.ref_time(),
+		charged.ref_time()
+	);
+}

@@ -252,6 +252,45 @@ mod benches {
 		Ok(())
 	}
 
+	/// Not charged by itself: `place_order`'s worst case in one piece, to check that the sum
+	/// the call is charged covers it (`runtime/tests/config_sanity.rs`): `MaxFillsPerOrder`
+	/// fills of distinct buyers spread round-robin over every zone's full bid book (zone 0 and
+	/// `MaxZones − 1` zones linked to it with capacity), then a rest evicting from a full ask
+	/// book.
+	#[benchmark]
+	fn place_order_spread() -> Result<(), BenchmarkError> {
+		let f = T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get());
+		let z = <T as pallet_energy_data::Config>::MaxZones::get();
+		let interval = open_interval::<T>();
+		let max = T::MaxOrdersPerBook::get();
+		for y in 1..z {
+			Pallet::<T>::do_set_zone_pair(0, y as ZoneId, Some(ZonePair { fee_per_kwh: 1, capacity_wh: u64::MAX }))?;
+		}
+		let mut crossing = alloc::vec![0u32; z as usize];
+		for k in 0..f {
+			let y = k % z;
+			place::<T>(&funded::<T>("taker", k), Side::Buy, y as ZoneId, interval, lot::<T>(), price::<T>(10));
+			crossing[y as usize] += 1;
+		}
+		for y in 0..z {
+			fill_book::<T>(Side::Buy, interval, y as ZoneId, max - crossing[y as usize], price::<T>(1), 1);
+		}
+		fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
+		let caller = funded::<T>("caller", 0);
+		add_device::<T>(&caller, 0, u32::MAX, 999_999);
+		let id = pallet::NextOrderId::<T>::get();
+
+		#[extrinsic_call]
+		place_order(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>() * u64::from(f + 1), price::<T>(5));
+
+		assert_eq!(TradeCount::<T>::get(interval), f);
+		let zones: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer_zone).collect();
+		assert_eq!(zones.len() as u32, f.min(z), "fills spread over the zones");
+		assert!(Orders::<T>::get(id).is_some(), "the remainder rests");
+		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Sell)).len() as u32, max, "after an eviction");
+		Ok(())
+	}
+
 	/// The device scan of a sell: the seller's first `d − 1` devices can't back the order (each
 	/// read with its slot, the most expensive way to be skipped), the last one can.
 	#[benchmark]

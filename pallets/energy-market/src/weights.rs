@@ -44,6 +44,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn place_order(f: u32, r: u32, ) -> Weight;
 	fn zone_books(z: u32, ) -> Weight;
+	fn place_order_spread() -> Weight;
 	fn pick_device(d: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
@@ -134,6 +135,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
+	fn place_order_spread() -> Weight {
+		Weight::from_parts(4_000_000_000, 0)
+			.saturating_add(T::DbWeight::get().reads(100_u64))
+			.saturating_add(T::DbWeight::get().writes(100_u64))
+	}
 	fn pick_device(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `208 + d * (141 ±0)`
@@ -317,6 +323,11 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
+	}
+	fn place_order_spread() -> Weight {
+		Weight::from_parts(4_000_000_000, 0)
+			.saturating_add(RocksDbWeight::get().reads(100_u64))
+			.saturating_add(RocksDbWeight::get().writes(100_u64))
 	}
 	fn pick_device(d: u32, ) -> Weight {
 		Weight::from_parts(10_934_453, 4027)

@@ -82,7 +82,8 @@ export class Chain {
     try {
       const at = await this.api.at(header.hash);
       const [events, now] = await Promise.all([at.query.system.events(), at.query.timestamp.now()]);
-      this.blockTimes = this.blockTimes.filter(([b]) => b < n).concat([[n, now.toNumber()]]).slice(-50);
+      // Genesis has no timestamp: block times start at block 1.
+      if (n > 0) this.blockTimes = this.blockTimes.filter(([b]) => b < n).concat([[n, now.toNumber()]]).slice(-50);
       // A re-organised height replaces what was seen at it.
       this.feed = this.feed.filter((e) => e.block < n);
       events.forEach(({ event }, index) => {

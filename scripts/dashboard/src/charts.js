@@ -38,3 +38,6 @@ export const BID = '#1a7f37';
 export const ASK = '#b3261e';
 export const ACCENT = '#0b5cad';
 export const { paths } = uPlot;
+
+/** An x axis of interval (or block) numbers: whole numbers only. */
+export const intervalAxis = (label = 'interval') => ({ label, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], values: (u, vals) => vals.map((v) => String(v)) });

@@ -1,6 +1,6 @@
 // Energy: sealed energy data blocks, produced/consumed per zone over time, reading counts, and
 // "verify this reading": a reading's Merkle proof checked in the browser against the root.
-import { ACCENT, chart } from '../charts.js';
+import { ACCENT, chart, intervalAxis } from '../charts.js';
 import { energy, esc, num, setHtml, short, table, who } from '../format.js';
 import { verifyReading } from '../merkle.js';
 
@@ -64,7 +64,7 @@ export default {
     }
     chart(el.querySelector('#en-chart'), `energy-${zones.join(',')}`, {
       scales: { x: { time: false } },
-      axes: [{ label: 'interval' }, { label: 'kWh' }],
+      axes: [intervalAxis(), { label: 'kWh' }],
       series: zones.length ? series : [{ label: 'interval' }, { label: 'no data', stroke: ACCENT }],
     }, zones.length ? data : [[], []], {
       label: 'energy produced and consumed per zone in sealed intervals',

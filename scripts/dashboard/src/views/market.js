@@ -1,6 +1,6 @@
 // Market: per interval and zone, the order book's depth, trades, VWAP and volume over recent
 // intervals, and zone-pair capacity used.
-import { ASK, BID, ACCENT, chart, paths } from '../charts.js';
+import { ASK, BID, ACCENT, chart, paths, intervalAxis } from '../charts.js';
 import { energy, esc, money, num, perKwh, setHtml, table, who } from '../format.js';
 
 let picked = null; // { interval, zone } chosen by the user; null follows the open interval
@@ -78,7 +78,7 @@ export default {
     const vwap = stats.map((s) => (s.vwap.isSome ? perKwh(c, s.vwap.unwrap()) : null));
     chart(el.querySelector('#mk-history'), 'history', {
       scales: { x: { time: false }, kwh: {}, price: {} },
-      axes: [{ label: 'interval' }, { scale: 'kwh', label: 'kWh' }, { scale: 'price', side: 1, label: `${c.symbol}/kWh`, grid: { show: false } }],
+      axes: [intervalAxis(), { scale: 'kwh', label: 'kWh' }, { scale: 'price', side: 1, label: `${c.symbol}/kWh`, grid: { show: false } }],
       series: [{ label: 'interval' },
         { label: 'volume (kWh)', scale: 'kwh', stroke: ACCENT, fill: 'rgba(11,92,173,.2)', paths: paths.bars({ size: [0.6] }) },
         { label: 'VWAP', scale: 'price', stroke: '#6f42c1', width: 2, points: { show: true, size: 6 } }],

@@ -16,7 +16,7 @@ export default {
       api.rpc.system.health(), api.query.aura.authorities(), api.call.grandpaApi.grandpaAuthorities(), api.rpc.state.getRuntimeVersion(),
     ]);
     const times = c.blockTimes;
-    const gaps = times.slice(1).map(([, t], i) => t - times[i][1]);
+    const gaps = times.slice(1).flatMap(([b, t], i) => (b === times[i][0] + 1 ? [t - times[i][1]] : []));
     const avg = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length / 1000 : null;
     setHtml(el.querySelector('#net-chain'), `
       <dt>chain</dt><dd>${esc(c.chainName)}${c.dev ? ' <span class="muted">(development)</span>' : ''}</dd>

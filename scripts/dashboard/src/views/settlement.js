@@ -1,6 +1,6 @@
 // Settlement: delivered and undelivered energy per interval, imbalance charges, and an
 // account's trades, open orders and holds.
-import { ASK, BID, chart, paths } from '../charts.js';
+import { ASK, BID, chart, paths, intervalAxis } from '../charts.js';
 import { energy, esc, money, num, setHtml, table, who } from '../format.js';
 
 let account = '';
@@ -41,7 +41,7 @@ export default {
     const undelivered = stats.map((s) => (num(s.stats.settledTrades) > 0 ? Math.max(0, num(s.stats.volumeWh) - num(s.stats.deliveredWh)) / 1000 : 0));
     chart(el.querySelector('#st-chart'), 'settlement', {
       scales: { x: { time: false } },
-      axes: [{ label: 'interval' }, { label: 'kWh' }],
+      axes: [intervalAxis(), { label: 'kWh' }],
       series: [{ label: 'interval' },
         { label: 'delivered (kWh)', stroke: BID, fill: 'rgba(26,127,55,.3)', paths: paths.bars({ size: [0.4], align: -1 }) },
         { label: 'undelivered (kWh)', stroke: ASK, fill: 'rgba(179,38,30,.3)', paths: paths.bars({ size: [0.4], align: 1 }) }],
