@@ -42,7 +42,7 @@ use core::marker::PhantomData;
 
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
-	fn place_order(f: u32, r: u32, ) -> Weight;
+	fn place_order(f: u32, ) -> Weight;
 	fn zone_books(z: u32, ) -> Weight;
 	fn place_order_spread() -> Weight;
 	fn pick_device(d: u32, ) -> Weight;
@@ -89,7 +89,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 16]`.
 	/// The range of component `r` is `[0, 1]`.
-	fn place_order(f: u32, r: u32, ) -> Weight {
+	fn place_order(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10556 + f * (573 ±0) + r * (14671 ±0)`
 		//  Estimated: `41294 + f * (3037 ±0) + r * (13004 ±0)`
@@ -97,16 +97,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(518_707_568, 41294)
 			// Standard Error: 5_494_993
 			.saturating_add(Weight::from_parts(86_560_653, 0).saturating_mul(f.into()))
-			// Standard Error: 63_042_925
-			.saturating_add(Weight::from_parts(223_811_857, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(r.into())))
+			
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(r.into())))
+			
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(r.into()))
+			
 	}
 	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -303,18 +301,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn place_order(f: u32, r: u32, ) -> Weight {
+	fn place_order(f: u32, ) -> Weight {
 		Weight::from_parts(518_707_568, 41294)
 			.saturating_add(Weight::from_parts(86_560_653, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(223_811_857, 0).saturating_mul(r.into()))
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(r.into())))
+			
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(r.into())))
+			
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(r.into()))
+			
 	}
 	fn zone_books(z: u32, ) -> Weight {
 		Weight::from_parts(165_182_287, 41294)

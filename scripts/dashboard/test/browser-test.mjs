@@ -108,8 +108,11 @@ async function main() {
   // --- the chain, the load and the page's server
   let node = startNode();
   await cryptoWaitReady();
-  const api = await until('the dev node', () => ApiPromise.create({ provider: new WsProvider(WS, false), noInitWarn: true, throwOnConnect: true })
-    .catch(() => null), 120);
+  await until('the dev node', async () => (await fetch(`http://127.0.0.1:${RPC}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] }),
+  })).ok, 120);
+  const api = await ApiPromise.create({ provider: new WsProvider(WS, 1000), noInitWarn: true });
   log(`dev node up at ${WS}`);
   const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
   await new Promise((resolve, reject) => {
