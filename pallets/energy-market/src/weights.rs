@@ -88,23 +88,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 16]`.
-	/// The range of component `r` is `[0, 1]`.
 	fn place_order(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10556 + f * (573 ±0) + r * (14671 ±0)`
-		//  Estimated: `41294 + f * (3037 ±0) + r * (13004 ±0)`
-		// Minimum execution time: 431_368_000 picoseconds.
-		Weight::from_parts(518_707_568, 41294)
-			// Standard Error: 5_494_993
-			.saturating_add(Weight::from_parts(86_560_653, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(28_u64))
+		//  Measured:  `25390 + f * (580 ±0)`
+		//  Estimated: `41294 + f * (3037 ±0)`
+		// Minimum execution time: 422_769_000 picoseconds.
+		Weight::from_parts(742_959_713, 41294)
+			// Standard Error: 4_037_161
+			.saturating_add(Weight::from_parts(92_938_283, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(f.into())))
-			
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
-			
 	}
 	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -117,14 +113,55 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `229 + z * (10588 ±0)`
 		//  Estimated: `41294 + z * (13004 ±0)`
-		// Minimum execution time: 102_690_000 picoseconds.
-		Weight::from_parts(165_182_287, 41294)
-			// Standard Error: 2_717_480
-			.saturating_add(Weight::from_parts(47_265_528, 0).saturating_mul(z.into()))
+		// Minimum execution time: 103_705_000 picoseconds.
+		Weight::from_parts(20_325_161, 41294)
+			// Standard Error: 2_956_424
+			.saturating_add(Weight::from_parts(64_337_551, 0).saturating_mul(z.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
+	}
+	/// Storage: `EnergyMarket::PriceLimits` (r:1 w:0)
+	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::OpenOrders` (r:18 w:18)
+	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
+	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyData::Devices` (r:1 w:0)
+	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::DeviceSlots` (r:2 w:2)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:18 w:18)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:18 w:18)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::NextOrderId` (r:1 w:1)
+	/// Proof: `EnergyMarket::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
+	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::ZoneBooks` (r:17 w:17)
+	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::CapacityUsed` (r:15 w:15)
+	/// Proof: `EnergyMarket::CapacityUsed` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TradeCount` (r:1 w:1)
+	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
+	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
+	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Orders` (r:17 w:18)
+	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
+	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	fn place_order_spread() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `199174`
+		//  Estimated: `222058`
+		// Minimum execution time: 2_891_177_000 picoseconds.
+		Weight::from_parts(4_213_441_000, 222058)
+			.saturating_add(T::DbWeight::get().reads(128_u64))
+			.saturating_add(T::DbWeight::get().writes(126_u64))
 	}
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
 	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
@@ -133,19 +170,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
-	fn place_order_spread() -> Weight {
-		Weight::from_parts(4_000_000_000, 0)
-			.saturating_add(T::DbWeight::get().reads(100_u64))
-			.saturating_add(T::DbWeight::get().writes(100_u64))
-	}
 	fn pick_device(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `208 + d * (141 ±0)`
 		//  Estimated: `4027 + d * (2604 ±0)`
-		// Minimum execution time: 15_928_000 picoseconds.
-		Weight::from_parts(10_934_453, 4027)
-			// Standard Error: 24_334
-			.saturating_add(Weight::from_parts(6_993_683, 0).saturating_mul(d.into()))
+		// Minimum execution time: 16_240_000 picoseconds.
+		Weight::from_parts(5_371_841, 4027)
+			// Standard Error: 56_598
+			.saturating_add(Weight::from_parts(10_332_598, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
@@ -166,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13102`
 		//  Estimated: `13994`
-		// Minimum execution time: 178_172_000 picoseconds.
-		Weight::from_parts(196_392_000, 13994)
+		// Minimum execution time: 191_336_000 picoseconds.
+		Weight::from_parts(300_883_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -194,10 +226,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `741 + n * (596 ±0)`
 		//  Estimated: `9167 + n * (5206 ±0)`
-		// Minimum execution time: 282_565_000 picoseconds.
-		Weight::from_parts(283_775_000, 9167)
-			// Standard Error: 5_021_179
-			.saturating_add(Weight::from_parts(321_958_462, 0).saturating_mul(n.into()))
+		// Minimum execution time: 453_727_000 picoseconds.
+		Weight::from_parts(468_523_000, 9167)
+			// Standard Error: 4_882_985
+			.saturating_add(Weight::from_parts(451_534_870, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -224,12 +256,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557 + n * (511 ±0)`
 		//  Estimated: `142267 + i * (3959 ±3_697) + n * (3037 ±0)`
-		// Minimum execution time: 57_748_000 picoseconds.
-		Weight::from_parts(58_427_000, 142267)
-			// Standard Error: 3_105_853
-			.saturating_add(Weight::from_parts(152_650_857, 0).saturating_mul(n.into()))
-			// Standard Error: 78_485_868
-			.saturating_add(Weight::from_parts(87_126_663, 0).saturating_mul(i.into()))
+		// Minimum execution time: 63_370_000 picoseconds.
+		Weight::from_parts(1_686_457_828, 142267)
+			// Standard Error: 4_926_413
+			.saturating_add(Weight::from_parts(177_378_601, 0).saturating_mul(n.into()))
+			// Standard Error: 140_405_148
+			.saturating_add(Weight::from_parts(15_670_502, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -262,11 +294,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `889 + n * (596 ±0)`
-		//  Estimated: `21221 + i * (1414 ±83) + n * (5206 ±0)`
-		// Minimum execution time: 301_376_000 picoseconds.
-		Weight::from_parts(308_540_000, 21221)
-			// Standard Error: 7_168_603
-			.saturating_add(Weight::from_parts(381_669_327, 0).saturating_mul(n.into()))
+		//  Estimated: `21221 + i * (1414 ±302) + n * (5206 ±0)`
+		// Minimum execution time: 354_953_000 picoseconds.
+		Weight::from_parts(15_682_063_959, 21221)
+			// Standard Error: 10_292_026
+			.saturating_add(Weight::from_parts(360_976_068, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -282,8 +314,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `38775`
-		// Minimum execution time: 80_397_000 picoseconds.
-		Weight::from_parts(143_746_000, 38775)
+		// Minimum execution time: 78_142_000 picoseconds.
+		Weight::from_parts(129_344_000, 38775)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -293,8 +325,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_498_000 picoseconds.
-		Weight::from_parts(11_571_000, 0)
+		// Minimum execution time: 6_602_000 picoseconds.
+		Weight::from_parts(10_079_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -302,45 +334,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn place_order(f: u32, ) -> Weight {
-		Weight::from_parts(518_707_568, 41294)
-			.saturating_add(Weight::from_parts(86_560_653, 0).saturating_mul(f.into()))
-			.saturating_add(RocksDbWeight::get().reads(28_u64))
+		Weight::from_parts(742_959_713, 41294)
+			.saturating_add(Weight::from_parts(92_938_283, 0).saturating_mul(f.into()))
+			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(15_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(f.into())))
-			
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
-			
 	}
 	fn zone_books(z: u32, ) -> Weight {
-		Weight::from_parts(165_182_287, 41294)
-			.saturating_add(Weight::from_parts(47_265_528, 0).saturating_mul(z.into()))
+		Weight::from_parts(20_325_161, 41294)
+			.saturating_add(Weight::from_parts(64_337_551, 0).saturating_mul(z.into()))
 			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	fn place_order_spread() -> Weight {
-		Weight::from_parts(4_000_000_000, 0)
-			.saturating_add(RocksDbWeight::get().reads(100_u64))
-			.saturating_add(RocksDbWeight::get().writes(100_u64))
+		Weight::from_parts(4_213_441_000, 222058)
+			.saturating_add(RocksDbWeight::get().reads(128_u64))
+			.saturating_add(RocksDbWeight::get().writes(126_u64))
 	}
 	fn pick_device(d: u32, ) -> Weight {
-		Weight::from_parts(10_934_453, 4027)
-			.saturating_add(Weight::from_parts(6_993_683, 0).saturating_mul(d.into()))
+		Weight::from_parts(5_371_841, 4027)
+			.saturating_add(Weight::from_parts(10_332_598, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(196_392_000, 13994)
+		Weight::from_parts(300_883_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(283_775_000, 9167)
-			.saturating_add(Weight::from_parts(321_958_462, 0).saturating_mul(n.into()))
+		Weight::from_parts(468_523_000, 9167)
+			.saturating_add(Weight::from_parts(451_534_870, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -348,9 +377,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(58_427_000, 142267)
-			.saturating_add(Weight::from_parts(152_650_857, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(87_126_663, 0).saturating_mul(i.into()))
+		Weight::from_parts(1_686_457_828, 142267)
+			.saturating_add(Weight::from_parts(177_378_601, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(15_670_502, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
@@ -359,8 +388,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(308_540_000, 21221)
-			.saturating_add(Weight::from_parts(381_669_327, 0).saturating_mul(n.into()))
+		Weight::from_parts(15_682_063_959, 21221)
+			.saturating_add(Weight::from_parts(360_976_068, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -369,12 +398,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(143_746_000, 38775)
+		Weight::from_parts(129_344_000, 38775)
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(11_571_000, 0)
+		Weight::from_parts(10_079_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

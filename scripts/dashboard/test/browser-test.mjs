@@ -104,6 +104,23 @@ async function view(page, name) {
 
 const text = (page, sel) => page.locator(sel).innerText();
 
+/** Places an order from the trade view's form and waits for its result line. */
+async function placeFromPage(page, account, side, zone, interval, wh, price) {
+  const before = await page.locator('#tr-log [data-result]:not([data-result="pending"])').count();
+  await page.selectOption('#tr-account', { label: `${account} (development account)` });
+  await page.selectOption('#tr-side', side);
+  await page.fill('#tr-zone', String(zone));
+  await page.fill('#tr-interval', String(interval));
+  await page.fill('#tr-wh', String(wh));
+  await page.fill('#tr-price', price);
+  await page.click('#tr-place');
+  await until(`${account}'s ${side.toLowerCase()} order`, async () =>
+    (await page.locator('#tr-log [data-result]:not([data-result="pending"])').count()) > before, 60);
+  const line = (await text(page, '#tr-log')).split('\n')[0];
+  check(line.includes('✔'), `${account}'s ${side.toLowerCase()} from the page: ${line}`);
+  return line;
+}
+
 async function main() {
   // --- the chain, the load and the page's server
   let node = startNode();
@@ -186,6 +203,12 @@ async function main() {
   }, 240);
   check(true, `TradeExecuted: Ferdie's sell from the page filled in interval ${target}, shown in the page's trades`);
   await shot(page, 'trade');
+  // Resting orders on both sides of a later interval, for the market view's depth chart.
+  const depthInterval = target + 2;
+  await placeFromPage(page, 'Bob', 'Buy', 0, depthInterval, 300, '0.3');
+  await placeFromPage(page, 'Charlie', 'Buy', 0, depthInterval, 500, '0.4');
+  await placeFromPage(page, 'Dave', 'Buy', 0, depthInterval, 200, '0.25');
+  await placeFromPage(page, 'Ferdie', 'Sell', 0, depthInterval, 200, '2.5');
 
   // --- market: the traded interval's book, trades and history
   await view(page, 'market');
@@ -195,14 +218,26 @@ async function main() {
   await until(`trades of interval ${target} in the market view`, async () => /\d+ trades for interval/.test(await text(page, '#mk-trades')) && !(await text(page, '#mk-trades')).startsWith('0 trades'), 60);
   check(Number(await page.getAttribute('#mk-history', 'data-points')) > 1, `market view: VWAP/volume history over ${await page.getAttribute('#mk-history', 'data-points')} intervals`);
   check((await text(page, '#mk-pairs')).includes('0 → 1'), 'market view: zone pair 0 → 1 with its capacity');
-  await page.click('#mk-follow');
-  await until('resting orders in the open interval', async () => Number(await page.getAttribute('#mk-depth', 'data-orders')) > 0, 120).catch(() => null);
+  await page.fill('#mk-interval', String(depthInterval));
+  await page.locator('#mk-interval').dispatchEvent('change');
+  await until(`the resting orders of interval ${depthInterval} in the depth chart`, async () => Number(await page.getAttribute('#mk-depth', 'data-orders')) >= 4, 60);
+  check(Number(await page.getAttribute('#mk-depth', 'data-points')) >= 4, `market view: depth chart of interval ${depthInterval} over ${await page.getAttribute('#mk-depth', 'data-points')} price levels`);
   await shot(page, 'market');
 
   // --- energy: a sealed block and a reading's proof, verified in the page
   await view(page, 'energy');
-  await until('a sealed energy data block', async () => (await page.locator('#en-interval option[value]:not([value=""])').count()) > 0, 420);
-  await page.selectOption('#en-device', { index: 0 });
+  // A sealed interval with the demo's readings (its first intervals have none).
+  const sealedWithReadings = await until('a sealed energy data block with readings', async () => {
+    for (const o of await page.locator('#en-interval option').all()) {
+      const label = await o.innerText();
+      if (/\(([1-9]\d*) readings\)/.test(label)) return o.getAttribute('value');
+    }
+    return null;
+  }, 420);
+  await page.selectOption('#en-interval', sealedWithReadings);
+  // The demo's wind device (Ferdie's) reports every interval.
+  const windOption = await page.locator('#en-device option', { hasText: 'Ferdie' }).first().getAttribute('value');
+  await page.selectOption('#en-device', windOption);
   await page.click('#en-verify');
   await page.waitForSelector('#en-result[data-result]', { timeout: 30000 });
   check(await page.getAttribute('#en-result', 'data-result') === 'verified', `energy view: ${(await text(page, '#en-result')).split('\n')[0]}`);
@@ -231,6 +266,7 @@ async function main() {
 
   // --- reconnect banner
   await view(page, 'network');
+  await shot(page, 'network');
   await stop(node);
   await page.waitForSelector('#banner:not([hidden])', { timeout: 30000 });
   check((await text(page, '#banner')).includes('reconnecting') || (await text(page, '#banner')).includes('retrying'), `node stopped: the banner says "${await text(page, '#banner')}"`);

@@ -79,6 +79,11 @@ export default {
       sel.innerHTML = options || '<option value="">none sealed yet</option>';
       sel.__opts = options;
       if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+      else {
+        // The newest sealed interval that has readings to prove.
+        const withReadings = sealed.find(([, b]) => num(b.readingCount) > 0);
+        if (withReadings) sel.value = String(withReadings[0]);
+      }
     }
     const list = devices.map(([k, d]) => [k.args[0].toNumber(), d.unwrap()]).sort((a, b) => a[0] - b[0]);
     const devSel = el.querySelector('#en-device');
