@@ -143,7 +143,7 @@ fn energy_market_calls_fit_in_a_block() {
 		.expect("normal extrinsics are bounded");
 	for (name, w) in [("place_order(max fills, all zones)", pallet_energy_market::Pallet::<Runtime>::place_order_weight(
 			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
-			<Runtime as pallet_energy_data::Config>::MaxZones::get() - 1,
+			<<Runtime as pallet_energy_data::Config>::MaxZones as Get<u32>>::get() - 1,
 			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
 			<Runtime as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
 		)), ("settle(max)", W::settle(n))] {
@@ -227,7 +227,7 @@ fn federated_learning_calls_fit_in_a_block_and_workers_fit_the_authorities() {
 fn place_order_charge_covers_its_worst_case_measured_in_one_piece() {
 	use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
 	let fills = <Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get();
-	let zones = <Runtime as pallet_energy_data::Config>::MaxZones::get();
+	let zones: u32 = <Runtime as pallet_energy_data::Config>::MaxZones::get();
 	// 16 fills over 16 zones: 15 of them in other zones' books.
 	let charged = pallet_energy_market::Pallet::<Runtime>::place_order_weight(
 		fills,
