@@ -145,6 +145,7 @@ fn energy_market_calls_fit_in_a_block() {
 			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
 			<<Runtime as pallet_energy_data::Config>::MaxZones as Get<u32>>::get() - 1,
 			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
+			1,
 			<Runtime as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
 		)), ("settle(max)", W::settle(n))] {
 		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
@@ -233,6 +234,7 @@ fn place_order_charge_covers_its_worst_case_measured_in_one_piece() {
 		fills,
 		zones - 1,
 		fills - fills.div_ceil(zones),
+		1,
 		1,
 	);
 	let measured = SubstrateWeight::<Runtime>::place_order_spread();

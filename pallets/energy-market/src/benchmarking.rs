@@ -154,15 +154,13 @@ mod benches {
 
 	/// An incoming sell in zone 0 (backed by the caller's one device) matching `f` bids of
 	/// distinct buyers that each close, in zone 0's full bid book (read, merged and written
-	/// back without them), then resting its remainder in a full ask book, evicting its worst
-	/// order (hold and deposit released). Books of other zones are `zone_books(z)`, the device
-	/// scan of a sell is `pick_device(d)`: each part is measured with the others at their
-	/// least, so the sum charged for a small order is what a small order costs. The rest is
-	/// always part of it: an order without fills always rests, so a separate component for it
-	/// could only be measured at `f = MaxFillsPerOrder` (where it was lost in the noise).
+	/// back without them), filled completely. A resting remainder is `rest_order`, books of
+	/// other zones `zone_books(z)`, the device scan of a sell `pick_device(d)`: each part is
+	/// measured with the others at their least, so the sum charged for a small order is what a
+	/// small order costs.
 	#[benchmark]
 	fn place_order(
-		f: Linear<0, { T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get()) }>,
+		f: Linear<1, { T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get()) }>,
 	) -> Result<(), BenchmarkError> {
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
@@ -171,14 +169,12 @@ mod benches {
 			place::<T>(&funded::<T>("taker", k), Side::Buy, 0, interval, lot::<T>(), price::<T>(10));
 		}
 		fill_book::<T>(Side::Buy, interval, 0, max - f, price::<T>(1), 1);
-		fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
 		let caller = funded::<T>("caller", 0);
-		let device = add_device::<T>(&caller, 0, u32::MAX, 999_999);
-		let qty = lot::<T>() * u64::from(f + 1);
+		add_device::<T>(&caller, 0, u32::MAX, 999_999);
 		let id = pallet::NextOrderId::<T>::get();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, qty, price::<T>(5));
+		_(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>() * u64::from(f), price::<T>(5));
 
 		assert_eq!(TradeCount::<T>::get(interval), f);
 		let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
@@ -188,11 +184,49 @@ mod benches {
 			max - f,
 			"the bid book was full and lost exactly its crossing bids"
 		);
-		let order = Orders::<T>::get(id).expect("the remainder rests");
-		assert_eq!(order.device, Some(device));
+		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+		Ok(())
+	}
+
+	/// A remainder resting in a full book: the book's worst order evicted (withdrawn: its hold
+	/// and deposit released, its device's slot updated), the remainder inserted, its owner's
+	/// open orders extended, the deposit held, the order stored.
+	#[benchmark]
+	fn rest_order() -> Result<(), BenchmarkError> {
+		let interval = open_interval::<T>();
+		let max = T::MaxOrdersPerBook::get();
+		fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
+		let worst = ZoneBooks::<T>::get((interval, 0, Side::Sell)).last().map(|r| r.id).unwrap();
+		let caller = funded::<T>("caller", 0);
+		let device = add_device::<T>(&caller, 0, u32::MAX, 999_999);
+		let id = pallet::NextOrderId::<T>::get();
+		pallet::NextOrderId::<T>::put(id + 1);
+		let mut order = Order {
+			owner: caller.clone(),
+			side: Side::Sell,
+			zone: 0,
+			interval,
+			device: Some(device),
+			price: price::<T>(5),
+			quantity_wh: lot::<T>(),
+			remaining_wh: lot::<T>(),
+			max_fee: 0,
+			held: 0,
+			deposit: 0,
+		};
+		let result;
+
+		#[block]
+		{
+			result = Pallet::<T>::rest(id, &mut order);
+		}
+
+		assert!(result.is_ok());
 		let asks = ZoneBooks::<T>::get((interval, 0, Side::Sell));
 		assert_eq!(asks.len() as u32, max, "a full book evicted one order for it");
 		assert_eq!(asks[0].id, id);
+		assert!(Orders::<T>::get(worst).is_none(), "the worst order was evicted");
+		assert!(Orders::<T>::get(id).is_some());
 		Ok(())
 	}
 

@@ -23,6 +23,8 @@ pub(crate) struct PlaceWork {
 	/// Fills against orders of other zones (each charged as one more book: a book entry and a
 	/// capacity record updated and written).
 	pub cross_zone_fills: u32,
+	/// 1 if a remainder rests.
+	pub rests: u32,
 	/// Devices looked at to back a sell.
 	pub devices: u32,
 }
@@ -79,15 +81,24 @@ impl<T: Config> Pallet<T> {
 
 	/// The weight of `place_order` with `fills` fills, `other_books` zone pairs to other zones
 	/// found (each charged a full book read and written back), `cross_zone_fills` of the fills
-	/// against other zones' orders (each charged as one more book), and `devices` devices
-	/// scanned to back a sell (0 for a buy). The parts are benchmarked apart, so that none is
-	/// measured at the others' maximum: `place_order(f)` within the order's own zone (a
-	/// remainder resting with an eviction is always charged: the measurements cannot separate
-	/// it from the call's fixed cost, since an order without fills always rests),
-	/// `zone_books(z)` and `pick_device(d)`. `place_order_spread`, the worst case measured in
-	/// one piece, checks the sum (`runtime/tests/config_sanity.rs`).
-	pub fn place_order_weight(fills: u32, other_books: u32, cross_zone_fills: u32, devices: u32) -> Weight {
-		let mut w = <T as Config>::WeightInfo::place_order(fills);
+	/// against other zones' orders (each charged as one more book), `rests` (0 or 1) a
+	/// remainder resting (evicting from a full book), and `devices` devices scanned to back a
+	/// sell (0 for a buy). The parts are benchmarked apart, so that none is measured at the
+	/// others' maximum: `place_order(f)` (at least one fill: an order without fills is charged
+	/// as one with a fill), `rest_order`, `zone_books(z)` and `pick_device(d)`.
+	/// `place_order_spread`, the worst case measured in one piece, checks the sum
+	/// (`runtime/tests/config_sanity.rs`).
+	pub fn place_order_weight(
+		fills: u32,
+		other_books: u32,
+		cross_zone_fills: u32,
+		rests: u32,
+		devices: u32,
+	) -> Weight {
+		let mut w = <T as Config>::WeightInfo::place_order(fills.max(1));
+		if rests > 0 {
+			w = w.saturating_add(<T as Config>::WeightInfo::rest_order());
+		}
 		let books = other_books.saturating_add(cross_zone_fills);
 		if books > 0 {
 			w = w.saturating_add(<T as Config>::WeightInfo::zone_books(books));
@@ -545,12 +556,18 @@ impl<T: Config> Pallet<T> {
 			held: order.held,
 			deposit: order.deposit,
 		});
-		Ok(PlaceWork { fills, other_books: books.saturating_sub(1), cross_zone_fills, devices })
+		Ok(PlaceWork {
+			fills,
+			other_books: books.saturating_sub(1),
+			cross_zone_fills,
+			rests: u32::from(rests),
+			devices,
+		})
 	}
 
 	/// Puts the remainder of order `id` into its book, evicting the book's worst order if the
 	/// book is full and `order` is priced better; holds the order deposit.
-	fn rest(id: OrderId, order: &mut Order<T::AccountId>) -> DispatchResult {
+	pub(crate) fn rest(id: OrderId, order: &mut Order<T::AccountId>) -> DispatchResult {
 		let key = (order.interval, order.zone, order.side);
 		let mut book = ZoneBooks::<T>::get(key);
 		if book.is_full() {

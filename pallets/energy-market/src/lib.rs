@@ -560,6 +560,7 @@ pub mod pallet {
 			T::MaxFillsPerOrder::get(),
 			<T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(1),
 			T::MaxFillsPerOrder::get(),
+			1,
 			<T as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
 		))]
 		pub fn place_order(
@@ -572,7 +573,14 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let work = Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
-			Ok(Some(Self::place_order_weight(work.fills, work.other_books, work.cross_zone_fills, work.devices)).into())
+			Ok(Some(Self::place_order_weight(
+				work.fills,
+				work.other_books,
+				work.cross_zone_fills,
+				work.rests,
+				work.devices,
+			))
+			.into())
 		}
 
 		/// Cancel an open order before gate closure and release its hold and deposit.

@@ -197,13 +197,13 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			quantity_wh: 1000,
 			price_per_kwh: 100,
 		};
-		// MaxFillsPerOrder = 3, the books of MaxZones − 1 = 3 other zones, 3 fills in them,
-		// MaxDevicesPerAccount = 4.
-		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(3, 3, 3, 4));
+		// MaxFillsPerOrder = 3, the books of MaxZones − 1 = 3 other zones, 3 fills in them, a
+		// rest, MaxDevicesPerAccount = 4.
+		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(3, 3, 3, 1, 4));
 		// Nothing to match: charged for 0 fills, no other zone's book, no device.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 1000, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(0, 0, 0, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(0, 0, 0, 1, 0)));
 		// Two asks cross the resting bid and a new one: 2 fills.
 		device(ALICE, DeviceKind::Producer, 0);
 		device(CHARLIE, DeviceKind::Producer, 0);
@@ -216,18 +216,18 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 800, 95)
 				.unwrap();
 		// Two fills (BOB's 500 Wh left, DAVE's 200) from zone 0's bid book; 100 Wh rest.
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(2, 0, 0, 2)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(2, 0, 0, 1, 2)));
 		// A buy filled completely by CHARLIE's resting 100 Wh does not rest.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 0, 0, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 0, 0, 0, 0)));
 		assert_eq!(trades_executed().len(), 4);
 		// A pair into zone 0 without capacity: its book is skipped, but the pair and its
 		// capacity record were read, so it is charged as another zone's book.
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 0, 0));
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 50).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(0, 1, 0, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(0, 1, 0, 1, 0)));
 	});
 }
 
@@ -242,8 +242,8 @@ fn cross_zone_trade_pays_fee_within_capacity() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 300, 107).unwrap();
 		assert_eq!(trades_executed(), vec![(0, 200, 100, 10)]);
 		// Charged for one fill, the pair 1 → 0 found and the fill in zone 1's book.
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 1, 1, 0)));
-		assert_ne!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 1, 0, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 1, 1, 1, 0)));
+		assert_ne!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 1, 0, 1, 0)));
 		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
 		// ⌊200 × 110 / 1000⌋ = 22 in the trade at the ask's price, ⌊100 × 117 / 1000⌋ = 11 kept
 		// for the other 100 Wh; price improvement and rounding (2) are released.

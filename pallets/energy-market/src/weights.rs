@@ -45,6 +45,7 @@ pub trait WeightInfo {
 	fn place_order(f: u32, ) -> Weight;
 	fn zone_books(z: u32, ) -> Weight;
 	fn place_order_spread() -> Weight;
+	fn rest_order() -> Weight;
 	fn pick_device(d: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
@@ -170,6 +171,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
+	fn rest_order() -> Weight {
+		Weight::from_parts(500_000_000, 0)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
 	fn pick_device(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `208 + d * (141 ±0)`
@@ -354,6 +360,11 @@ impl WeightInfo for () {
 		Weight::from_parts(4_213_441_000, 222058)
 			.saturating_add(RocksDbWeight::get().reads(128_u64))
 			.saturating_add(RocksDbWeight::get().writes(126_u64))
+	}
+	fn rest_order() -> Weight {
+		Weight::from_parts(500_000_000, 0)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn pick_device(d: u32, ) -> Weight {
 		Weight::from_parts(5_371_841, 4027)
