@@ -43,9 +43,9 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
 	fn place_order(f: u32, ) -> Weight;
+	fn rest_order() -> Weight;
 	fn zone_books(z: u32, ) -> Weight;
 	fn place_order_spread() -> Weight;
-	fn rest_order() -> Weight;
 	fn pick_device(d: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn settle(n: u32, ) -> Weight;
@@ -60,23 +60,23 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::PriceLimits` (r:1 w:0)
 	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::OpenOrders` (r:18 w:18)
+	/// Storage: `EnergyMarket::OpenOrders` (r:17 w:16)
 	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
 	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::DeviceSlots` (r:2 w:2)
+	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:18 w:18)
+	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:18 w:18)
+	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::NextOrderId` (r:1 w:1)
 	/// Proof: `EnergyMarket::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::ZoneBooks` (r:2 w:2)
+	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::TradeCount` (r:1 w:1)
 	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
@@ -84,24 +84,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::Orders` (r:17 w:18)
+	/// Storage: `EnergyMarket::Orders` (r:16 w:16)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
-	/// The range of component `f` is `[0, 16]`.
+	/// The range of component `f` is `[1, 16]`.
 	fn place_order(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `25390 + f * (580 ±0)`
+		//  Measured:  `12194 + f * (475 ±0)`
 		//  Estimated: `41294 + f * (3037 ±0)`
-		// Minimum execution time: 422_769_000 picoseconds.
-		Weight::from_parts(742_959_713, 41294)
-			// Standard Error: 4_037_161
-			.saturating_add(Weight::from_parts(92_938_283, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(34_u64))
+		// Minimum execution time: 284_651_000 picoseconds.
+		Weight::from_parts(179_390_504, 41294)
+			// Standard Error: 1_991_581
+			.saturating_add(Weight::from_parts(93_116_256, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
+	}
+	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
+	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Orders` (r:1 w:2)
+	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::OpenOrders` (r:2 w:2)
+	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	fn rest_order() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `13128`
+		//  Estimated: `13994`
+		// Minimum execution time: 223_048_000 picoseconds.
+		Weight::from_parts(240_963_000, 13994)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -114,10 +135,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `229 + z * (10588 ±0)`
 		//  Estimated: `41294 + z * (13004 ±0)`
-		// Minimum execution time: 103_705_000 picoseconds.
-		Weight::from_parts(20_325_161, 41294)
-			// Standard Error: 2_956_424
-			.saturating_add(Weight::from_parts(64_337_551, 0).saturating_mul(z.into()))
+		// Minimum execution time: 100_785_000 picoseconds.
+		Weight::from_parts(35_421_902, 41294)
+			// Standard Error: 3_166_805
+			.saturating_add(Weight::from_parts(67_707_475, 0).saturating_mul(z.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(z.into())))
@@ -159,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `199174`
 		//  Estimated: `222058`
-		// Minimum execution time: 2_891_177_000 picoseconds.
-		Weight::from_parts(4_213_441_000, 222058)
+		// Minimum execution time: 2_671_999_000 picoseconds.
+		Weight::from_parts(3_845_480_000, 222058)
 			.saturating_add(T::DbWeight::get().reads(128_u64))
 			.saturating_add(T::DbWeight::get().writes(126_u64))
 	}
@@ -171,19 +192,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
-	fn rest_order() -> Weight {
-		Weight::from_parts(500_000_000, 0)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
-	}
 	fn pick_device(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `208 + d * (141 ±0)`
 		//  Estimated: `4027 + d * (2604 ±0)`
-		// Minimum execution time: 16_240_000 picoseconds.
-		Weight::from_parts(5_371_841, 4027)
-			// Standard Error: 56_598
-			.saturating_add(Weight::from_parts(10_332_598, 0).saturating_mul(d.into()))
+		// Minimum execution time: 16_336_000 picoseconds.
+		Weight::from_parts(12_748_498, 4027)
+			// Standard Error: 44_674
+			.saturating_add(Weight::from_parts(7_489_569, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
@@ -204,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13102`
 		//  Estimated: `13994`
-		// Minimum execution time: 191_336_000 picoseconds.
-		Weight::from_parts(300_883_000, 13994)
+		// Minimum execution time: 176_478_000 picoseconds.
+		Weight::from_parts(214_405_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -232,10 +248,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `741 + n * (596 ±0)`
 		//  Estimated: `9167 + n * (5206 ±0)`
-		// Minimum execution time: 453_727_000 picoseconds.
-		Weight::from_parts(468_523_000, 9167)
-			// Standard Error: 4_882_985
-			.saturating_add(Weight::from_parts(451_534_870, 0).saturating_mul(n.into()))
+		// Minimum execution time: 415_792_000 picoseconds.
+		Weight::from_parts(11_546_834_550, 9167)
+			// Standard Error: 9_663_243
+			.saturating_add(Weight::from_parts(293_937_521, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -262,12 +278,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557 + n * (511 ±0)`
 		//  Estimated: `142267 + i * (3959 ±3_697) + n * (3037 ±0)`
-		// Minimum execution time: 63_370_000 picoseconds.
-		Weight::from_parts(1_686_457_828, 142267)
-			// Standard Error: 4_926_413
-			.saturating_add(Weight::from_parts(177_378_601, 0).saturating_mul(n.into()))
-			// Standard Error: 140_405_148
-			.saturating_add(Weight::from_parts(15_670_502, 0).saturating_mul(i.into()))
+		// Minimum execution time: 38_520_000 picoseconds.
+		Weight::from_parts(39_181_000, 142267)
+			// Standard Error: 2_861_120
+			.saturating_add(Weight::from_parts(129_277_000, 0).saturating_mul(n.into()))
+			// Standard Error: 72_301_393
+			.saturating_add(Weight::from_parts(111_534_762, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -301,10 +317,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `889 + n * (596 ±0)`
 		//  Estimated: `21221 + i * (1414 ±302) + n * (5206 ±0)`
-		// Minimum execution time: 354_953_000 picoseconds.
-		Weight::from_parts(15_682_063_959, 21221)
-			// Standard Error: 10_292_026
-			.saturating_add(Weight::from_parts(360_976_068, 0).saturating_mul(n.into()))
+		// Minimum execution time: 303_522_000 picoseconds.
+		Weight::from_parts(32_531_971_959, 21221)
+			// Standard Error: 11_845_913
+			.saturating_add(Weight::from_parts(374_278_772, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -320,8 +336,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `38775`
-		// Minimum execution time: 78_142_000 picoseconds.
-		Weight::from_parts(129_344_000, 38775)
+		// Minimum execution time: 78_368_000 picoseconds.
+		Weight::from_parts(142_017_000, 38775)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -331,8 +347,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_602_000 picoseconds.
-		Weight::from_parts(10_079_000, 0)
+		// Minimum execution time: 6_751_000 picoseconds.
+		Weight::from_parts(12_819_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -340,47 +356,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn place_order(f: u32, ) -> Weight {
-		Weight::from_parts(742_959_713, 41294)
-			.saturating_add(Weight::from_parts(92_938_283, 0).saturating_mul(f.into()))
-			.saturating_add(RocksDbWeight::get().reads(34_u64))
+		Weight::from_parts(179_390_504, 41294)
+			.saturating_add(Weight::from_parts(93_116_256, 0).saturating_mul(f.into()))
+			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
+	fn rest_order() -> Weight {
+		Weight::from_parts(240_963_000, 13994)
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
+	}
 	fn zone_books(z: u32, ) -> Weight {
-		Weight::from_parts(20_325_161, 41294)
-			.saturating_add(Weight::from_parts(64_337_551, 0).saturating_mul(z.into()))
+		Weight::from_parts(35_421_902, 41294)
+			.saturating_add(Weight::from_parts(67_707_475, 0).saturating_mul(z.into()))
 			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	fn place_order_spread() -> Weight {
-		Weight::from_parts(4_213_441_000, 222058)
+		Weight::from_parts(3_845_480_000, 222058)
 			.saturating_add(RocksDbWeight::get().reads(128_u64))
 			.saturating_add(RocksDbWeight::get().writes(126_u64))
 	}
-	fn rest_order() -> Weight {
-		Weight::from_parts(500_000_000, 0)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
-	}
 	fn pick_device(d: u32, ) -> Weight {
-		Weight::from_parts(5_371_841, 4027)
-			.saturating_add(Weight::from_parts(10_332_598, 0).saturating_mul(d.into()))
+		Weight::from_parts(12_748_498, 4027)
+			.saturating_add(Weight::from_parts(7_489_569, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(300_883_000, 13994)
+		Weight::from_parts(214_405_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(468_523_000, 9167)
-			.saturating_add(Weight::from_parts(451_534_870, 0).saturating_mul(n.into()))
+		Weight::from_parts(11_546_834_550, 9167)
+			.saturating_add(Weight::from_parts(293_937_521, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -388,9 +404,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(1_686_457_828, 142267)
-			.saturating_add(Weight::from_parts(177_378_601, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(15_670_502, 0).saturating_mul(i.into()))
+		Weight::from_parts(39_181_000, 142267)
+			.saturating_add(Weight::from_parts(129_277_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(111_534_762, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
@@ -399,8 +415,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(15_682_063_959, 21221)
-			.saturating_add(Weight::from_parts(360_976_068, 0).saturating_mul(n.into()))
+		Weight::from_parts(32_531_971_959, 21221)
+			.saturating_add(Weight::from_parts(374_278_772, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -409,12 +425,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(129_344_000, 38775)
+		Weight::from_parts(142_017_000, 38775)
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(10_079_000, 0)
+		Weight::from_parts(12_819_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
