@@ -10,10 +10,11 @@
 # STEPS and REPEAT (default 50 and 20) can be lowered for a quick run: STEPS=10 REPEAT=5.
 # ANALYSIS picks how the weight formula is fitted (`--output-analysis`: min-squares, the
 # default, median-slopes or max). `benchmark pallet` varies one component at a time with the
-# others at their maximum, so where components interact (EnergyMarket's place_order: fills across
-# more zones write more books) min-squares over-charges the small cases through a large
-# intercept, and median-slopes (intercept 0) can under-charge them: the committed weights use
-# min-squares, the safe side.
+# others at their maximum, so a benchmark whose components interact gets a large intercept
+# that small calls pay: that is why EnergyMarket's place_order is benchmarked as separate
+# parts (place_order(f), rest_order, zone_books(z), pick_device(d)), with
+# place_order_spread measuring the worst case in one piece for runtime/tests/config_sanity.rs.
+# On a noisy 2-vCPU VM single coefficients moved by up to 2.5x between runs of REPEAT=10.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
