@@ -33,7 +33,7 @@ export class Chain {
     await cryptoWaitReady();
     this.provider = new WsProvider(this.url, 2000);
     this.provider.on('disconnected', () => this.onStatus('down', `lost the node at ${this.url}; reconnecting…`));
-    this.provider.on('connected', () => { if (this.api) this.onStatus('ok', null); });
+    this.provider.on('connected', () => { if (this.ready) this.onStatus('ok', null); });
     this.provider.on('error', () => this.onStatus('down', `cannot reach the node at ${this.url}; retrying every 2 s…`));
     this.api = await ApiPromise.create({ provider: this.provider, noInitWarn: true, throwOnConnect: false });
     const api = this.api;
@@ -69,6 +69,7 @@ export class Chain {
         return pair;
       });
     }
+    this.ready = true;
     this.onStatus('ok', null);
     this.onReady(this);
     await api.rpc.chain.subscribeFinalizedHeads((h) => { this.finalized = h.number.toNumber(); this.onHead(this); });

@@ -27,7 +27,8 @@ function status(kind, message) {
 
 /** Re-renders the visible view; a head arriving meanwhile triggers one more pass. */
 async function refresh() {
-  if (!chain?.api || !current) return;
+  // Nothing to show before the node's runtime passed the compatibility check.
+  if (!chain?.ready || !current) return;
   if (busy) { again = true; return; }
   busy = true;
   try {
@@ -41,7 +42,11 @@ async function refresh() {
     el.dataset.ready = 'true';
   } catch (e) {
     console.error(e);
-    if (chain.api.isConnected) status('ok', `could not update this view: ${e.message}`);
+    if (chain.api.isConnected) {
+      const banner = $('banner');
+      banner.hidden = false;
+      banner.textContent = `could not update this view: ${e.message}`;
+    }
   } finally {
     busy = false;
     if (again) { again = false; refresh(); }
