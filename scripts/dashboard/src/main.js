@@ -40,6 +40,8 @@ async function refresh() {
     }
     await view.update(el, chain);
     el.dataset.ready = 'true';
+    const banner = $('banner');
+    if (banner.textContent.startsWith('could not update')) banner.hidden = true;
   } catch (e) {
     console.error(e);
     if (chain.api.isConnected) {
