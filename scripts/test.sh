@@ -11,7 +11,8 @@
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
 #     release mode so they reuse the node build; the ml-worker's tests and release build;
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
-#     the dashboard's browser test (headless Chromium, dev node + demo load);
+#     the dashboard's browser test (headless Chromium, dev node + demo load), run beside the
+#     scenario;
 #  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3;
 #  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
 #  8. scripts/fl-integration.sh: 3 validators + 3 ml-workers finalize federated rounds, then
@@ -31,6 +32,14 @@ BENCHED=(-p pallet-energy-data -p pallet-energy-market -p pallet-federated-learn
 passed=0
 failed=0
 failed_names=()
+# Waits for the dashboard's browser test started in the background and prints its log.
+wait_dashboard() {
+	local rc=0
+	wait "$DASH_PID" || rc=$?
+	cat "$DASH_LOG"
+	return $rc
+}
+
 stage() {
 	local name=$1
 	shift
@@ -58,8 +67,13 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "ml-worker tests (release)" cargo_release test -p gridbrain-ml-worker
 	stage "build ml-worker (release)" cargo_release build -p gridbrain-ml-worker
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
+	# The dashboard's browser test runs beside the scenario: both spend most of their time
+	# waiting for intervals to be sealed and settled on their own dev nodes (other ports).
+	DASH_LOG=$(mktemp)
+	scripts/dashboard-test.sh > "$DASH_LOG" 2>&1 &
+	DASH_PID=$!
 	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
-	stage "dashboard in headless Chromium (dev node + demo load)" scripts/dashboard-test.sh
+	stage "dashboard in headless Chromium (dev node + demo load, beside the scenario)" wait_dashboard
 	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
 		--base-dir "$(mktemp -d)/testnet" --timeout 240
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
