@@ -69,6 +69,8 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	# The dashboard's browser test runs beside the scenario: both spend most of their time
 	# waiting for intervals to be sealed and settled on their own dev nodes (other ports).
+	# (Their shared npm packages are installed first, not by both at once.)
+	js_deps
 	DASH_LOG=$(mktemp)
 	scripts/dashboard-test.sh > "$DASH_LOG" 2>&1 &
 	DASH_PID=$!
