@@ -88,21 +88,26 @@ stop_dev_node() {
 }
 # js_deps: Node.js and the pinned @polkadot/api packages of scripts/polkadot-js (npm ci once).
 js_deps() {
-	local js_dir="$REPO_ROOT/scripts/polkadot-js"
-	command -v node >/dev/null || die "Node.js is required for the polkadot.js scripts"
-	[ -d "$js_dir/node_modules/@polkadot/api" ] \
-		|| (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-		|| die "npm ci failed in $js_dir"
+	npm_ci_once "$REPO_ROOT/scripts/polkadot-js" @polkadot/api
+}
+
+# npm_ci_once DIR PACKAGE...: `npm ci` in DIR unless every PACKAGE is in DIR/node_modules.
+npm_ci_once() {
+	local dir=$1 p
+	shift
+	command -v node >/dev/null || die "Node.js is required for the scripts in $dir"
+	for p in "$@"; do
+		[ -d "$dir/node_modules/$p" ] && continue
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $dir"
+		return
+	done
 }
 
 # dashboard_build: installs the dashboard's npm packages (once) and builds it into
 # scripts/dashboard/dist (esbuild, ~2 s).
 dashboard_build() {
 	local dir="$REPO_ROOT/scripts/dashboard"
-	command -v node >/dev/null || die "Node.js is required for the dashboard"
-	[ -d "$dir/node_modules/@polkadot/api" ] && [ -d "$dir/node_modules/esbuild" ] \
-		|| (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-		|| die "npm ci failed in $dir"
+	npm_ci_once "$dir" @polkadot/api esbuild playwright-core
 	(cd "$dir" && node build.mjs) || die "the dashboard did not build"
 }
 

@@ -17,11 +17,10 @@ const FEED_MAX = 5000;
 export const DEV_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'];
 
 export class Chain {
-  constructor(url, { onStatus, onHead, onReady }) {
+  constructor(url, { onStatus, onHead }) {
     this.url = url;
     this.onStatus = onStatus;
     this.onHead = onHead;
-    this.onReady = onReady;
     this.feed = []; // { block, section, method, data, index }
     this.blockTimes = []; // [block number, ms timestamp]
     this.best = 0;
@@ -71,7 +70,6 @@ export class Chain {
     }
     this.ready = true;
     this.onStatus('ok', null);
-    this.onReady(this);
     await api.rpc.chain.subscribeFinalizedHeads((h) => { this.finalized = h.number.toNumber(); this.onHead(this); });
     await api.rpc.chain.subscribeNewHeads((h) => this.newHead(h));
     return true;
@@ -98,6 +96,12 @@ export class Chain {
       console.warn(`block #${n}: ${e.message}`);
     }
     this.onHead(this);
+  }
+
+  /** `address`'s trades in each of `intervals`, newest first, as [interval, trade index, trade]. */
+  async accountTrades(address, intervals) {
+    const lists = await Promise.all(intervals.map((i) => this.api.call.energyMarketApi.accountTrades(address, i)));
+    return lists.flatMap((list, j) => list.map(([k, t]) => [intervals[j], k.toNumber(), t])).reverse();
   }
 
   /** The feed's events of `section.method`, newest first. */

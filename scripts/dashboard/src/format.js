@@ -37,16 +37,27 @@ export function who(ctx, address) {
 /** A 0x hash shortened. */
 export const short = (h) => { const s = h?.toHex ? h.toHex() : String(h); return `${s.slice(0, 10)}…${s.slice(-6)}`; };
 
-/** Builds an element from an HTML string. */
-export function html(strings, ...values) {
-  return strings.reduce((s, str, i) => s + str + (i < values.length ? values[i] : ''), '');
-}
-
 /** Renders rows into a table body, or an "empty" line. */
 export function table(headers, rows, emptyText = 'nothing yet') {
   if (rows.length === 0) return `<p class="empty">${esc(emptyText)}</p>`;
-  return `<table><thead><tr>${headers.map((h) => `<th scope="col"${h.startsWith('<') ? '' : ''}>${h}</th>`).join('')}</tr></thead>`
+  return `<table><thead><tr>${headers.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>`
     + `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** An order's side, marked with a symbol and a word as well as its colour. */
+export const side = (s, [buy, sell] = ['buy', 'sell']) => (s.isBuy ? `<span class="bid">▲ ${buy}</span>` : `<span class="ask">▼ ${sell}</span>`);
+
+/**
+ * Sets a <select>'s options from `options` (HTML) when they changed, keeping the chosen value
+ * when it is still offered, else choosing `fallback` (when given).
+ */
+export function setOptions(sel, options, fallback) {
+  if (sel.__opts === options) return;
+  const keep = sel.value;
+  sel.innerHTML = options;
+  sel.__opts = options;
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  else if (fallback !== undefined) sel.value = String(fallback);
 }
 
 /** Replaces `el`'s content only when it changed (keeps focus and scroll otherwise). */

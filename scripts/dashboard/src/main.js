@@ -93,7 +93,6 @@ async function main() {
   }
   chain = new Chain(ws, {
     onStatus: status,
-    onReady: () => {},
     onHead: (c) => {
       $('best').textContent = `#${c.best}`;
       $('finalized').textContent = `#${c.finalized}`;

@@ -175,21 +175,9 @@ async function main() {
   // when interval c is about to end, so the page's order lands before the demo's).
   const best = Number((await text(page, '#best')).slice(1));
   const target = Number(await text(page, '#interval')) + (best % 10 >= 7 ? 4 : 3);
-  await page.selectOption('#tr-account', { label: 'Ferdie (development account)' });
-  await page.selectOption('#tr-side', 'Sell');
-  await page.fill('#tr-zone', '0');
-  await page.fill('#tr-interval', String(target));
-  await page.fill('#tr-wh', '100');
-  await page.fill('#tr-price', '0.5');
-  await page.click('#tr-place');
-  await page.waitForSelector('#tr-log [data-result="ok"]', { timeout: 60000 });
-  check((await text(page, '#tr-log')).includes('100 Wh resting'), `Ferdie's sell for interval ${target} placed from the page and resting: ${(await text(page, '#tr-log')).split('\n')[0]}`);
-  await page.selectOption('#tr-account', { label: 'Charlie (development account)' });
-  await page.selectOption('#tr-side', 'Buy');
-  await page.fill('#tr-wh', '500');
-  await page.fill('#tr-price', '0.2');
-  await page.click('#tr-place');
-  await until("Charlie's buy placed", async () => (await page.locator('#tr-log [data-result="ok"]').count()) >= 2, 60);
+  const sold = await placeFromPage(page, 'Ferdie', 'Sell', 0, target, 100, '0.5');
+  check(sold.includes('100 Wh resting'), `Ferdie's sell for interval ${target} rests`);
+  await placeFromPage(page, 'Charlie', 'Buy', 0, target, 500, '0.2');
   await until("Charlie's open order and its Cancel button", async () => (await page.locator('#tr-open button[data-cancel]').count()) >= 1, 30);
   await shot(page, 'trade-open-order');
   await page.click('#tr-open button[data-cancel]');

@@ -1,7 +1,7 @@
 // Energy: sealed energy data blocks, produced/consumed per zone over time, reading counts, and
 // "verify this reading": a reading's Merkle proof checked in the browser against the root.
 import { ACCENT, chart, intervalAxis } from '../charts.js';
-import { energy, esc, num, setHtml, short, table, who } from '../format.js';
+import { energy, esc, num, setHtml, setOptions, short, table, who } from '../format.js';
 import { verifyReading } from '../merkle.js';
 
 const ZONE_COLOURS = ['#0b5cad', '#b3261e', '#1a7f37', '#6f42c1', '#8a5a00', '#0a7f8c'];
@@ -72,28 +72,14 @@ export default {
     });
 
     // The verify form's choices: sealed intervals and registered devices.
-    const sel = el.querySelector('#en-interval');
-    const options = sealed.map(([i, b]) => `<option value="${i}">${i} (${num(b.readingCount)} readings)</option>`).join('');
-    if (sel.__opts !== options) {
-      const keep = sel.value;
-      sel.innerHTML = options || '<option value="">none sealed yet</option>';
-      sel.__opts = options;
-      if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
-      else {
-        // The newest sealed interval that has readings to prove.
-        const withReadings = sealed.find(([, b]) => num(b.readingCount) > 0);
-        if (withReadings) sel.value = String(withReadings[0]);
-      }
-    }
+    // The verify form's choices: sealed intervals (the newest with readings by default) and
+    // registered devices.
+    setOptions(el.querySelector('#en-interval'),
+      sealed.map(([i, b]) => `<option value="${i}">${i} (${num(b.readingCount)} readings)</option>`).join('') || '<option value="">none sealed yet</option>',
+      sealed.find(([, b]) => num(b.readingCount) > 0)?.[0]);
     const list = devices.map(([k, d]) => [k.args[0].toNumber(), d.unwrap()]).sort((a, b) => a[0] - b[0]);
-    const devSel = el.querySelector('#en-device');
-    const devOptions = list.map(([id, d]) => `<option value="${id}">${id}: ${esc(who(c, d.owner))}, ${esc(d.kind.type)}, zone ${d.zone}</option>`).join('');
-    if (devSel.__opts !== devOptions) {
-      const keep = devSel.value;
-      devSel.innerHTML = devOptions;
-      devSel.__opts = devOptions;
-      if ([...devSel.options].some((o) => o.value === keep)) devSel.value = keep;
-    }
+    setOptions(el.querySelector('#en-device'),
+      list.map(([id, d]) => `<option value="${id}">${id}: ${esc(who(c, d.owner))}, ${esc(d.kind.type)}, zone ${d.zone}</option>`).join(''));
     setHtml(el.querySelector('#en-devices'), table(['device', 'owner', 'kind', 'zone', 'capacity'],
       list.map(([id, d]) => [id, esc(who(c, d.owner)), esc(d.kind.type), num(d.zone), `${(num(d.capacityW) / 1000).toFixed(1)} kW`]), 'no devices registered'));
   },

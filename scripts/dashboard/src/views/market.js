@@ -1,7 +1,7 @@
 // Market: per interval and zone, the order book's depth, trades, VWAP and volume over recent
 // intervals, and zone-pair capacity used.
 import { ASK, BID, ACCENT, chart, paths, intervalAxis } from '../charts.js';
-import { energy, esc, money, num, perKwh, setHtml, table, who } from '../format.js';
+import { energy, esc, money, num, perKwh, setHtml, side, table, who } from '../format.js';
 
 let picked = null; // { interval, zone } chosen by the user; null follows the open interval
 
@@ -69,9 +69,10 @@ export default {
     });
     depthEl.dataset.orders = String(book.bids.length + book.asks.length);
 
-    const row = (o, side) => [side === 'bid' ? '<span class="bid">▲ bid</span>' : '<span class="ask">▼ ask</span>', `#${o.id}`, esc(who(c, o.owner)), money(c, o.price), energy(o.remainingWh)];
+    // Book entries carry no side: the list they are in gives it.
+    const row = (isBuy) => (o) => [side({ isBuy }, ['bid', 'ask']), `#${o.id}`, esc(who(c, o.owner)), money(c, o.price), energy(o.remainingWh)];
     setHtml(el.querySelector('#mk-book'), table(['side', 'order', 'owner', 'price/kWh', 'remaining'],
-      [...book.asks.map((o) => row(o, 'ask')).reverse(), ...book.bids.map((o) => row(o, 'bid'))],
+      [...book.asks.map(row(false)).reverse(), ...book.bids.map(row(true))],
       `no resting orders in zone ${zone} for interval ${interval}`));
 
     const vol = stats.map((s) => num(s.stats.volumeWh) / 1000);

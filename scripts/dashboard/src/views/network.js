@@ -12,8 +12,10 @@ export default {
 
   async update(el, c) {
     const api = c.api;
-    const [health, aura, grandpa, version] = await Promise.all([
-      api.rpc.system.health(), api.query.aura.authorities(), api.call.grandpaApi.grandpaAuthorities(), api.rpc.state.getRuntimeVersion(),
+    // The API keeps `runtimeVersion` current across runtime upgrades.
+    const version = api.runtimeVersion;
+    const [health, aura, grandpa] = await Promise.all([
+      api.rpc.system.health(), api.query.aura.authorities(), api.call.grandpaApi.grandpaAuthorities(),
     ]);
     const times = c.blockTimes;
     const gaps = times.slice(1).flatMap(([b, t], i) => (b === times[i][0] + 1 ? [t - times[i][1]] : []));

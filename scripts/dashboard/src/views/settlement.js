@@ -1,7 +1,7 @@
 // Settlement: delivered and undelivered energy per interval, imbalance charges, and an
 // account's trades, open orders and holds.
 import { ASK, BID, chart, paths, intervalAxis } from '../charts.js';
-import { energy, esc, money, num, setHtml, table, who } from '../format.js';
+import { energy, esc, money, num, setHtml, side, table, who } from '../format.js';
 
 let account = '';
 
@@ -79,16 +79,15 @@ async function showAccount(el, c, range) {
   const api = c.api;
   const ahead = Array.from({ length: c.consts.gate + 3 }, (_, i) => (c.interval ?? 0) + 1 + i);
   const intervals = [...range, ...ahead];
-  const [acct, holds, open, trades] = await Promise.all([
+  const [acct, holds, open, all] = await Promise.all([
     api.query.system.account(address), api.query.balances.holds(address), api.call.energyMarketApi.openOrders(address),
-    Promise.all(intervals.map((i) => api.call.energyMarketApi.accountTrades(address, i))),
+    c.accountTrades(address, intervals),
   ]);
-  const all = trades.flatMap((list, j) => list.map(([k, t]) => [intervals[j], num(k), t])).reverse();
   setHtml(out, `<dl class="kv"><dt>account</dt><dd class="mono">${esc(address)}</dd>
       <dt>free</dt><dd>${money(c, acct.data.free)}</dd>
       <dt>held</dt><dd>${holds.map((h) => `${money(c, h.amount)} <span class="muted">(${esc(h.id.type)}: ${esc(h.id.value.type ?? h.id.value.toString())})</span>`).join('<br>') || '–'}</dd></dl>`
     + `<h3>Open orders</h3>` + table(['order', 'side', 'zone', 'interval', 'price/kWh', 'remaining', 'held'],
-      open.map(([id, o]) => [`#${id}`, o.side.isBuy ? '<span class="bid">▲ buy</span>' : '<span class="ask">▼ sell</span>', num(o.zone), num(o.interval), money(c, o.price), energy(o.remainingWh), money(c, o.held)]), 'none')
+      open.map(([id, o]) => [`#${id}`, side(o.side), num(o.zone), num(o.interval), money(c, o.price), energy(o.remainingWh), money(c, o.held)]), 'none')
     + `<h3>Trades</h3>` + table(['interval', 'trade', 'role', 'energy', 'price/kWh', 'escrow', 'collateral'],
       all.map(([i, k, t]) => [i, `#${k}`, t.buyer.toString() === address ? 'buyer' : 'seller', energy(t.quantityWh), money(c, t.price), money(c, t.escrow), money(c, t.collateral)]), 'none in the recent intervals'));
 }

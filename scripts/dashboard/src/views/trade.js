@@ -1,6 +1,6 @@
 // Trader panel: place and cancel orders with a development account (development chains only)
 // or an account of the polkadot{.js} browser extension, and watch them fill.
-import { energy, esc, money, num, setHtml, table, who } from '../format.js';
+import { energy, esc, money, num, setHtml, side, table, who } from '../format.js';
 
 let accounts = []; // { address, label, pair?, signer? }
 let selected = null;
@@ -148,20 +148,16 @@ export default {
     const api = c.api;
     const address = selected.address;
     const intervals = Array.from({ length: c.consts.gate + 6 }, (_, i) => Math.max(0, (c.interval ?? 0) - 2) + i);
-    const [open, trades] = await Promise.all([
-      api.call.energyMarketApi.openOrders(address),
-      Promise.all(intervals.map((i) => api.call.energyMarketApi.accountTrades(address, i))),
-    ]);
+    const [open, rows] = await Promise.all([api.call.energyMarketApi.openOrders(address), c.accountTrades(address, intervals)]);
     const gateOpen = (i) => i > (c.interval ?? 0) + c.consts.gate;
     setHtml(el.querySelector('#tr-open'), table(['order', 'side', 'zone', 'interval', 'price/kWh', 'remaining', ''],
-      open.map(([id, o]) => [`#${id}`, o.side.isBuy ? '<span class="bid">▲ buy</span>' : '<span class="ask">▼ sell</span>', num(o.zone), num(o.interval), money(c, o.price), energy(o.remainingWh),
+      open.map(([id, o]) => [`#${id}`, side(o.side), num(o.zone), num(o.interval), money(c, o.price), energy(o.remainingWh),
         gateOpen(num(o.interval)) ? `<button class="act secondary" type="button" data-cancel="${id}" aria-label="cancel order ${id}">Cancel</button>` : '<span class="muted">gate closed</span>']),
       `no open orders of ${who(c, address)}`));
-    const rows = trades.flatMap((list, j) => list.map(([k, t]) => [intervals[j], num(k), t])).reverse();
     setHtml(el.querySelector('#tr-trades'), table(['interval', 'trade', 'role', 'counterparty', 'energy', 'price/kWh', 'zones'],
       rows.map(([i, k, t]) => {
         const buyer = t.buyer.toString() === address;
-        return [i, `#${k}`, buyer ? '<span class="bid">▲ bought</span>' : '<span class="ask">▼ sold</span>', esc(who(c, buyer ? t.seller : t.buyer)), energy(t.quantityWh), money(c, t.price), `${t.sellerZone} → ${t.buyerZone}`];
+        return [i, `#${k}`, side({ isBuy: buyer }, ['bought', 'sold']), esc(who(c, buyer ? t.seller : t.buyer)), energy(t.quantityWh), money(c, t.price), `${t.sellerZone} → ${t.buyerZone}`];
       }), `no trades of ${who(c, address)} in intervals ${intervals[0]}–${intervals[intervals.length - 1]}`));
   },
 };
