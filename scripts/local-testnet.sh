@@ -2,7 +2,9 @@
 # Start a local gridbrain testnet of N validators (1-4) on loopback, from the `local` chain spec.
 #
 #   scripts/local-testnet.sh N [--with-workers] [--demo] [--base-dir DIR] [--until-finalized H]
-#                              [--timeout SECONDS]
+#                              [--timeout SECONDS] [--chain-spec FILE]
+#   scripts/local-testnet.sh --stop NAME [--base-dir DIR]      (from another terminal)
+#   scripts/local-testnet.sh --restart NAME [--base-dir DIR]   (from another terminal)
 #
 # Validators are alice, bob, charlie, dave (the `local` spec's Aura + GRANDPA authorities).
 # GRANDPA needs more than 2/3 of the 4 authorities online, so finality needs N >= 3.
@@ -13,6 +15,8 @@
 # same block hash at that height, prints the endpoints, then keeps running until Ctrl-C, which
 # stops everything cleanly. With --until-finalized H it exits 0 as soon as that is reached (CI).
 #
+# --chain-spec FILE: start from this chain spec instead of the built-in `local` one (it must have
+#   the `local` preset's authorities; scripts/upgrade-test.sh starts from the previous runtime).
 # --with-workers: sudo shortens the federated-learning phases to 4/4/3 blocks, then one
 #   gridbrain-ml-worker per validator (libp2p port 30733+i, shard i of N, data in
 #   DIR/<name>-worker: key, checkpoints, models, history.csv, rounds.png; log in
@@ -22,6 +26,13 @@
 #   settlements and FL rounds (log: DIR/logs/demo.log, also shown on the terminal), and the
 #   dashboard (scripts/dashboard.sh) is served on http://127.0.0.1:8080/
 #   ($GRIDBRAIN_DASHBOARD_PORT) for alice's node.
+#
+# A testnet you can break: once the network is up, a node that exits (crash, kill, --stop) is
+# reported with the end of its log and the others keep running. `--stop NAME` stops one node
+# cleanly (SIGINT) to rehearse a failover; `--restart NAME` starts it again with the same
+# command line, database and node key (DIR/NAME.start.sh), waits until its RPC answers and
+# prints its best and finalized height; the running script notices and monitors it again.
+# Ctrl-C on the running script stops every node, restarted ones included.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -34,6 +45,9 @@ EXIT_WHEN_FINALIZED=0
 TIMEOUT=300
 WITH_WORKERS=0
 DEMO=0
+CONTROL=""
+CONTROL_NAME=""
+CHAIN=local
 DASHBOARD_PORT=${GRIDBRAIN_DASHBOARD_PORT:-8080}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,11 +56,68 @@ while [ $# -gt 0 ]; do
 		--until-finalized) TARGET_FINALIZED=${2:?--until-finalized needs a value}; EXIT_WHEN_FINALIZED=1; shift 2 ;;
 		--timeout) TIMEOUT=${2:?--timeout needs a value}; shift 2 ;;
 		--with-workers) WITH_WORKERS=1; shift ;;
+		--chain-spec) [ -f "${2:-}" ] || die "no chain spec file '${2:-}'"; CHAIN=$(realpath "$2"); shift 2 ;;
 		--demo) DEMO=1; shift ;;
+		--stop|--restart) CONTROL=${1#--}; CONTROL_NAME=${2:?$1 needs a node name}; shift 2 ;;
 		[0-9]*) N=$1; shift ;;
 		*) printf 'unknown argument: %s\n\n' "$1" >&2; usage 2 ;;
 	esac
 done
+NAMES=(alice bob charlie dave)
+SURIS=(//Alice //Bob //Charlie //Dave)
+
+# node_pid NAME: the pid of NAME's node (from DIR/NAME.pid), empty if it is not running.
+node_pid() {
+	local pid
+	pid=$(cat "$BASE_DIR/$1.pid" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+# start_node NAME I: starts NAME's node in the background from DIR/NAME.start.sh (log appended).
+start_node() {
+	local name=$1 i=$2 pid=""
+	rm -f "$BASE_DIR/$name.pid"
+	# setsid: a node restarted from another terminal outlives that command. The start script
+	# writes its pid, then execs the node (same pid).
+	setsid "$BASE_DIR/$name.start.sh" >> "$BASE_DIR/logs/$name.log" 2>&1 < /dev/null &
+	for _ in $(seq 1 50); do
+		pid=$(cat "$BASE_DIR/$name.pid" 2>/dev/null || true)
+		[ -z "$pid" ] || break
+		sleep 0.1
+	done
+	[ -n "$pid" ] || die "$name did not start (see $BASE_DIR/logs/$name.log)"
+	log "started $name (pid $pid, rpc ws://127.0.0.1:$((9944 + i)), log $BASE_DIR/logs/$name.log)"
+}
+
+if [ -n "$CONTROL" ]; then
+	index=-1
+	for i in "${!NAMES[@]}"; do [ "${NAMES[$i]}" != "$CONTROL_NAME" ] || index=$i; done
+	[ $index -ge 0 ] || die "unknown node '$CONTROL_NAME' (one of: ${NAMES[*]})"
+	[ -x "$BASE_DIR/$CONTROL_NAME.start.sh" ] \
+		|| die "no testnet node $CONTROL_NAME in $BASE_DIR (start the testnet first, or pass its --base-dir)"
+	pid=$(node_pid "$CONTROL_NAME")
+	if [ "$CONTROL" = stop ]; then
+		[ -n "$pid" ] || die "$CONTROL_NAME is not running"
+		log "stopping $CONTROL_NAME (pid $pid)"
+		stop_pids "$pid"
+		log "$CONTROL_NAME stopped; restart it with: $0 --restart $CONTROL_NAME --base-dir $BASE_DIR"
+		exit 0
+	fi
+	[ -z "$pid" ] || die "$CONTROL_NAME is already running (pid $pid)"
+	echo "--- restarted at $(date -u +%FT%TZ) ---" >> "$BASE_DIR/logs/$CONTROL_NAME.log"
+	start_node "$CONTROL_NAME" "$index"
+	port=$((9944 + index))
+	for _ in $(seq 1 60); do
+		[ -n "$(node_pid "$CONTROL_NAME")" ] || die "$CONTROL_NAME exited again; see $BASE_DIR/logs/$CONTROL_NAME.log"
+		[ -z "$(best_number $port)" ] || break
+		sleep 1
+	done
+	best=$(best_number $port) || true
+	[ -n "$best" ] || die "$CONTROL_NAME's RPC did not answer within 60 s; see $BASE_DIR/logs/$CONTROL_NAME.log"
+	log "$CONTROL_NAME is back: best #$best, finalized #$(finalized_number $port); it syncs from its peers"
+	exit 0
+fi
+
 [ -n "$N" ] || usage 2
 [[ "$N" =~ ^[1-4]$ ]] || die "N must be 1-4 (the local spec has 4 authorities), got '$N'"
 [[ "$TARGET_FINALIZED" =~ ^[0-9]+$ ]] || die "--until-finalized needs a number"
@@ -55,8 +126,6 @@ require_node_bin
 [ $WITH_WORKERS -eq 0 ] || require_worker_bin
 [ "$N" -ge 3 ] || log "warning: with $N of 4 validators GRANDPA cannot finalize (needs 3); blocks are still authored"
 
-NAMES=(alice bob charlie dave)
-SURIS=(//Alice //Bob //Charlie //Dave)
 PIDS=()
 HELPERS=()
 TAIL_PID=""
@@ -67,9 +136,14 @@ cleanup() {
 		log "stopping the demo driver and workers"
 		stop_pids "${HELPERS[@]}"
 	fi
-	if [ ${#PIDS[@]} -gt 0 ]; then
-		log "stopping ${#PIDS[@]} node(s)"
-		stop_pids "${PIDS[@]}"
+	local running=() name pid
+	for name in "${NAMES[@]}"; do
+		pid=$(node_pid "$name")
+		[ -z "$pid" ] || running+=("$pid")
+	done
+	if [ ${#running[@]} -gt 0 ]; then
+		log "stopping ${#running[@]} node(s)"
+		stop_pids "${running[@]}"
 	fi
 	log "logs: $BASE_DIR/logs"
 }
@@ -98,16 +172,20 @@ BOOTNODE="/ip4/127.0.0.1/tcp/30333/p2p/$BOOT_PEER"
 for i in $(seq 0 $((N - 1))); do
 	name=${NAMES[$i]}
 	args=(
-		--chain local --"$name" --validator
+		--chain "$CHAIN" --"$name" --validator
 		--base-path "$BASE_DIR/$name"
 		--port $((30333 + i)) --rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
 		--rpc-cors all --no-telemetry --no-mdns
 		--name "gridbrain-$name" --node-key-file "$BASE_DIR/$name.node-key"
 	)
 	[ "$i" -eq 0 ] || args+=(--bootnodes "$BOOTNODE")
-	"$NODE_BIN" "${args[@]}" > "$BASE_DIR/logs/$name.log" 2>&1 &
-	PIDS+=($!)
-	log "started $name (pid $!, rpc ws://127.0.0.1:$((9944 + i)), log $BASE_DIR/logs/$name.log)"
+	# The exact command line, kept so that `--restart NAME` starts the same node again.
+	{ echo '#!/usr/bin/env bash'; printf 'echo $$ > %q\n' "$BASE_DIR/$name.pid"
+	  printf 'exec %q' "$NODE_BIN"; printf ' %q' "${args[@]}"; echo; } \
+		> "$BASE_DIR/$name.start.sh"
+	chmod +x "$BASE_DIR/$name.start.sh"
+	start_node "$name" "$i"
+	PIDS+=("$(cat "$BASE_DIR/$name.pid")")
 done
 
 log "waiting for finalized height >= $TARGET_FINALIZED on all $N node(s) (timeout ${TIMEOUT}s)"
@@ -187,10 +265,25 @@ echo "  polkadot.js apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1
 [ $DEMO -eq 0 ] || [ -z "$DASHBOARD_PORT" ] || echo "  dashboard: http://127.0.0.1:$DASHBOARD_PORT/  (market, energy, settlement, federated learning, trader panel)"
 echo "  logs: $BASE_DIR/logs    stop: Ctrl-C"
 [ $WITH_WORKERS -eq 0 ] || echo "  ml-workers: rounds in $BASE_DIR/logs/<name>-worker.log, per-round metrics in $BASE_DIR/<name>-worker/history.csv"
+echo "  break it: $0 --stop NAME --base-dir $BASE_DIR   then   $0 --restart NAME --base-dir $BASE_DIR"
 last_round=""
+DOWN=()
 while true; do
+	# A node that exits is reported once; the others keep running until Ctrl-C.
 	for i in $(seq 0 $((N - 1))); do
-		kill -0 "${PIDS[$i]}" 2>/dev/null || die "${NAMES[$i]} exited; see $BASE_DIR/logs/${NAMES[$i]}.log"
+		name=${NAMES[$i]}
+		pid=$(node_pid "$name")
+		if [ -n "$pid" ]; then
+			if [ "${DOWN[$i]:-0}" = 1 ]; then
+				log "$name is running again (pid $pid)"
+				DOWN[$i]=0
+			fi
+		elif [ "${DOWN[$i]:-0}" = 0 ]; then
+			DOWN[$i]=1
+			log "$name exited; the other nodes keep running. The end of its log:"
+			tail -n 3 "$BASE_DIR/logs/$name.log" | sed 's/^/    /'
+			log "restart it with: $0 --restart $name --base-dir $BASE_DIR"
+		fi
 	done
 	if [ $WITH_WORKERS -eq 1 ]; then
 		line=$(grep -h "finalized: global model" "$BASE_DIR/logs/alice-worker.log" 2>/dev/null | tail -n1 || true)

@@ -9,11 +9,14 @@
 #  3. the release build of gridbrain-node;
 #  4. the runtime's tests (genesis presets, configuration, chain-spec lock) and the node's
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
-#     release mode so they reuse the node build; the ml-worker's tests and release build;
+#     release mode so they reuse the node build; the runtime fuzzer's tests, then a seeded,
+#     time-boxed fuzzing campaign of the whole runtime (runtime/fuzz, FUZZ_SECONDS, default
+#     180); the ml-worker's tests and release build;
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
 #     the dashboard's browser test (headless Chromium, dev node + demo load), run beside the
 #     scenario;
-#  6. scripts/local-testnet.sh 3 until all nodes agree on finalized height >= 3;
+#  6. scripts/testnet-break-test.sh: scripts/local-testnet.sh 4 keeps running when bob is stopped
+#     (--stop), restarts him (--restart) and he catches up;
 #  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
 #  8. scripts/fl-integration.sh: 3 validators + 3 ml-workers finalize federated rounds, then
 #     one worker restarts sign-flipping its updates.
@@ -25,7 +28,8 @@ cd "$REPO_ROOT"
 # Crates whose tests need neither the node nor the runtime (pallets, maths, dispatch).
 # The ml-worker is built against the runtime's types, so it is tested in release (below), where
 # the runtime is already built.
-LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime --exclude gridbrain-ml-worker)
+LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime --exclude gridbrain-ml-worker
+	--exclude gridbrain-runtime-fuzz)
 # Pallets with benchmarks.
 BENCHED=(-p pallet-energy-data -p pallet-energy-market -p pallet-federated-learning)
 
@@ -38,6 +42,14 @@ wait_dashboard() {
 	wait "$DASH_PID" || rc=$?
 	cat "$DASH_LOG"
 	return $rc
+}
+
+# A fuzzing campaign with a fixed seed and time box (the binary is built by the runtime tests'
+# cargo invocation); a finding fails it and leaves the input in $FUZZ_FINDINGS (replay:
+# gridbrain-runtime-fuzz --replay FILE --trace).
+fuzz_runtime() {
+	"$TARGET_DIR/release/gridbrain-runtime-fuzz" --seed 1 --seconds "${FUZZ_SECONDS:-180}" \
+		--findings "${FUZZ_FINDINGS:-$REPO_ROOT/fuzz-findings}"
 }
 
 stage() {
@@ -61,7 +73,12 @@ stage "pallet and maths unit tests" env SKIP_WASM_BUILD=1 cargo test "${LIBS[@]}
 stage "benchmark test suites" env SKIP_WASM_BUILD=1 cargo test "${BENCHED[@]}" --features runtime-benchmarks
 if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "clippy (no-panic lints)" cargo_release clippy --workspace --exclude gridbrain-node --all-targets -- -D warnings
-	stage "runtime tests and node end-to-end tests" cargo_release test -p gridbrain-runtime -p gridbrain-node -- --test-threads 1
+	# The fuzzer is built and tested in the same cargo invocation as the runtime and the node:
+	# alone, cargo would resolve other features for the runtime's dependencies and compile them
+	# all again.
+	stage "runtime tests, node end-to-end tests, runtime fuzzer tests" cargo_release test \
+		-p gridbrain-runtime -p gridbrain-node -p gridbrain-runtime-fuzz -- --test-threads 1
+	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-180} s" fuzz_runtime
 	# Separate cargo invocations: building the worker together with the node would unify their
 	# dependencies' features and rebuild the node.
 	stage "ml-worker tests (release)" cargo_release test -p gridbrain-ml-worker
@@ -76,8 +93,8 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	DASH_PID=$!
 	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
 	stage "dashboard in headless Chromium (dev node + demo load, beside the scenario)" wait_dashboard
-	stage "local testnet (3 validators)" scripts/local-testnet.sh 3 --until-finalized 3 \
-		--base-dir "$(mktemp -d)/testnet" --timeout 240
+	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up)" \
+		scripts/testnet-break-test.sh
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
 	stage "federated learning: 3 validators + 3 workers, then a sign-flipping worker" scripts/fl-integration.sh
 else

@@ -2,11 +2,15 @@
 //! and signed extrinsics built with the runtime's own types.
 //!
 //! The worker is compiled against `gridbrain-runtime`, so calls and transaction extensions are
-//! encoded exactly as the runtime decodes them. [`Chain::connect`] refuses a node whose runtime
-//! has another `spec_version` than the one the worker was built with (a runtime upgrade may
-//! change the encoding): the message says so, instead of transactions failing one by one.
+//! encoded exactly as the runtime decodes them. A forkless runtime upgrade does not stop it:
+//! what it depends on is the encoding of transactions (`transaction_version`, which the runtime
+//! bumps whenever call indices, argument encodings or transaction extensions change) and the
+//! `FederatedLearningApi` it queries (its version in the runtime's API list). [`Chain::connect`]
+//! and every [`Chain::submit`] check those two against the node's current runtime
+//! ([`compatibility`]) and sign with the node's current `spec_version`; an incompatible runtime
+//! is refused with a message saying what changed, instead of transactions failing one by one.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use codec::{Decode, Encode};
 use gridbrain_runtime::{
 	AccountId, Balance, BlockNumber, Header, Runtime, RuntimeCall, SignedPayload, TxExtension,
@@ -37,7 +41,6 @@ const MORTALITY: u64 = 64;
 pub struct Chain {
 	client: WsClient,
 	genesis: H256,
-	transaction_version: u32,
 	signer: sr25519::Pair,
 	account: AccountId,
 }
@@ -62,21 +65,24 @@ impl Chain {
 			.request("chain_getBlockHash", rpc_params![0u32])
 			.await
 			.context("chain_getBlockHash(0)")?;
-		let version: serde_json::Value =
-			client.request("state_getRuntimeVersion", rpc_params![]).await.context("state_getRuntimeVersion")?;
-		let field = |name: &str| version.get(name).and_then(serde_json::Value::as_u64);
-		let spec_name = version.get("specName").and_then(serde_json::Value::as_str).unwrap_or_default();
-		let spec_version = field("specVersion").context("runtime version without specVersion")?;
-		if spec_name != &*VERSION.spec_name || spec_version != u64::from(VERSION.spec_version) {
-			bail!(
-				"the node at {url} runs runtime {spec_name} version {spec_version}; this worker was built for {} version {}: rebuild the worker from the node's source",
-				VERSION.spec_name,
+		let account = AccountId::from(signer.public());
+		let chain = Chain { client, genesis, signer, account };
+		let spec_version = chain.runtime_version().await.with_context(|| format!("the node at {url}"))?;
+		if spec_version != VERSION.spec_version {
+			println!(
+				"the node runs runtime version {spec_version}, this worker was built with {}: compatible (same transaction encoding and FederatedLearningApi)",
 				VERSION.spec_version
 			);
 		}
-		let transaction_version = u32::try_from(field("transactionVersion").context("no transactionVersion")?)?;
-		let account = AccountId::from(signer.public());
-		Ok(Chain { client, genesis, transaction_version, signer, account })
+		Ok(chain)
+	}
+
+	/// The node's current runtime `spec_version`, after checking that the worker can use that
+	/// runtime ([`compatibility`]).
+	pub async fn runtime_version(&self) -> Result<u32> {
+		let version: serde_json::Value =
+			self.client.request("state_getRuntimeVersion", rpc_params![]).await.context("state_getRuntimeVersion")?;
+		compatibility(&version)
 	}
 
 	/// The account the worker signs with (its validator's).
@@ -153,7 +159,9 @@ impl Chain {
 			.request("system_accountNextIndex", rpc_params![self.account.to_string()])
 			.await
 			.context("system_accountNextIndex")?;
-		let xt = signed_extrinsic(call, &self.signer, nonce, self.genesis, self.transaction_version, at);
+		// Checked before every transaction: a runtime upgrade may have happened since the last.
+		let spec_version = self.runtime_version().await?;
+		let xt = signed_extrinsic(call, &self.signer, nonce, self.genesis, spec_version, at);
 		let hash: H256 = self
 			.client
 			.request("author_submitExtrinsic", rpc_params![hex0x(&xt.encode())])
@@ -163,13 +171,71 @@ impl Chain {
 	}
 }
 
-/// A signed extrinsic of the worker's account, mortal for [`MORTALITY`] blocks from `at`.
+/// The node's runtime is one the worker cannot use (another chain, transaction encoding or
+/// `FederatedLearningApi` version): retrying does not help, rebuilding the worker does.
+#[derive(Debug)]
+pub struct IncompatibleRuntime(pub String);
+
+impl std::fmt::Display for IncompatibleRuntime {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str(&self.0)
+	}
+}
+
+impl std::error::Error for IncompatibleRuntime {}
+
+/// The id of the `FederatedLearningApi` runtime API in a runtime's version (`blake2_64` of its
+/// name).
+fn fl_api_id() -> [u8; 8] {
+	sp_core::hashing::blake2_64(b"FederatedLearningApi")
+}
+
+/// Whether the worker can use the runtime whose `state_getRuntimeVersion` answer is `version`:
+/// the same chain (`spec_name`), the same transaction encoding (`transaction_version`) and the
+/// same `FederatedLearningApi` version as the runtime the worker was built with. Returns the
+/// runtime's `spec_version` (signed into every transaction).
+pub fn compatibility(version: &serde_json::Value) -> Result<u32> {
+	let field = |name: &str| version.get(name).and_then(serde_json::Value::as_u64);
+	let spec_name = version.get("specName").and_then(serde_json::Value::as_str).unwrap_or_default();
+	let spec_version = u32::try_from(field("specVersion").context("runtime version without specVersion")?)?;
+	let transaction_version =
+		u32::try_from(field("transactionVersion").context("runtime version without transactionVersion")?)?;
+	let rebuild = "rebuild the worker from the node's source";
+	let incompatible = |msg: String| Err(IncompatibleRuntime(msg).into());
+	if spec_name != &*VERSION.spec_name {
+		return incompatible(format!("the node runs runtime {spec_name}, not {}: wrong chain", VERSION.spec_name));
+	}
+	if transaction_version != VERSION.transaction_version {
+		return incompatible(format!(
+			"the node's runtime (version {spec_version}) encodes transactions differently (transaction_version {transaction_version}, this worker: {}): {rebuild}",
+			VERSION.transaction_version
+		));
+	}
+	let id = fl_api_id();
+	let wanted = VERSION.apis.iter().find(|(api, _)| *api == id).map(|(_, v)| *v);
+	let have = version.get("apis").and_then(serde_json::Value::as_array).and_then(|apis| {
+		apis.iter().find_map(|entry| {
+			let pair = entry.as_array()?;
+			let api = unhex(pair.first()?.as_str()?).ok()?;
+			(api == id).then(|| pair.get(1)?.as_u64())?
+		})
+	});
+	if have.map(|v| u64::from(wanted.unwrap_or(0)) == v) != Some(true) {
+		return incompatible(format!(
+			"the node's runtime (version {spec_version}) has FederatedLearningApi version {have:?}, this worker needs {wanted:?}: {rebuild}"
+		));
+	}
+	Ok(spec_version)
+}
+
+/// A signed extrinsic of the worker's account for a runtime of `spec_version`, mortal for
+/// [`MORTALITY`] blocks from `at`.
 pub fn signed_extrinsic(
 	call: RuntimeCall,
 	signer: &sr25519::Pair,
 	nonce: u32,
 	genesis: H256,
-	transaction_version: u32,
+	spec_version: u32,
 	at: (H256, BlockNumber),
 ) -> UncheckedExtrinsic {
 	let (at_hash, at_number) = at;
@@ -183,7 +249,7 @@ pub fn signed_extrinsic(
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 	);
-	let implicit = ((), VERSION.spec_version, transaction_version, genesis, at_hash, (), (), ());
+	let implicit = ((), spec_version, VERSION.transaction_version, genesis, at_hash, (), (), ());
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	let account = AccountId::from(signer.public());
@@ -208,7 +274,7 @@ mod tests {
 			commitment: H256([3; 32]),
 		});
 		let (genesis, at) = (H256([1; 32]), (H256([2; 32]), 100));
-		let xt = signed_extrinsic(call.clone(), &signer, 5, genesis, VERSION.transaction_version, at);
+		let xt = signed_extrinsic(call.clone(), &signer, 5, genesis, VERSION.spec_version, at);
 		let decoded = UncheckedExtrinsic::decode(&mut &xt.encode()[..]).unwrap();
 		assert_eq!(decoded, xt);
 		assert_eq!(decoded.function, call);
@@ -225,5 +291,52 @@ mod tests {
 		let other = ((), VERSION.spec_version, VERSION.transaction_version, H256([9; 32]), at.0, (), (), ());
 		let payload = SignedPayload::from_raw(call, extension, other);
 		assert!(!payload.using_encoded(|b| signature.verify(b, &account)));
+	}
+
+	/// `state_getRuntimeVersion` as a node serves it for the worker's own runtime, changed by `f`.
+	fn node_version(f: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value {
+		let apis: Vec<serde_json::Value> =
+			VERSION.apis.iter().map(|(id, v)| serde_json::json!([hex0x(id), v])).collect();
+		let mut v = serde_json::json!({
+			"specName": VERSION.spec_name,
+			"implName": VERSION.impl_name,
+			"authoringVersion": VERSION.authoring_version,
+			"specVersion": VERSION.spec_version,
+			"implVersion": VERSION.impl_version,
+			"apis": apis,
+			"transactionVersion": VERSION.transaction_version,
+			"systemVersion": VERSION.system_version,
+		});
+		f(&mut v);
+		v
+	}
+
+	#[test]
+	fn a_runtime_upgrade_that_keeps_transactions_and_the_api_is_compatible() {
+		assert_eq!(compatibility(&node_version(|_| {})).unwrap(), VERSION.spec_version);
+		// Another spec_version (an upgrade, or the release before): signed with the node's.
+		let upgraded = node_version(|v| v["specVersion"] = serde_json::json!(VERSION.spec_version + 1));
+		assert_eq!(compatibility(&upgraded).unwrap(), VERSION.spec_version + 1);
+	}
+
+	#[test]
+	fn another_transaction_encoding_api_version_or_chain_is_refused() {
+		let tx = node_version(|v| v["transactionVersion"] = serde_json::json!(VERSION.transaction_version + 1));
+		let err = compatibility(&tx).unwrap_err();
+		assert!(err.downcast_ref::<IncompatibleRuntime>().is_some());
+		assert!(err.to_string().contains("encodes transactions differently"));
+		let id = hex0x(&fl_api_id());
+		let api = node_version(|v| {
+			for entry in v["apis"].as_array_mut().unwrap() {
+				if entry[0] == serde_json::json!(id) {
+					entry[1] = serde_json::json!(99);
+				}
+			}
+		});
+		assert!(compatibility(&api).unwrap_err().to_string().contains("FederatedLearningApi version Some(99)"));
+		let no_api = node_version(|v| v["apis"] = serde_json::json!([]));
+		assert!(compatibility(&no_api).unwrap_err().to_string().contains("FederatedLearningApi version None"));
+		let chain = node_version(|v| v["specName"] = serde_json::json!("polkadot"));
+		assert!(compatibility(&chain).unwrap_err().to_string().contains("wrong chain"));
 	}
 }

@@ -724,7 +724,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 		let chain = match chain {
 			Ok(c) => c,
 			Err(e) => {
-				if e.to_string().contains("rebuild the worker") {
+				if e.downcast_ref::<crate::chain::IncompatibleRuntime>().is_some() {
 					return Err(e);
 				}
 				eprintln!("{e:#}; retrying in 5 s");
