@@ -187,7 +187,7 @@ impl std::error::Error for IncompatibleRuntime {}
 /// The id of the `FederatedLearningApi` runtime API in a runtime's version (`blake2_64` of its
 /// name).
 fn fl_api_id() -> [u8; 8] {
-	sp_core::hashing::blake2_64(b"FederatedLearningApi")
+	sp_crypto_hashing::blake2_64(b"FederatedLearningApi")
 }
 
 /// Whether the worker can use the runtime whose `state_getRuntimeVersion` answer is `version`:
