@@ -73,6 +73,10 @@ git worktree add --detach "$OLD_SRC" "$FROM_COMMIT" >/dev/null
 (cd "$OLD_SRC" && cargo_release build -p gridbrain-runtime)
 cp "$WBUILD" "$OLD_WASM"
 git worktree remove --force "$OLD_SRC"
+# Cargo names workspace crates' artifacts by their path relative to the workspace root and
+# judges them fresh by file times: the old sources just compiled are newer than this tree's, so
+# without this the next build of this tree would link the old crates.
+git ls-files -z '*.rs' '*Cargo.toml' | xargs -0 touch
 cmp -s "$OLD_WASM" "$NEW_WASM" && die "the old and new runtimes are the same wasm"
 log "old runtime $(wc -c < "$OLD_WASM") bytes, new runtime $(wc -c < "$NEW_WASM") bytes"
 

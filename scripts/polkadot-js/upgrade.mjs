@@ -124,10 +124,24 @@ if (marketVersionAfter < marketVersionBefore) fail('the market storage version w
 const books = await api.query.energyMarket.zoneBooks.entries();
 const orders = books.reduce((n, [, b]) => n + b.length, 0);
 log(`ZoneBooks decode: ${books.length} books, ${orders} resting orders`);
+// Runtime APIs through state_call (not api.call, whose decoration predates the upgrade).
 const interval = Math.floor(best / 10);
-const stats = await api.call.energyMarketApi.intervalStats(interval);
-const round = await api.call.federatedLearningApi.currentRound();
-log(`runtime APIs answer: intervalStats(${interval}) = ${stats.toString().slice(0, 80)}…, currentRound = ${round.isSome ? round.unwrap().index.toString() : 'none'}`);
+const at = (await api.rpc.chain.getFinalizedHead()).toHex();
+const apis = [
+  ['EnergyMarketApi_interval_stats', api.createType('u32', interval).toHex()],
+  ['EnergyDataApi_data_block', api.createType('u32', Math.max(interval - 3, 0)).toHex()],
+  ['EnergyDataApi_current_interval', '0x'],
+  ['FederatedLearningApi_current_round', '0x'],
+  ['FederatedLearningApi_workers', '0x'],
+];
+for (const [method, args] of apis) {
+  try {
+    const out = await api.rpc.state.call(method, args, at);
+    log(`runtime API ${method}: ${out.length} bytes`);
+  } catch (e) {
+    fail(`runtime API ${method}: ${e.message}`);
+  }
+}
 
 const after = (list) => list.filter((b) => b > upgradeBlock).length;
 await waitFor('a trade executed on the new runtime', () => after(seen.TradeExecuted) > 0);
