@@ -65,18 +65,26 @@ NEW_WASM="$BASE_DIR/runtime-$SPEC.compact.compressed.wasm"
 WBUILD="$TARGET_DIR/release/wbuild/gridbrain-runtime/gridbrain_runtime.compact.compressed.wasm"
 cp "$WBUILD" "$NEW_WASM"
 
-log "building runtime $FROM_SPEC from ${FROM_COMMIT:0:10} in a worktree"
-OLD_SRC="$BASE_DIR/old-src"
 OLD_WASM="$BASE_DIR/runtime-$FROM_SPEC.compact.compressed.wasm"
-git worktree remove --force "$OLD_SRC" 2>/dev/null || true
-git worktree add --detach "$OLD_SRC" "$FROM_COMMIT" >/dev/null
-(cd "$OLD_SRC" && cargo_release build -p gridbrain-runtime)
-cp "$WBUILD" "$OLD_WASM"
-git worktree remove --force "$OLD_SRC"
-# Cargo names workspace crates' artifacts by their path relative to the workspace root and
-# judges them fresh by file times: the old sources just compiled are newer than this tree's, so
-# without this the next build of this tree would link the old crates.
-git ls-files -z '*.rs' '*Cargo.toml' | xargs -0 touch
+# A released runtime never changes: its wasm is built once per commit and kept.
+CACHED="$TARGET_DIR/upgrade-rehearsal/runtime-$FROM_COMMIT.compact.compressed.wasm"
+if [ -f "$CACHED" ]; then
+	log "runtime $FROM_SPEC of ${FROM_COMMIT:0:10}: built before ($CACHED)"
+else
+	log "building runtime $FROM_SPEC from ${FROM_COMMIT:0:10} in a worktree"
+	OLD_SRC="$BASE_DIR/old-src"
+	git worktree remove --force "$OLD_SRC" 2>/dev/null || true
+	git worktree add --detach "$OLD_SRC" "$FROM_COMMIT" >/dev/null
+	(cd "$OLD_SRC" && cargo_release build -p gridbrain-runtime)
+	mkdir -p "$(dirname "$CACHED")"
+	cp "$WBUILD" "$CACHED"
+	git worktree remove --force "$OLD_SRC"
+	# Cargo names workspace crates' artifacts by their path relative to the workspace root and
+	# judges them fresh by file times: the old sources just compiled are newer than this tree's,
+	# so without this the next build of this tree would link the old crates.
+	git ls-files -z '*.rs' '*Cargo.toml' | xargs -0 touch
+fi
+cp "$CACHED" "$OLD_WASM"
 cmp -s "$OLD_WASM" "$NEW_WASM" && die "the old and new runtimes are the same wasm"
 log "old runtime $(wc -c < "$OLD_WASM") bytes, new runtime $(wc -c < "$NEW_WASM") bytes"
 

@@ -33,6 +33,22 @@ const profile = (name, hour) => rows[hour % rows.length][cols.indexOf(name)];
 
 await cryptoWaitReady();
 const api = await ApiPromise.create({ provider: new WsProvider(WS, 1000), noInitWarn: true });
+
+// Runtime API calls (`api.call.*`) are decorated from the metadata fetched at connection; after a
+// forkless runtime upgrade @polkadot/api refreshes the metadata without them. Runtime calls go
+// through a connection made for the runtime version in force (a new one after an upgrade).
+let callApi = api;
+let callSpec = api.runtimeVersion.specVersion.toNumber();
+async function runtimeCalls() {
+  const spec = api.runtimeVersion.specVersion.toNumber();
+  if (spec !== callSpec || !callApi.call.energyMarketApi) {
+    if (callApi !== api) await callApi.disconnect();
+    callApi = await ApiPromise.create({ provider: new WsProvider(WS), noInitWarn: true });
+    callSpec = spec;
+    log(`runtime version ${spec}: runtime API calls reconnected`);
+  }
+  return callApi.call;
+}
 const UNIT = 10n ** BigInt(api.registry.chainDecimals[0]);
 const sr = new Keyring({ type: 'sr25519' });
 const ed = new Keyring({ type: 'ed25519' });
@@ -89,7 +105,7 @@ const forecastWh = (d, interval) => Math.floor(d.watts * profile(d.profile, hour
 /** Deterministic "weather": 0.85–1.05 of the forecast. */
 const actualWh = (d, interval) => Math.floor(forecastWh(d, interval) * (0.85 + ((interval * 7 + d.id * 13) % 21) / 100));
 
-const firstInterval = (await api.call.energyDataApi.currentInterval()).toNumber();
+const firstInterval = (await (await runtimeCalls()).energyDataApi.currentInterval()).toNumber();
 const gate = api.consts.energyMarket.gateClosureIntervals.toNumber();
 let ordered = firstInterval + gate + 1;
 let read = firstInterval + 1;
@@ -109,7 +125,7 @@ await api.rpc.chain.subscribeFinalizedHeads(async (header) => {
     } else if (e.section === 'energyData' && e.method === 'EnergyDataBlockSealed') {
       log(`#${header.number} sealed interval ${d.interval}: ${d.readingCount} readings, ${d.totalProducedWh} Wh produced, ${d.totalConsumedWh} Wh consumed, root ${d.readingsRoot.toHex().slice(0, 14)}…`);
     } else if (e.section === 'energyMarket' && e.method === 'IntervalSettled') {
-      const { stats, vwap } = await api.call.energyMarketApi.intervalStats(d.interval);
+      const { stats, vwap } = await (await runtimeCalls()).energyMarketApi.intervalStats(d.interval);
       const price = vwap.isSome ? (Number(vwap.unwrap().toBigInt() * 1000n / UNIT) / 1000).toFixed(3) : '-';
       log(`#${header.number} settled interval ${d.interval}: ${stats.settledTrades} trades, ${stats.volumeWh} Wh traded (${stats.crossZoneWh} Wh across zones) at ${price} GRID/kWh, ${stats.deliveredWh} Wh delivered`);
     } else if (e.section === 'federatedLearning' && ['RoundFinalized', 'RoundFailed', 'RoundOpened'].includes(e.method)) {
@@ -121,7 +137,7 @@ await api.rpc.chain.subscribeFinalizedHeads(async (header) => {
 
 // --- the load, interval after interval
 for (;;) {
-  const c = (await api.call.energyDataApi.currentInterval()).toNumber();
+  const c = (await (await runtimeCalls()).energyDataApi.currentInterval()).toNumber();
   // Blocks left in interval c, counting the best block: orders sent now land in a later block.
   const blocksLeft = intervalBlocks - ((await api.rpc.chain.getHeader()).number.toNumber() % intervalBlocks);
   // Orders for the next open interval(s).
