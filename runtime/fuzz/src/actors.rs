@@ -83,9 +83,9 @@ impl Actors {
 			.entry((registrar, serial))
 			.or_insert_with(|| {
 				ed25519::Pair::from_seed(&sp_io::hashing::blake2_256(&(b"meter", registrar, serial).encode()))
-			})
-			.clone();
-		self.meter_by_public.insert(pair.public(), pair.clone());
+			});
+		let pair = *pair;
+		self.meter_by_public.insert(pair.public(), pair);
 		pair
 	}
 

@@ -254,9 +254,8 @@ impl Harness<'_> {
 		let mut bytes = vec![pick(u, &PALLETS)?, u.int_in_range(0u8..=12)?];
 		let len = u.int_in_range(0..=96)?;
 		bytes.extend_from_slice(u.bytes(len)?);
-		Ok(RuntimeCall::decode_with_depth_limit(RAW_CALL_DEPTH, &mut &bytes[..]).unwrap_or_else(
-			|_| RuntimeCall::System(frame_system::Call::remark { remark: bytes }),
-		))
+		let decoded = RuntimeCall::decode_with_depth_limit(RAW_CALL_DEPTH, &mut &bytes[..]);
+		Ok(decoded.unwrap_or(RuntimeCall::System(frame_system::Call::remark { remark: bytes })))
 	}
 
 	fn balances_call(&self, u: &mut Unstructured) -> Result<(usize, RuntimeCall)> {
@@ -314,9 +313,9 @@ impl Harness<'_> {
 					zone: zone(u)?,
 					valid_until: offset_interval(now, pick(u, &[-1, 0, 5, 100, 100_000])?),
 				};
-				let mut cert_signer = self.actors.registrar_key(registrar).clone();
+				let mut cert_signer = *self.actors.registrar_key(registrar);
 				if u.ratio(1u8, 12)? {
-					cert_signer = self.actors.registrar_key(pick(u, &REGISTRARS)?.wrapping_add(1)).clone();
+					cert_signer = *self.actors.registrar_key(pick(u, &REGISTRARS)?.wrapping_add(1));
 				}
 				let registrar_signature = cert_signer
 					.sign(&pallet_energy_data::Pallet::<Runtime>::certificate_payload(&certificate));
