@@ -10,8 +10,8 @@
 #  4. the runtime's tests (genesis presets, configuration, chain-spec lock) and the node's
 #     end-to-end tests (dev-node smoke test, 3-validator finality, chain-spec consistency), in
 #     release mode so they reuse the node build; the runtime fuzzer's tests, then a seeded,
-#     time-boxed fuzzing campaign of the whole runtime (runtime/fuzz, FUZZ_SECONDS, default
-#     180); the ml-worker's tests and release build;
+#     time-boxed fuzzing campaign of the whole runtime (runtime/fuzz, FUZZ_SECONDS, default 120);
+#     the ml-worker's tests and release build;
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
 #     the dashboard's browser test (headless Chromium, dev node + demo load), run beside the
 #     scenario;
@@ -48,7 +48,7 @@ wait_dashboard() {
 # cargo invocation); a finding fails it and leaves the input in $FUZZ_FINDINGS (replay:
 # gridbrain-runtime-fuzz --replay FILE --trace).
 fuzz_runtime() {
-	"$TARGET_DIR/release/gridbrain-runtime-fuzz" --seed 1 --seconds "${FUZZ_SECONDS:-180}" \
+	"$TARGET_DIR/release/gridbrain-runtime-fuzz" --seed 1 --seconds "${FUZZ_SECONDS:-120}" \
 		--findings "${FUZZ_FINDINGS:-$REPO_ROOT/fuzz-findings}"
 }
 
@@ -78,7 +78,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	# all again.
 	stage "runtime tests, node end-to-end tests, runtime fuzzer tests" cargo_release test \
 		-p gridbrain-runtime -p gridbrain-node -p gridbrain-runtime-fuzz -- --test-threads 1
-	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-180} s" fuzz_runtime
+	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-120} s" fuzz_runtime
 	# Separate cargo invocations: building the worker together with the node would unify their
 	# dependencies' features and rebuild the node.
 	stage "ml-worker tests (release)" cargo_release test -p gridbrain-ml-worker

@@ -113,7 +113,15 @@ let traded = 0;
 
 // --- what the chain does
 await api.rpc.chain.subscribeFinalizedHeads(async (header) => {
-  const events = await (await api.at(header.hash)).query.system.events();
+  // The block that applies a runtime upgrade holds events of the old runtime, which
+  // @polkadot/api decodes with the new metadata: that block's events are skipped, not fatal.
+  let events;
+  try {
+    events = await (await api.at(header.hash)).query.system.events();
+  } catch (e) {
+    log(`#${header.number.toNumber()}: events not decoded (${e.message.slice(0, 120)}); skipped`);
+    return;
+  }
   const trades = {};
   for (const { event: e } of events) {
     const d = e.data;
