@@ -48,6 +48,8 @@ wait_dashboard() {
 # cargo invocation); a finding fails it and leaves the input in $FUZZ_FINDINGS (replay:
 # gridbrain-runtime-fuzz --replay FILE --trace).
 fuzz_runtime() {
+	# A no-op when the tests built it; the same features as the node's build either way.
+	cargo_release build -p gridbrain-node -p gridbrain-runtime-fuzz || return 1
 	"$TARGET_DIR/release/gridbrain-runtime-fuzz" --seed 1 --seconds "${FUZZ_SECONDS:-120}" \
 		--findings "${FUZZ_FINDINGS:-$REPO_ROOT/fuzz-findings}"
 }
