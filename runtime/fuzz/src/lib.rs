@@ -259,7 +259,7 @@ impl sp_core::traits::ReadRuntimeVersion for NoWasmExecutor {
 
 /// The genesis storage the fuzzer starts every input from: the `local` preset (four
 /// validators, sudo Alice, the development registrar).
-pub fn genesis_storage() -> sp_core::storage::Storage {
+pub fn genesis_storage() -> Genesis {
 	use sp_runtime::BuildStorage;
 	let patch = gridbrain_runtime::genesis_config_presets::local_config_genesis();
 	let mut full = serde_json::to_value(gridbrain_runtime::RuntimeGenesisConfig::default())
@@ -308,7 +308,7 @@ pub fn check_state() -> Result<(), String> {
 /// Runs one fuzz input from genesis. `Err` is a broken invariant; a panic is a finding too
 /// (the caller catches it: see [`run_catching`]).
 pub fn run(
-	genesis: &sp_core::storage::Storage,
+	genesis: &Genesis,
 	actors: &mut Actors,
 	data: &[u8],
 	limits: Limits,
@@ -335,7 +335,7 @@ pub fn run(
 
 /// [`run`], with a panic turned into a finding.
 pub fn run_catching(
-	genesis: &sp_core::storage::Storage,
+	genesis: &Genesis,
 	actors: &mut Actors,
 	data: &[u8],
 	limits: Limits,
@@ -373,6 +373,32 @@ pub struct Harness<'a> {
 	extrinsic_issuance_delta: i128,
 	/// Print every extrinsic's outcome.
 	trace: bool,
+}
+
+/// What Balances' events say about changes of total issuance.
+#[derive(Default)]
+struct IssuanceEvents {
+	/// Dust of accounts reaped below the existential deposit (burnt).
+	dust: i128,
+	/// Credits dropped (fees, dust, lost refunds) less debts dropped.
+	burnt: i128,
+	/// Explicit mints less explicit burns (root, `Balances::burn`).
+	minted: i128,
+}
+
+impl IssuanceEvents {
+	fn add(&mut self, event: &RuntimeEvent) {
+		use pallet_balances::Event as B;
+		let RuntimeEvent::Balances(event) = event else { return };
+		match *event {
+			B::DustLost { amount, .. } => self.dust += amount as i128,
+			B::BurnedDebt { amount } => self.burnt += amount as i128,
+			B::MintedCredit { amount } => self.burnt -= amount as i128,
+			B::Burned { amount, .. } | B::Rescinded { amount } => self.minted -= amount as i128,
+			B::Issued { amount } | B::Minted { amount, .. } => self.minted += amount as i128,
+			_ => {},
+		}
+	}
 }
 
 fn total_issuance() -> Balance {
@@ -460,21 +486,13 @@ impl<'a> Harness<'a> {
 		// Issuance: the hooks (initialize, finalize) change it only by dust of reaped accounts.
 		let issuance = total_issuance();
 		let hooks_delta = issuance as i128 - self.block_start_issuance as i128 - self.extrinsic_issuance_delta;
-		let hooks_events: Vec<_> = frame_system::Pallet::<Runtime>::read_events_no_consensus()
+		let mut hooks = IssuanceEvents::default();
+		for r in frame_system::Pallet::<Runtime>::read_events_no_consensus()
 			.filter(|r| !matches!(r.phase, frame_system::Phase::ApplyExtrinsic(_)))
-			.collect();
-		let (mut hooks_dust, mut hooks_burnt) = (0i128, 0i128);
-		for r in &hooks_events {
-			match r.event {
-				RuntimeEvent::Balances(pallet_balances::Event::DustLost { amount, .. }) =>
-					hooks_dust += amount as i128,
-				RuntimeEvent::Balances(pallet_balances::Event::BurnedDebt { amount }) =>
-					hooks_burnt += amount as i128,
-				RuntimeEvent::Balances(pallet_balances::Event::MintedCredit { amount }) =>
-					hooks_burnt -= amount as i128,
-				_ => {},
-			}
+		{
+			hooks.add(&r.event);
 		}
+		let (hooks_dust, hooks_burnt) = (hooks.dust, hooks.burnt);
 		if hooks_delta != -hooks_burnt || hooks_burnt != hooks_dust {
 			return fail(format!(
 				"the block's hooks changed total issuance by {hooks_delta} (credits burnt \
@@ -603,11 +621,7 @@ impl<'a> Harness<'a> {
 		let delta = issuance_after as i128 - issuance_before as i128;
 		self.extrinsic_issuance_delta += delta;
 		let mut fee = 0i128;
-		let mut dust = 0i128;
-		// Credits dropped (fees, dust, lost refunds) less debts dropped.
-		let mut burnt = 0i128;
-		// Explicit mints and burns (root, `Balances::burn`).
-		let mut minted = 0i128;
+		let mut issuance = IssuanceEvents::default();
 		let mut payer_reaped = false;
 		let mut inner_result: Option<sp_runtime::DispatchResult> = None;
 		let mut trace = Vec::new();
@@ -617,23 +631,11 @@ impl<'a> Harness<'a> {
 			if trace.len() < 12 {
 				trace.push(format!("{:?}", record.event));
 			}
+			issuance.add(&record.event);
 			match record.event {
 				RuntimeEvent::TransactionPayment(
 					pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, .. },
 				) if Some(&who) == signer.as_ref() => fee += actual_fee as i128,
-				// An account reaped below the existential deposit loses its dust (burnt).
-				RuntimeEvent::Balances(pallet_balances::Event::DustLost { amount, .. }) =>
-					dust += amount as i128,
-				RuntimeEvent::Balances(pallet_balances::Event::BurnedDebt { amount }) =>
-					burnt += amount as i128,
-				RuntimeEvent::Balances(pallet_balances::Event::MintedCredit { amount }) =>
-					burnt -= amount as i128,
-				RuntimeEvent::Balances(pallet_balances::Event::Burned { amount, .. }) |
-				RuntimeEvent::Balances(pallet_balances::Event::Rescinded { amount }) =>
-					minted -= amount as i128,
-				RuntimeEvent::Balances(pallet_balances::Event::Issued { amount }) |
-				RuntimeEvent::Balances(pallet_balances::Event::Minted { amount, .. }) =>
-					minted += amount as i128,
 				RuntimeEvent::System(frame_system::Event::KilledAccount { account })
 					if Some(&account) == signer.as_ref() =>
 					payer_reaped = true,
@@ -645,6 +647,7 @@ impl<'a> Harness<'a> {
 				_ => {},
 			}
 		}
+		let IssuanceEvents { dust, burnt, minted } = issuance;
 		let entry = self.stats.calls.entry(name.clone()).or_default();
 		match (&outcome, &inner_result) {
 			(Ok(()), Some(Err(e))) => *entry.errors.entry(format!("(dispatched) {}", error_name(e))).or_default() += 1,
