@@ -2,7 +2,7 @@
 # Start a local gridbrain testnet of N validators (1-4) on loopback, from the `local` chain spec.
 #
 #   scripts/local-testnet.sh N [--with-workers] [--demo] [--base-dir DIR] [--until-finalized H]
-#                              [--timeout SECONDS] [--chain-spec FILE]
+#                              [--timeout SECONDS] [--chain-spec FILE] [--demo-hour H]
 #   scripts/local-testnet.sh --stop NAME [--base-dir DIR]      (from another terminal)
 #   scripts/local-testnet.sh --restart NAME [--base-dir DIR]   (from another terminal)
 #
@@ -25,7 +25,9 @@
 #   shipped real profiles, interval after interval, and prints trades, sealed data blocks,
 #   settlements and FL rounds (log: DIR/logs/demo.log, also shown on the terminal), and the
 #   dashboard (scripts/dashboard.sh) is served on http://127.0.0.1:8080/
-#   ($GRIDBRAIN_DASHBOARD_PORT) for alice's node.
+#   ($GRIDBRAIN_DASHBOARD_PORT) for alice's node. --demo-hour H: the profile hour (of 2016) of
+#   the chain's current interval when the demo starts, one hour per interval (default 3994, a
+#   June morning; scripts/upgrade-test.sh starts earlier so that daylight lasts past the upgrade).
 #
 # A testnet you can break: once the network is up, a node that exits (crash, kill, --stop) is
 # reported with the end of its log and the others keep running. `--stop NAME` stops one node
@@ -36,7 +38,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 N=""
 BASE_DIR="$REPO_ROOT/testnet-data"
@@ -45,6 +47,7 @@ EXIT_WHEN_FINALIZED=0
 TIMEOUT=300
 WITH_WORKERS=0
 DEMO=0
+DEMO_HOUR=3994
 CONTROL=""
 CONTROL_NAME=""
 CHAIN=local
@@ -58,6 +61,8 @@ while [ $# -gt 0 ]; do
 		--with-workers) WITH_WORKERS=1; shift ;;
 		--chain-spec) [ -f "${2:-}" ] || die "no chain spec file '${2:-}'"; CHAIN=$(realpath "$2"); shift 2 ;;
 		--demo) DEMO=1; shift ;;
+		--demo-hour) DEMO_HOUR=${2:?--demo-hour needs an hour}; shift 2
+			[[ $DEMO_HOUR =~ ^[0-9]+$ ]] || die "--demo-hour needs a whole hour of the year, not '$DEMO_HOUR'" ;;
 		--stop|--restart) CONTROL=${1#--}; CONTROL_NAME=${2:?$1 needs a node name}; shift 2 ;;
 		[0-9]*) N=$1; shift ;;
 		*) printf 'unknown argument: %s\n\n' "$1" >&2; usage 2 ;;
@@ -239,7 +244,7 @@ if [ $DEMO -eq 1 ]; then
 	js_deps
 	# The log exists before `tail` opens it (the driver's redirection may come later).
 	: > "$BASE_DIR/logs/demo.log"
-	(cd "$REPO_ROOT/scripts/polkadot-js" && exec node demo.mjs --ws ws://127.0.0.1:9944) > "$BASE_DIR/logs/demo.log" 2>&1 &
+	(cd "$REPO_ROOT/scripts/polkadot-js" && exec node demo.mjs --ws ws://127.0.0.1:9944 --hour "$DEMO_HOUR") > "$BASE_DIR/logs/demo.log" 2>&1 &
 	HELPERS+=($!)
 	tail -n +1 -f "$BASE_DIR/logs/demo.log" &
 	TAIL_PID=$!

@@ -11,11 +11,13 @@
 # 3. Writes a `local` chain spec whose genesis state the OLD runtime builds (its wasm replaces
 #    the code before the spec is made raw), so the chain starts at the old storage versions.
 # 4. Starts scripts/local-testnet.sh 4 --with-workers --demo from that spec (DIR, default a
-#    temporary directory; logs in DIR/testnet/logs).
-# 5. Runs scripts/polkadot-js/upgrade.mjs: waits for trades, settlements and a finalized
-#    federated round on the old runtime, submits sudo(system.setCode(new wasm)), then checks that
-#    every node runs the new spec_version, blocks keep being finalized, the migrated storage
-#    decodes, the runtime APIs answer, and trades, settlements and federated rounds go on.
+#    temporary directory; logs in DIR/testnet/logs); the demo starts at profile hour 3989 (a
+#    June dawn) so that its PV offers last about eight intervals, past the upgrade.
+# 5. Runs scripts/polkadot-js/upgrade.mjs: waits for a trade and a finalized federated round on
+#    the old runtime, submits sudo(system.setCode(new wasm)), then checks that every node runs
+#    the new spec_version, blocks keep being finalized, the migrated storage decodes, the runtime
+#    APIs answer, a trade matched on the old runtime settles on the new one, new trades execute
+#    and federated rounds keep finalizing.
 # 6. try-runtime: the state exported just before the upgrade goes through this runtime's
 #    migrations with their pre/post-upgrade checks and every pallet's try_state
 #    (runtime/tests/try_runtime_upgrade.rs, built with --features try-runtime: a separate build
@@ -27,7 +29,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 FROM=""
 BASE_DIR=""
 TIMEOUT=1200
@@ -103,7 +105,7 @@ EOF
 log "starting 4 validators, workers and the demo load on runtime $FROM_SPEC"
 TESTNET_LOG="$BASE_DIR/testnet.log"
 GRIDBRAIN_DASHBOARD_PORT=${GRIDBRAIN_DASHBOARD_PORT:-8097} scripts/local-testnet.sh 4 \
-	--chain-spec "$BASE_DIR/local-old-raw.json" --with-workers --demo \
+	--chain-spec "$BASE_DIR/local-old-raw.json" --with-workers --demo --demo-hour 3989 \
 	--base-dir "$BASE_DIR/testnet" --timeout 300 > "$TESTNET_LOG" 2>&1 &
 TESTNET_PID=$!
 stop_testnet() {
