@@ -87,7 +87,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 107,
+	spec_version: 108,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -175,6 +175,8 @@ type Migrations = (
 	pallet_energy_data::migrations::v2::MigrateV1ToV2<Runtime>,
 	// 107: one order book per (interval, zone, side), order deposits (EnergyMarket 1 -> 2).
 	pallet_energy_market::migrations::v2::MigrateV1ToV2<Runtime>,
+	// 108: an index of the zone pairs, one read per order (EnergyMarket 2 -> 3).
+	pallet_energy_market::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Executive: dispatches to the pallets.

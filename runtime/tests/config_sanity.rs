@@ -141,13 +141,13 @@ fn energy_market_calls_fit_in_a_block() {
 		.get(frame_support::dispatch::DispatchClass::Normal)
 		.max_extrinsic
 		.expect("normal extrinsics are bounded");
-	for (name, w) in [("place_order(max fills, all zones)", pallet_energy_market::Pallet::<Runtime>::place_order_weight(
-			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
-			<<Runtime as pallet_energy_data::Config>::MaxZones as Get<u32>>::get() - 1,
-			<Runtime as pallet_energy_market::Config>::MaxFillsPerOrder::get(),
-			1,
-			<Runtime as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
-		)), ("settle(max)", W::settle(n))] {
+	use pallet_energy_market::Side;
+	type Market = pallet_energy_market::Pallet<Runtime>;
+	for (name, w) in [
+		("place_order(sell, max fills, all zones, all devices)", Market::place_order_max(Side::Sell)),
+		("place_order(buy, max fills, all zones)", Market::place_order_max(Side::Buy)),
+		("settle(max)", W::settle(n)),
+	] {
 		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
 	}
 }
@@ -220,8 +220,8 @@ fn federated_learning_calls_fit_in_a_block_and_workers_fit_the_authorities() {
 	assert_eq!(rule.trimmed_per_side(4), 1);
 }
 
-/// `place_order` is charged as three parts benchmarked apart (`place_order(f, r)`,
-/// `zone_books(z)`, `pick_device(d)`); its worst case measured in one piece
+/// `place_order` is charged as parts benchmarked apart (`place_order(f)` or
+/// `place_order_buy(f)`, `rest_order`, `zone_books(z)`, `pick_device(d)`); its worst case measured in one piece
 /// (`place_order_spread`: every fill in another zone's full book, a rest with eviction) must
 /// not cost more than the sum charged for it.
 #[test]
@@ -231,6 +231,7 @@ fn place_order_charge_covers_its_worst_case_measured_in_one_piece() {
 	let zones: u32 = <Runtime as pallet_energy_data::Config>::MaxZones::get();
 	// 16 fills over 16 zones: 15 of them in other zones' books.
 	let charged = pallet_energy_market::Pallet::<Runtime>::place_order_weight(
+		pallet_energy_market::Side::Sell,
 		fills,
 		zones - 1,
 		fills - fills.div_ceil(zones),

@@ -57,9 +57,9 @@ fn costs() -> Costs {
 	let device_deposit: Balance = <M as pallet_energy_data::Config>::DeviceDeposit::get();
 
 	// A resting buy: no fill, only its own zone's book, no device scan.
-	let rest = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(0, 0, 0, 1, 0));
+	let rest = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(pallet_energy_market::Side::Buy, 0, 0, 0, 1, 0));
 	// A taking sell of one lot: one fill, only its own zone's book, one device.
-	let take = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(1, 0, 0, 0, 1));
+	let take = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(pallet_energy_market::Side::Sell, 1, 0, 0, 0, 1));
 	let accounts = |orders: u32| orders.div_ceil(per_account);
 	let fill = |orders: u32| {
 		let locked = Balance::from(orders) * (deposit + min_value) +

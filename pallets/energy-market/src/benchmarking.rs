@@ -188,6 +188,41 @@ mod benches {
 		Ok(())
 	}
 
+	/// An incoming buy in zone 0 (with a grid fee into the zone, so it reserves one) matching
+	/// `f` asks of distinct sellers and devices that each close (each seller's collateral
+	/// released, each device's slot updated), in zone 0's full ask book (read, merged and
+	/// written back without them), filled completely.
+	#[benchmark]
+	fn place_order_buy(
+		f: Linear<1, { T::MaxFillsPerOrder::get().min(T::MaxTakerTradesPerInterval::get()) }>,
+	) -> Result<(), BenchmarkError> {
+		let interval = open_interval::<T>();
+		let max = T::MaxOrdersPerBook::get();
+		Pallet::<T>::do_set_zone_pair(0, 0, Some(ZonePair { fee_per_kwh: 1, capacity_wh: 0 }))?;
+		for k in 0..f {
+			place::<T>(&seller::<T>(200_000 + k, 0), Side::Sell, 0, interval, lot::<T>(), price::<T>(1));
+		}
+		fill_book::<T>(Side::Sell, interval, 0, max - f, price::<T>(50), 3);
+		let caller = funded::<T>("caller", 0);
+		let id = pallet::NextOrderId::<T>::get();
+
+		#[extrinsic_call]
+		place_order(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, lot::<T>() * u64::from(f), price::<T>(5));
+
+		assert_eq!(TradeCount::<T>::get(interval), f);
+		let trades: Vec<_> = Trades::<T>::iter_prefix_values(interval).collect();
+		let sellers: BTreeSet<_> = trades.iter().map(|t| t.seller.clone()).collect();
+		let devices: BTreeSet<_> = trades.iter().map(|t| t.device).collect();
+		assert_eq!((sellers.len() as u32, devices.len() as u32), (f, f), "fills with distinct sellers and devices");
+		assert_eq!(
+			ZoneBooks::<T>::get((interval, 0, Side::Sell)).len() as u32,
+			max - f,
+			"the ask book was full and lost exactly its crossing asks"
+		);
+		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+		Ok(())
+	}
+
 	/// A remainder resting in a full book: the book's worst order evicted (withdrawn: its hold
 	/// and deposit released, its device's slot updated), the remainder inserted, its owner's
 	/// open orders extended, the deposit held, the order stored.
@@ -249,7 +284,9 @@ mod benches {
 
 		#[block]
 		{
-			let (mut m, o, routes, n) = Pallet::<T>::reachable_books(interval, Side::Sell, 0);
+			// The route list grows with the zones linked (part of the slope).
+			let pairs = pallet::RoutesFrom::<T>::get(0);
+			let (mut m, o, routes, n) = Pallet::<T>::reachable_books(interval, Side::Sell, 0, &pairs);
 			// One lot taken from the first order of every zone, so every book changes.
 			let mut touched = Vec::new();
 			for (entry, (zone, at)) in m.iter_mut().zip(o.iter()) {
@@ -462,7 +499,7 @@ mod benches {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 0, to, 9, 100);
 
-		assert_eq!(pallet::MaxFeeInto::<T>::get(to), 9);
+		assert_eq!(Pallet::<T>::max_fee_into(to), 9);
 		Ok(())
 	}
 

@@ -79,23 +79,43 @@ impl<T: Config> Pallet<T> {
 		current.saturating_add(T::GateClosureIntervals::get()) < interval
 	}
 
-	/// The weight of `place_order` with `fills` fills, `other_books` zone pairs to other zones
-	/// found (each charged a full book read and written back), `cross_zone_fills` of the fills
-	/// against other zones' orders (each charged as one more book), `rests` (0 or 1) a
-	/// remainder resting (evicting from a full book), and `devices` devices scanned to back a
-	/// sell (0 for a buy). The parts are benchmarked apart, so that none is measured at the
-	/// others' maximum: `place_order(f)` (at least one fill: an order without fills is charged
-	/// as one with a fill), `rest_order`, `zone_books(z)` and `pick_device(d)`.
-	/// `place_order_spread`, the worst case measured in one piece, checks the sum
-	/// (`runtime/tests/config_sanity.rs`).
+	/// The highest fee per kWh of `pairs` (0 if none): what a buy reserves over the pairs
+	/// into its zone (`RoutesInto[zone]`).
+	pub fn highest_fee(pairs: &[(ZoneId, ZonePair)]) -> Money {
+		pairs.iter().map(|(_, p)| p.fee_per_kwh).max().unwrap_or(0)
+	}
+
+	/// The highest fee per kWh into `zone`: what a buy order in the zone reserves.
+	pub fn max_fee_into(zone: ZoneId) -> Money {
+		Self::highest_fee(&RoutesInto::<T>::get(zone))
+	}
+
+	/// The weight of `place_order` on `side` with `fills` fills, `other_books` zone pairs to
+	/// other zones found (each charged a full book read and written back), `cross_zone_fills`
+	/// of the fills against other zones' orders (each charged as one more book), `rests` 0 or 1
+	/// (a remainder resting, evicting from a full book), and `devices` devices scanned to back
+	/// a sell (0 for a buy). The parts are benchmarked apart, so that none is measured at the
+	/// others' maximum: the order in its own zone, filled completely (`place_order(f)` for a
+	/// sell, whose benchmark scans one device; `place_order_buy(f)` for a buy, whose fills
+	/// each update a distinct seller's device slot; at least one fill: an order without fills
+	/// is charged as one with a fill), `rest_order`, `zone_books(z)` and, for a sell's devices
+	/// after the first, `pick_device(d) − pick_device(1)`. `place_order_spread`, the worst case
+	/// measured in one piece, checks the sum (`runtime/tests/config_sanity.rs`).
 	pub fn place_order_weight(
+		side: Side,
 		fills: u32,
 		other_books: u32,
 		cross_zone_fills: u32,
 		rests: u32,
 		devices: u32,
 	) -> Weight {
-		let mut w = <T as Config>::WeightInfo::place_order(fills.max(1));
+		let mut w = match side {
+			Side::Sell => <T as Config>::WeightInfo::place_order(fills.max(1)).saturating_add(
+				<T as Config>::WeightInfo::pick_device(devices.max(1))
+					.saturating_sub(<T as Config>::WeightInfo::pick_device(1)),
+			),
+			Side::Buy => <T as Config>::WeightInfo::place_order_buy(fills.max(1)),
+		};
 		if rests > 0 {
 			w = w.saturating_add(<T as Config>::WeightInfo::rest_order());
 		}
@@ -103,10 +123,23 @@ impl<T: Config> Pallet<T> {
 		if books > 0 {
 			w = w.saturating_add(<T as Config>::WeightInfo::zone_books(books));
 		}
-		if devices > 0 {
-			w = w.saturating_add(<T as Config>::WeightInfo::pick_device(devices));
-		}
 		w
+	}
+
+	/// What `place_order` on `side` is charged before it runs: every part at its maximum.
+	pub fn place_order_max(side: Side) -> Weight {
+		let fills = T::MaxFillsPerOrder::get();
+		Self::place_order_weight(
+			side,
+			fills,
+			<T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(1),
+			fills,
+			1,
+			match side {
+				Side::Sell => <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
+				Side::Buy => 0,
+			},
+		)
 	}
 
 	/// Picks the seller's device in `zone` that can produce and has room for `quantity_wh`
@@ -273,6 +306,7 @@ impl<T: Config> Pallet<T> {
 		interval: IntervalIndex,
 		side: Side,
 		zone: ZoneId,
+		pairs: &[(ZoneId, ZonePair)],
 	) -> (
 		Vec<RestingOrder<T::AccountId>>,
 		Vec<(ZoneId, usize)>,
@@ -281,22 +315,27 @@ impl<T: Config> Pallet<T> {
 	) {
 		let lot = T::TradeLotWh::get();
 		let mut routes = BTreeMap::new();
-		let mut found = 0u32;
 		let mut entries: Vec<(RestingOrder<T::AccountId>, (ZoneId, usize))> = Vec::new();
-		for other in 0..<T as pallet_energy_data::Config>::MaxZones::get() {
-			let Ok(other) = ZoneId::try_from(other) else { break };
+		// Within the zone: always reachable, unlimited, at the `(zone, zone)` fee if one is set.
+		let own_fee = pairs.iter().find(|(other, _)| *other == zone).map_or(0, |(_, p)| p.fee_per_kwh);
+		routes.insert((zone, zone), Route { fee_per_kwh: own_fee, available_wh: None });
+		let book = ZoneBooks::<T>::get((interval, zone, side.opposite()));
+		entries.extend(book.into_iter().enumerate().map(|(i, r)| (r, (zone, i))));
+		let mut found = 1u32;
+		for (other, pair) in pairs.iter().filter(|(other, _)| *other != zone) {
 			let (from, to) = match side {
-				Side::Buy => (other, zone),
-				Side::Sell => (zone, other),
+				Side::Buy => (*other, zone),
+				Side::Sell => (zone, *other),
 			};
-			let Some(route) = Self::route(interval, from, to) else { continue };
 			found = found.saturating_add(1);
-			if route.available_wh.is_some_and(|a| a < lot) {
+			let used = CapacityUsed::<T>::get(interval, (from, to));
+			let available = pair.capacity_wh.saturating_sub(used);
+			if available < lot {
 				continue;
 			}
-			routes.insert((from, to), route);
-			let book = ZoneBooks::<T>::get((interval, other, side.opposite()));
-			entries.extend(book.into_iter().enumerate().map(|(i, r)| (r, (other, i))));
+			routes.insert((from, to), Route { fee_per_kwh: pair.fee_per_kwh, available_wh: Some(available) });
+			let book = ZoneBooks::<T>::get((interval, *other, side.opposite()));
+			entries.extend(book.into_iter().enumerate().map(|(i, r)| (r, (*other, i))));
 		}
 		// Priority order of the opposite side: best price, then earliest.
 		match side.opposite() {
@@ -350,10 +389,8 @@ impl<T: Config> Pallet<T> {
 			interval <= current.saturating_add(T::MaxIntervalsAhead::get()),
 			Error::<T>::TooFarAhead
 		);
-		ensure!(
-			(OpenOrders::<T>::decode_len(&who).unwrap_or(0) as u32) < T::MaxOpenOrdersPerAccount::get(),
-			Error::<T>::TooManyOpenOrders
-		);
+		// `MaxOpenOrdersPerAccount` binds when a remainder rests (`rest`): an order that fills
+		// completely opens nothing, and is not made to read the account's open orders.
 
 		let (device, devices) = match side {
 			Side::Sell => {
@@ -362,8 +399,14 @@ impl<T: Config> Pallet<T> {
 			},
 			Side::Buy => (None, 0),
 		};
+		// One read for every pair the order can use (the index of `ZonePairs`); a buy reserves
+		// the highest fee into its zone.
+		let pairs = match side {
+			Side::Sell => RoutesFrom::<T>::get(zone),
+			Side::Buy => RoutesInto::<T>::get(zone),
+		};
 		let max_fee = match side {
-			Side::Buy => MaxFeeInto::<T>::get(zone),
+			Side::Buy => Self::highest_fee(&pairs),
 			Side::Sell => 0,
 		};
 		let rate = Self::hold_rate(side, price, max_fee).ok_or(Error::<T>::Overflow)?;
@@ -390,8 +433,11 @@ impl<T: Config> Pallet<T> {
 		};
 
 		// Match against the other side's reachable books.
-		let (mut merged, origin, routes, books) = Self::reachable_books(interval, side, zone);
-		let trade_count = TradeCount::<T>::get(interval);
+		let (mut merged, origin, routes, books) = Self::reachable_books(interval, side, zone, &pairs);
+		// The interval's statistics count its trades (`TradeCount` equals `stats.trades` while
+		// it exists, checked by `try_state`): one read gives both.
+		let mut stats = Stats::<T>::get(interval).unwrap_or_default();
+		let trade_count = stats.trades;
 		let interval_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
 		let taken = TakerTrades::<T>::get(interval, &who);
 		let taker_room = T::MaxTakerTradesPerInterval::get().saturating_sub(taken);
@@ -417,7 +463,6 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let imbalance_price = T::ImbalancePrice::get();
-		let mut stats = Stats::<T>::get(interval).unwrap_or_default();
 		let mut next_trade = trade_count;
 		let mut cross_zone_fills = 0u32;
 		for fill in &outcome.fills {
@@ -878,6 +923,40 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_set_zone_pair(from: ZoneId, to: ZoneId, pair: Option<ZonePair>) -> DispatchResult {
 		let zones = <T as pallet_energy_data::Config>::MaxZones::get();
 		ensure!(u32::from(from) < zones && u32::from(to) < zones, Error::<T>::InvalidZone);
+		// The indexes first: they are bounded by `MaxZones`, which `from` and `to` are below.
+		let set = |list: &mut BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>,
+		           other: ZoneId|
+		 -> DispatchResult {
+			let at = list.binary_search_by_key(&other, |(z, _)| *z);
+			match (at, pair) {
+				(Ok(i), Some(p)) => {
+					if let Some(entry) = list.get_mut(i) {
+						entry.1 = p;
+					}
+				},
+				(Err(i), Some(p)) => list.try_insert(i, (other, p)).map_err(|_| Error::<T>::Inconsistent)?,
+				(Ok(i), None) => {
+					list.remove(i);
+				},
+				(Err(_), None) => {},
+			}
+			Ok(())
+		};
+		let mut out = RoutesFrom::<T>::get(from);
+		set(&mut out, to)?;
+		let mut into = RoutesInto::<T>::get(to);
+		set(&mut into, from)?;
+		// Empty entries are removed, not stored.
+		if out.is_empty() {
+			RoutesFrom::<T>::remove(from);
+		} else {
+			RoutesFrom::<T>::insert(from, out);
+		}
+		if into.is_empty() {
+			RoutesInto::<T>::remove(to);
+		} else {
+			RoutesInto::<T>::insert(to, into);
+		}
 		match pair {
 			Some(p) => {
 				ZonePairs::<T>::insert(from, to, p);
@@ -893,13 +972,6 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::ZonePairRemoved { from, to });
 			},
 		}
-		// Highest fee of any pair into `to` (at most `MaxZones` reads).
-		let max_fee = (0..zones)
-			.filter_map(|f| ZonePairs::<T>::get(ZoneId::try_from(f).ok()?, to))
-			.map(|p| p.fee_per_kwh)
-			.max()
-			.unwrap_or(0);
-		MaxFeeInto::<T>::insert(to, max_fee);
 		Ok(())
 	}
 
@@ -952,6 +1024,13 @@ impl<T: Config> Pallet<T> {
 	/// Checks the invariants listed in the crate docs.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		Self::check_orders_trades_and_holds()?;
+		Self::check_routes()
+	}
+
+	/// The invariants of orders, books, trades, slots and holds (all but the route index).
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn check_orders_trades_and_holds() -> Result<(), sp_runtime::TryRuntimeError> {
 		let reason = Self::hold_reason();
 		let mut expected: BTreeMap<T::AccountId, Money> = BTreeMap::new();
 		let add = |m: &mut BTreeMap<T::AccountId, Money>, who: &T::AccountId, v: Money| {
@@ -1035,6 +1114,10 @@ impl<T: Config> Pallet<T> {
 			e.2 = e.2.saturating_add(t.quantity_wh);
 		}
 		for (interval, count) in TradeCount::<T>::iter() {
+			ensure!(
+				Stats::<T>::get(interval).is_some_and(|s| s.trades == count),
+				"TradeCount differs from the interval's statistics"
+			);
 			let from = SettledUpTo::<T>::get(interval);
 			ensure!(from < count, "finished interval not cleaned up");
 			ensure!(
@@ -1067,6 +1150,32 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(expected.is_empty(), "holds expected on accounts that don't exist");
 		ensure!(deposits.is_empty(), "deposits expected on accounts that don't exist");
+		Ok(())
+	}
+
+	/// `RoutesFrom` and `RoutesInto` are exactly the index of `ZonePairs`
+	/// (`try_state`, and the version 3 migration's `post_upgrade`).
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn check_routes() -> Result<(), sp_runtime::TryRuntimeError> {
+		let mut from: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
+		let mut into: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
+		for (f, t, pair) in ZonePairs::<T>::iter() {
+			from.entry(f).or_default().push((t, pair));
+			into.entry(t).or_default().push((f, pair));
+		}
+		for list in from.values_mut().chain(into.values_mut()) {
+			list.sort_by_key(|(z, _)| *z);
+		}
+		for (zone, list) in RoutesFrom::<T>::iter() {
+			ensure!(from.remove(&zone).as_deref() == Some(&list[..]), "RoutesFrom differs from ZonePairs");
+		}
+		ensure!(from.is_empty(), "a zone pair missing from RoutesFrom");
+		for (zone, list) in RoutesInto::<T>::iter() {
+			ensure!(into.get(&zone).map(|v| &v[..]) == Some(&list[..]), "RoutesInto differs from ZonePairs");
+		}
+		for zone in into.keys() {
+			ensure!(RoutesInto::<T>::contains_key(zone), "a zone pair missing from RoutesInto");
+		}
 		Ok(())
 	}
 }

@@ -74,6 +74,9 @@
 //! - `Trades[(interval, index)]`: unsettled trades; `TradeCount[i]`, `SettledUpTo[i]`.
 //! - `DeviceSlots[(interval, device)]`: offered Wh, open orders, unsettled trades, allocated
 //!   production; removed once the device has neither open orders nor unsettled trades.
+//! - `ZonePairs[(from, to)]`: grid terms; `RoutesFrom[from]` and `RoutesInto[to]` index them
+//!   (one read per order instead of one per zone); a buy reserves the highest fee in
+//!   `RoutesInto[zone]`.
 //! - `CapacityUsed[(interval, (from, to))]`: inter-zone Wh used; cleared when the interval's
 //!   orders expire.
 //!
@@ -93,6 +96,7 @@
 //! - An interval with unsettled trades is at or after `NextToSettle`, and its raw readings are
 //!   not pruned (EnergyData keeps them while [`pallet_energy_data::ReadingsInUse`] says so).
 //! - Device slots count their open orders and unsettled trades, and offered Wh cover them.
+//! - `RoutesFrom` and `RoutesInto` are exactly what `ZonePairs` implies.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -150,7 +154,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -277,9 +281,27 @@ pub mod pallet {
 	pub type ZonePairs<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ZoneId, Twox64Concat, ZoneId, ZonePair>;
 
-	/// Highest fee per kWh of any pair into a zone (what a buy order in the zone reserves).
+	/// The pairs out of each zone, `(to, pair)` sorted by `to` (the `(z, z)` pair included when
+	/// set): an index of [`ZonePairs`] kept by `set_zone_pair`, so that a sell reads one item
+	/// instead of probing every zone.
 	#[pallet::storage]
-	pub type MaxFeeInto<T: Config> = StorageMap<_, Twox64Concat, ZoneId, Money, ValueQuery>;
+	pub type RoutesFrom<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		ZoneId,
+		BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>,
+		ValueQuery,
+	>;
+
+	/// The pairs into each zone, `(from, pair)` sorted by `from`: the index a buy reads.
+	#[pallet::storage]
+	pub type RoutesInto<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		ZoneId,
+		BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>,
+		ValueQuery,
+	>;
 
 	/// Inter-zone Wh used by trades of an interval, by (seller zone, buyer zone).
 	#[pallet::storage]
@@ -449,7 +471,7 @@ pub mod pallet {
 		/// The seller's devices in this zone have `MaxOrdersPerDeviceInterval` open orders for
 		/// this interval.
 		TooManyDeviceOrders,
-		/// The account has `MaxOpenOrdersPerAccount` open orders.
+		/// The remainder would rest, and the account has `MaxOpenOrdersPerAccount` open orders.
 		TooManyOpenOrders,
 		/// The book of this interval and side holds `MaxOrdersPerBook` orders.
 		BookFull,
@@ -540,11 +562,13 @@ pub mod pallet {
 		/// is full it evicts the worst order when priced better than it (`OrderEvicted`),
 		/// otherwise the call fails with `BookFull`. A remainder that could still trade when a
 		/// fill limit stopped matching does not rest (the book is never left crossed): it is
-		/// released, and `OrderPlaced` shows `filled_wh + resting_wh < quantity_wh`.
+		/// released, and `OrderPlaced` shows `filled_wh + resting_wh < quantity_wh`. An account
+		/// with `MaxOpenOrdersPerAccount` open orders can still place orders that fill
+		/// completely; one that would rest fails with `TooManyOpenOrders` (its fills undone).
 		///
 		/// Charged for `MaxFillsPerOrder` fills, `MaxZones` books, a resting remainder with an
-		/// eviction and a scan of `MaxDevicesPerAccount` devices, and refunded down to what the
-		/// call did.
+		/// eviction and (a sell) a scan of `MaxDevicesPerAccount` devices, and refunded down to
+		/// what the call did.
 		///
 		/// ## Errors
 		/// `ZeroQuantity`, `ZeroPrice`, `PriceBelowFloor`, `PriceAboveCap`, `InvalidZone`,
@@ -556,13 +580,7 @@ pub mod pallet {
 		/// ## Events
 		/// `TradeExecuted` per fill, `OrderEvicted` if it evicts, then `OrderPlaced`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(Pallet::<T>::place_order_weight(
-			T::MaxFillsPerOrder::get(),
-			<T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(1),
-			T::MaxFillsPerOrder::get(),
-			1,
-			<T as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
-		))]
+		#[pallet::weight(Pallet::<T>::place_order_max(*side))]
 		pub fn place_order(
 			origin: OriginFor<T>,
 			side: Side,
@@ -574,6 +592,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let work = Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
 			Ok(Some(Self::place_order_weight(
+				side,
 				work.fills,
 				work.other_books,
 				work.cross_zone_fills,

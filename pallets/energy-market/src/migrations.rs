@@ -158,7 +158,8 @@ pub mod v2 {
 				ensure!(order.deposit == 0, "a migrated order has a deposit");
 			}
 			ensure!(Pallet::<T>::on_chain_storage_version() == 2, "storage version not set to 2");
-			Pallet::<T>::do_try_state()
+			// The route index is version 3's (its migration runs next and checks it).
+			Pallet::<T>::check_orders_trades_and_holds()
 		}
 	}
 
@@ -167,6 +168,115 @@ pub mod v2 {
 		1,
 		2,
 		InnerMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 2 → 3: `RoutesFrom` and `RoutesInto` index `ZonePairs`, so that an order reads one
+/// item for its routes instead of probing all `MaxZones` zones (16 reads on the configured
+/// runtime); `MaxFeeInto`, which a buy read besides, is removed (the highest fee into a zone is
+/// read from `RoutesInto`).
+///
+/// One read per zone pair (at most `MaxZones²`, 256) and one write per zone, in one block.
+pub mod v3 {
+	use crate::{
+		pallet::{Config, Pallet, RoutesFrom, RoutesInto, ZonePairs},
+		types::*,
+	};
+	use alloc::{collections::BTreeMap, vec::Vec};
+	use frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, storage_alias, traits::UncheckedOnRuntimeUpgrade,
+	};
+
+	/// Version 2's highest fee per kWh into each zone (derived from `RoutesInto` since 3).
+	#[storage_alias]
+	pub type MaxFeeInto<T: Config> = StorageMap<Pallet<T>, Twox64Concat, ZoneId, Money, ValueQuery>;
+
+	/// The unversioned step (use [`MigrateV2ToV3`]).
+	pub struct InnerMigrateV2ToV3<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut from: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
+			let mut into: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
+			let mut pairs = 0u64;
+			for (f, t, pair) in ZonePairs::<T>::iter() {
+				pairs = pairs.saturating_add(1);
+				from.entry(f).or_default().push((t, pair));
+				into.entry(t).or_default().push((f, pair));
+			}
+			let mut writes = 0u64;
+			let mut dropped = 0u64;
+			for (index, list) in [(true, from), (false, into)] {
+				for (zone, mut routes) in list {
+					routes.sort_by_key(|(z, _)| *z);
+					// Zones are below `MaxZones` (set_zone_pair checks it): nothing is cut.
+					let before = routes.len();
+					let bounded = BoundedVec::truncate_from(routes);
+					dropped = dropped.saturating_add((before.saturating_sub(bounded.len())) as u64);
+					if index {
+						RoutesFrom::<T>::insert(zone, bounded);
+					} else {
+						RoutesInto::<T>::insert(zone, bounded);
+					}
+					writes = writes.saturating_add(1);
+				}
+			}
+			// At most `MaxZones` entries.
+			let fees = MaxFeeInto::<T>::clear(u32::MAX, None).unique;
+			if dropped > 0 {
+				log::error!(target: "runtime::energy-market", "storage version 3: {dropped} zone pairs beyond MaxZones not indexed");
+			}
+			log::info!(
+				target: "runtime::energy-market",
+				"storage version 3: {pairs} zone pairs indexed in {writes} route lists, {fees} MaxFeeInto entries removed"
+			);
+			T::DbWeight::get().reads_writes(
+				pairs.saturating_add(u64::from(fees)),
+				writes.saturating_add(u64::from(fees)),
+			)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			ensure!(RoutesFrom::<T>::iter_keys().next().is_none(), "RoutesFrom exists before version 3");
+			ensure!(RoutesInto::<T>::iter_keys().next().is_none(), "RoutesInto exists before version 3");
+			// Version 2's fee index must agree with the pairs: the new derivation gives the same.
+			let mut highest: BTreeMap<ZoneId, Money> = BTreeMap::new();
+			for (_, to, pair) in ZonePairs::<T>::iter() {
+				let e = highest.entry(to).or_default();
+				*e = (*e).max(pair.fee_per_kwh);
+			}
+			for (zone, fee) in MaxFeeInto::<T>::iter() {
+				ensure!(highest.get(&zone).copied().unwrap_or(0) == fee, "version 2 MaxFeeInto differs from the pairs");
+			}
+			Ok((ZonePairs::<T>::iter_keys().count() as u64, highest.into_iter().collect::<Vec<_>>()).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			let (pairs, highest): (u64, Vec<(ZoneId, Money)>) =
+				Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
+			ensure!(ZonePairs::<T>::iter_keys().count() as u64 == pairs, "zone pairs changed");
+			let indexed: u64 = RoutesFrom::<T>::iter_values().map(|l| l.len() as u64).sum();
+			ensure!(indexed == pairs, "not every zone pair is in RoutesFrom");
+			for (zone, fee) in highest {
+				ensure!(Pallet::<T>::max_fee_into(zone) == fee, "a buy would reserve another fee");
+			}
+			ensure!(MaxFeeInto::<T>::iter_keys().next().is_none(), "MaxFeeInto left");
+			ensure!(Pallet::<T>::on_chain_storage_version() == 3, "storage version not set to 3");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Migrates EnergyMarket from storage version 2 to 3 (only when on-chain version is 2).
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		InnerMigrateV2ToV3<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -198,12 +198,13 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			price_per_kwh: 100,
 		};
 		// MaxFillsPerOrder = 3, the books of MaxZones − 1 = 3 other zones, 3 fills in them, a
-		// rest, MaxDevicesPerAccount = 4.
-		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(3, 3, 3, 1, 4));
+		// rest (a buy scans no device).
+		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(Side::Buy, 3, 3, 3, 1, 0));
+		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_max(Side::Buy));
 		// Nothing to match: charged for 0 fills, no other zone's book, no device.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 1000, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(0, 0, 0, 1, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 0, 0, 0, 1, 0)));
 		// Two asks cross the resting bid and a new one: 2 fills.
 		device(ALICE, DeviceKind::Producer, 0);
 		device(CHARLIE, DeviceKind::Producer, 0);
@@ -216,18 +217,18 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 800, 95)
 				.unwrap();
 		// Two fills (BOB's 500 Wh left, DAVE's 200) from zone 0's bid book; 100 Wh rest.
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(2, 0, 0, 1, 2)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Sell, 2, 0, 0, 1, 2)));
 		// A buy filled completely by CHARLIE's resting 100 Wh does not rest.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 0, 0, 0, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 1, 0, 0, 0, 0)));
 		assert_eq!(trades_executed().len(), 4);
 		// A pair into zone 0 without capacity: its book is skipped, but the pair and its
 		// capacity record were read, so it is charged as another zone's book.
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 0, 0));
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 50).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(0, 1, 0, 1, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 0, 1, 0, 1, 0)));
 	});
 }
 
@@ -242,8 +243,8 @@ fn cross_zone_trade_pays_fee_within_capacity() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 300, 107).unwrap();
 		assert_eq!(trades_executed(), vec![(0, 200, 100, 10)]);
 		// Charged for one fill, the pair 1 → 0 found and the fill in zone 1's book.
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 1, 1, 1, 0)));
-		assert_ne!(info.actual_weight, Some(EnergyMarket::place_order_weight(1, 1, 0, 1, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 1, 1, 1, 1, 0)));
+		assert_ne!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 1, 1, 0, 1, 0)));
 		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
 		// ⌊200 × 110 / 1000⌋ = 22 in the trade at the ask's price, ⌊100 × 117 / 1000⌋ = 11 kept
 		// for the other 100 Wh; price improvement and rounding (2) are released.
@@ -533,10 +534,10 @@ fn admin_sets_and_removes_zone_pairs() {
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 7, 500));
 		assert_last_event(Event::ZonePairSet { from: 1, to: 0, fee_per_kwh: 7, capacity_wh: 500 });
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 2, 0, 4, 500));
-		assert_eq!(MaxFeeInto::<Test>::get(0), 7);
+		assert_eq!(EnergyMarket::max_fee_into(0), 7);
 		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 1, 0));
 		assert_last_event(Event::ZonePairRemoved { from: 1, to: 0 });
-		assert_eq!(MaxFeeInto::<Test>::get(0), 4);
+		assert_eq!(EnergyMarket::max_fee_into(0), 4);
 		assert_ok!(EnergyMarket::set_price_band(RuntimeOrigin::root(), 5, 50));
 		assert_last_event(Event::PriceBandSet { floor: 5, cap: 50 });
 	});
@@ -1421,5 +1422,135 @@ fn migration_v1_to_v2_splits_books_by_zone_and_withdraws_orders_over_the_bound()
 		let before = ZoneBooks::<Test>::iter().count();
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		assert_eq!(ZoneBooks::<Test>::iter().count(), before);
+	});
+}
+
+// ---------------------------------------------------------------- zone pair index, migration v2 -> v3
+
+#[test]
+fn the_route_indexes_follow_zone_pairs_as_they_are_set_changed_and_removed() {
+	build_and_execute(|| {
+		let pair = |fee, cap| ZonePair { fee_per_kwh: fee, capacity_wh: cap };
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 2, 0, 9, 500));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 4, 300));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 1, 0));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 1, 3, 100));
+		// Sorted by the other zone, the (z, z) pair included.
+		assert_eq!(RoutesInto::<Test>::get(0).into_inner(), vec![(0, pair(1, 0)), (1, pair(4, 300)), (2, pair(9, 500))]);
+		assert_eq!(RoutesFrom::<Test>::get(0).into_inner(), vec![(0, pair(1, 0)), (1, pair(3, 100))]);
+		assert_eq!(RoutesFrom::<Test>::get(2).into_inner(), vec![(0, pair(9, 500))]);
+		assert_eq!(EnergyMarket::max_fee_into(0), 9);
+		// Changed in place.
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 12, 50));
+		assert_eq!(RoutesInto::<Test>::get(0).into_inner()[1], (1, pair(12, 50)));
+		assert_eq!(RoutesFrom::<Test>::get(1).into_inner(), vec![(0, pair(12, 50))]);
+		assert_eq!(EnergyMarket::max_fee_into(0), 12);
+		// Removed: an emptied list leaves no entry.
+		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 1, 0));
+		assert!(!RoutesFrom::<Test>::contains_key(1));
+		assert_eq!(EnergyMarket::max_fee_into(0), 9);
+		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 0, 1));
+		assert!(!RoutesInto::<Test>::contains_key(1));
+		assert_eq!(EnergyMarket::max_fee_into(1), 0);
+		assert_ok!(EnergyMarket::check_routes());
+		// An index that disagrees with the pairs is caught.
+		RoutesFrom::<Test>::insert(3, frame_support::BoundedVec::truncate_from(vec![(0, pair(1, 1))]));
+		assert!(EnergyMarket::check_routes().is_err());
+		RoutesFrom::<Test>::remove(3);
+	});
+}
+
+#[test]
+fn an_order_trades_over_the_indexed_routes_only() {
+	build_and_execute(|| {
+		device(CHARLIE, DeviceKind::Producer, 1);
+		device(DAVE, DeviceKind::Producer, 2);
+		assert_ok!(sell(CHARLIE, 1, 100, 80));
+		assert_ok!(sell(DAVE, 2, 100, 70));
+		// No pair into zone 0: nothing crosses, the bid rests.
+		assert_ok!(buy(BOB, 0, 100, 100));
+		assert!(trades_executed().is_empty());
+		assert_ok!(EnergyMarket::cancel_order(RuntimeOrigin::signed(BOB), 2));
+		// 1 → 0 indexed: the bid takes zone 1's ask (zone 2's cheaper one stays out of reach).
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 10, 1_000));
+		assert_ok!(buy(BOB, 0, 100, 100));
+		assert_eq!(trades_executed(), vec![(0, 100, 80, 10)]);
+		// Removing the pair takes the route away again.
+		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 1, 0));
+		assert_ok!(buy(BOB, 0, 100, 100));
+		assert_eq!(trades_executed().len(), 1);
+	});
+}
+
+#[test]
+fn an_account_at_its_open_order_limit_can_take_but_not_rest() {
+	build_and_execute(|| {
+		for i in 0..6 {
+			assert_ok!(EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I + (i % 3), 100, 90));
+		}
+		device(CHARLIE, DeviceKind::Producer, 0);
+		assert_ok!(sell(CHARLIE, 0, 200, 95));
+		// A bid filled completely opens nothing: accepted.
+		assert_ok!(buy(BOB, 0, 100, 100));
+		assert_eq!(trades_executed().len(), 1);
+		// One that would leave a remainder fails, and its fill is rolled back (dispatched as
+		// an extrinsic is, in its own storage layer).
+		use sp_runtime::traits::Dispatchable;
+		let call = RuntimeCall::EnergyMarket(Call::place_order {
+			side: Side::Buy,
+			zone: 0,
+			interval: I,
+			quantity_wh: 200,
+			price_per_kwh: 100,
+		});
+		assert_noop!(
+			call.dispatch(RuntimeOrigin::signed(BOB)).map_err(|e| e.error),
+			Error::<Test>::TooManyOpenOrders
+		);
+	});
+}
+
+#[test]
+fn migration_v2_to_v3_indexes_the_zone_pairs() {
+	use crate::migrations::v3::{MaxFeeInto as MaxFeeIntoV2, MigrateV2ToV3};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 10, 200));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 1, 5, 100));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 2, 2, 7, 0));
+		let from: Vec<_> = RoutesFrom::<Test>::iter().collect();
+		let into: Vec<_> = RoutesInto::<Test>::iter().collect();
+		// Version 2 storage: the pairs without their index, and `MaxFeeInto` as version 2
+		// kept it (a zero entry included).
+		let _ = RoutesFrom::<Test>::clear(u32::MAX, None);
+		let _ = RoutesInto::<Test>::clear(u32::MAX, None);
+		for (zone, fee) in [(0, 10), (1, 5), (2, 7), (3, 0)] {
+			MaxFeeIntoV2::<Test>::insert(zone, fee);
+		}
+		StorageVersion::new(2).put::<EnergyMarket>();
+		assert!(EnergyMarket::check_routes().is_err());
+
+		#[cfg(feature = "try-runtime")]
+		let state = <MigrateV2ToV3<Test> as OnRuntimeUpgrade>::pre_upgrade().unwrap();
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		<MigrateV2ToV3<Test> as OnRuntimeUpgrade>::post_upgrade(state).unwrap();
+
+		assert_eq!(EnergyMarket::on_chain_storage_version(), 3);
+		let mut from_after: Vec<_> = RoutesFrom::<Test>::iter().collect();
+		let mut into_after: Vec<_> = RoutesInto::<Test>::iter().collect();
+		let (mut from, mut into) = (from, into);
+		for v in [&mut from, &mut into, &mut from_after, &mut into_after] {
+			v.sort_by_key(|(z, _)| *z);
+		}
+		assert_eq!((from_after, into_after), (from, into));
+		assert_eq!(MaxFeeIntoV2::<Test>::iter().count(), 0, "version 2's MaxFeeInto removed");
+		assert_eq!(EnergyMarket::max_fee_into(0), 10);
+		assert_ok!(EnergyMarket::check_routes());
+		// Running it again does nothing (version 3 already).
+		RoutesFrom::<Test>::remove(0);
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert!(!RoutesFrom::<Test>::contains_key(0));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 1, 5, 100));
 	});
 }

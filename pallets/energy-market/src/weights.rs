@@ -43,6 +43,7 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_energy_market`.
 pub trait WeightInfo {
 	fn place_order(f: u32, ) -> Weight;
+	fn place_order_buy(f: u32, ) -> Weight;
 	fn rest_order() -> Weight;
 	fn zone_books(z: u32, ) -> Weight;
 	fn place_order_spread() -> Weight;
@@ -102,6 +103,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
+	}
+	fn place_order_buy(f: u32, ) -> Weight {
+		// Placeholder until regenerated: place_order(f) with a device slot read and written per fill.
+		Weight::from_parts(179_390_504, 41294)
+			.saturating_add(Weight::from_parts(103_116_256, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(28_u64))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(f.into())))
+			.saturating_add(Weight::from_parts(0, 5564).saturating_mul(f.into()))
 	}
 	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
@@ -363,6 +374,16 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
+	}
+	fn place_order_buy(f: u32, ) -> Weight {
+		// Placeholder until regenerated: place_order(f) with a device slot read and written per fill.
+		Weight::from_parts(179_390_504, 41294)
+			.saturating_add(Weight::from_parts(103_116_256, 0).saturating_mul(f.into()))
+			.saturating_add(RocksDbWeight::get().reads(28_u64))
+			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(f.into())))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(f.into())))
+			.saturating_add(Weight::from_parts(0, 5564).saturating_mul(f.into()))
 	}
 	fn rest_order() -> Weight {
 		Weight::from_parts(240_963_000, 13994)
