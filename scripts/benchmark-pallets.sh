@@ -12,7 +12,8 @@
 # default, median-slopes or max). `benchmark pallet` varies one component at a time with the
 # others at their maximum, so a benchmark whose components interact gets a large intercept
 # that small calls pay: that is why EnergyMarket's place_order is benchmarked as separate
-# parts (place_order(f), rest_order, zone_books(z), pick_device(d)), with
+# parts (place_order(f) for a sell, place_order_buy(f), rest_order, zone_books(z),
+# pick_device(d)), with
 # place_order_spread measuring the worst case in one piece for runtime/tests/config_sanity.rs.
 # On a noisy 2-vCPU VM single coefficients moved by up to 2.5x between runs of REPEAT=10.
 set -euo pipefail

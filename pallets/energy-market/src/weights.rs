@@ -27,9 +27,9 @@
 // --output-analysis
 // min-squares
 // --template
-// /work/main/scripts/frame-weight-template.hbs
+// /work/wt13/scripts/frame-weight-template.hbs
 // --output
-// /work/main/pallets/energy-market/src/weights.rs
+// /work/wt13/pallets/energy-market/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -61,58 +61,89 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::PriceLimits` (r:1 w:0)
 	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::OpenOrders` (r:17 w:16)
-	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
 	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:0)
+	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::NextOrderId` (r:1 w:1)
 	/// Proof: `EnergyMarket::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
-	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TradeCount` (r:1 w:1)
-	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
+	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:16 w:16)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::OpenOrders` (r:16 w:16)
+	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TradeCount` (r:0 w:1)
+	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[1, 16]`.
 	fn place_order(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `12194 + f * (475 ±0)`
-		//  Estimated: `41294 + f * (3037 ±0)`
-		// Minimum execution time: 284_651_000 picoseconds.
-		Weight::from_parts(179_390_504, 41294)
-			// Standard Error: 1_991_581
-			.saturating_add(Weight::from_parts(93_116_256, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(28_u64))
+		//  Estimated: `13994 + f * (3037 ±0)`
+		// Minimum execution time: 340_993_000 picoseconds.
+		Weight::from_parts(312_382_403, 13994)
+			// Standard Error: 1_855_987
+			.saturating_add(Weight::from_parts(171_999_924, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
+	/// Storage: `EnergyMarket::PriceLimits` (r:1 w:0)
+	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::RoutesInto` (r:1 w:0)
+	/// Proof: `EnergyMarket::RoutesInto` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:17 w:17)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:17 w:17)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::NextOrderId` (r:1 w:1)
+	/// Proof: `EnergyMarket::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
+	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
+	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
+	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Orders` (r:16 w:16)
+	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::DeviceSlots` (r:16 w:16)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::OpenOrders` (r:16 w:16)
+	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
+	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TradeCount` (r:0 w:1)
+	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// The range of component `f` is `[1, 16]`.
 	fn place_order_buy(f: u32, ) -> Weight {
-		// Placeholder until regenerated: place_order(f) with a device slot read and written per fill.
-		Weight::from_parts(179_390_504, 41294)
-			.saturating_add(Weight::from_parts(103_116_256, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(28_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `12726 + f * (561 ±0)`
+		//  Estimated: `13994 + f * (3037 ±0)`
+		// Minimum execution time: 481_310_000 picoseconds.
+		Weight::from_parts(431_784_473, 13994)
+			// Standard Error: 4_887_582
+			.saturating_add(Weight::from_parts(257_043_033, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(f.into())))
-			.saturating_add(Weight::from_parts(0, 5564).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
 	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
@@ -130,13 +161,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13128`
 		//  Estimated: `13994`
-		// Minimum execution time: 223_048_000 picoseconds.
-		Weight::from_parts(240_963_000, 13994)
+		// Minimum execution time: 324_397_000 picoseconds.
+		Weight::from_parts(547_695_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
-	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
-	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:0)
+	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::ZoneBooks` (r:16 w:15)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::CapacityUsed` (r:15 w:15)
@@ -144,56 +175,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `z` is `[1, 15]`.
 	fn zone_books(z: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `229 + z * (10588 ±0)`
-		//  Estimated: `41294 + z * (13004 ±0)`
-		// Minimum execution time: 100_785_000 picoseconds.
-		Weight::from_parts(35_421_902, 41294)
-			// Standard Error: 3_166_805
-			.saturating_add(Weight::from_parts(67_707_475, 0).saturating_mul(z.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
+		//  Measured:  `236 + z * (10575 ±0)`
+		//  Estimated: `13994 + z * (13004 ±0)`
+		// Minimum execution time: 135_332_000 picoseconds.
+		Weight::from_parts(53_123_917, 13994)
+			// Standard Error: 2_060_701
+			.saturating_add(Weight::from_parts(96_315_953, 0).saturating_mul(z.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	/// Storage: `EnergyMarket::PriceLimits` (r:1 w:0)
 	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::OpenOrders` (r:18 w:18)
-	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
 	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:2 w:2)
 	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:0)
+	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:18 w:18)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::NextOrderId` (r:1 w:1)
 	/// Proof: `EnergyMarket::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::ZonePairs` (r:16 w:0)
-	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::ZoneBooks` (r:17 w:17)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::CapacityUsed` (r:15 w:15)
 	/// Proof: `EnergyMarket::CapacityUsed` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TradeCount` (r:1 w:1)
-	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
+	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:17 w:18)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::OpenOrders` (r:18 w:18)
+	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Trades` (r:0 w:16)
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::TradeCount` (r:0 w:1)
+	/// Proof: `EnergyMarket::TradeCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn place_order_spread() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `199174`
+		//  Measured:  `199025`
 		//  Estimated: `222058`
-		// Minimum execution time: 2_671_999_000 picoseconds.
-		Weight::from_parts(3_845_480_000, 222058)
-			.saturating_add(T::DbWeight::get().reads(128_u64))
+		// Minimum execution time: 3_572_745_000 picoseconds.
+		Weight::from_parts(5_859_233_000, 222058)
+			.saturating_add(T::DbWeight::get().reads(112_u64))
 			.saturating_add(T::DbWeight::get().writes(126_u64))
 	}
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
@@ -207,10 +238,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `208 + d * (141 ±0)`
 		//  Estimated: `4027 + d * (2604 ±0)`
-		// Minimum execution time: 16_336_000 picoseconds.
-		Weight::from_parts(12_748_498, 4027)
-			// Standard Error: 44_674
-			.saturating_add(Weight::from_parts(7_489_569, 0).saturating_mul(d.into()))
+		// Minimum execution time: 24_437_000 picoseconds.
+		Weight::from_parts(8_381_402, 4027)
+			// Standard Error: 95_995
+			.saturating_add(Weight::from_parts(16_220_137, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
@@ -231,8 +262,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13102`
 		//  Estimated: `13994`
-		// Minimum execution time: 176_478_000 picoseconds.
-		Weight::from_parts(214_405_000, 13994)
+		// Minimum execution time: 254_395_000 picoseconds.
+		Weight::from_parts(428_908_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -257,12 +288,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn settle(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `741 + n * (596 ±0)`
+		//  Measured:  `751 + n * (596 ±0)`
 		//  Estimated: `9167 + n * (5206 ±0)`
-		// Minimum execution time: 415_792_000 picoseconds.
-		Weight::from_parts(11_546_834_550, 9167)
-			// Standard Error: 9_663_243
-			.saturating_add(Weight::from_parts(293_937_521, 0).saturating_mul(n.into()))
+		// Minimum execution time: 413_596_000 picoseconds.
+		Weight::from_parts(437_828_000, 9167)
+			// Standard Error: 5_018_211
+			.saturating_add(Weight::from_parts(674_435_183, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -289,12 +320,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557 + n * (511 ±0)`
 		//  Estimated: `142267 + i * (3959 ±3_697) + n * (3037 ±0)`
-		// Minimum execution time: 38_520_000 picoseconds.
-		Weight::from_parts(39_181_000, 142267)
-			// Standard Error: 2_861_120
-			.saturating_add(Weight::from_parts(129_277_000, 0).saturating_mul(n.into()))
-			// Standard Error: 72_301_393
-			.saturating_add(Weight::from_parts(111_534_762, 0).saturating_mul(i.into()))
+		// Minimum execution time: 83_313_000 picoseconds.
+		Weight::from_parts(3_385_643_937, 142267)
+			// Standard Error: 6_911_258
+			.saturating_add(Weight::from_parts(276_391_718, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -326,12 +355,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[1, 10]`.
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `889 + n * (596 ±0)`
-		//  Estimated: `21221 + i * (1414 ±302) + n * (5206 ±0)`
-		// Minimum execution time: 303_522_000 picoseconds.
-		Weight::from_parts(32_531_971_959, 21221)
-			// Standard Error: 11_845_913
-			.saturating_add(Weight::from_parts(374_278_772, 0).saturating_mul(n.into()))
+		//  Measured:  `899 + n * (596 ±0)`
+		//  Estimated: `21221 + i * (1414 ±83) + n * (5206 ±0)`
+		// Minimum execution time: 698_464_000 picoseconds.
+		Weight::from_parts(724_217_000, 21221)
+			// Standard Error: 4_550_738
+			.saturating_add(Weight::from_parts(651_584_561, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -339,18 +368,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 1414).saturating_mul(i.into()))
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
-	/// Storage: `EnergyMarket::ZonePairs` (r:15 w:1)
+	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:1)
+	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::RoutesInto` (r:1 w:1)
+	/// Proof: `EnergyMarket::RoutesInto` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::ZonePairs` (r:0 w:1)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::MaxFeeInto` (r:0 w:1)
-	/// Proof: `EnergyMarket::MaxFeeInto` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
 	fn set_zone_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `829`
-		//  Estimated: `38775`
-		// Minimum execution time: 78_368_000 picoseconds.
-		Weight::from_parts(142_017_000, 38775)
-			.saturating_add(T::DbWeight::get().reads(15_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `886`
+		//  Estimated: `3892`
+		// Minimum execution time: 40_927_000 picoseconds.
+		Weight::from_parts(81_477_000, 3892)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `EnergyMarket::PriceLimits` (r:0 w:1)
 	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
@@ -358,8 +389,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_751_000 picoseconds.
-		Weight::from_parts(12_819_000, 0)
+		// Minimum execution time: 10_476_000 picoseconds.
+		Weight::from_parts(20_762_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -367,57 +398,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn place_order(f: u32, ) -> Weight {
-		Weight::from_parts(179_390_504, 41294)
-			.saturating_add(Weight::from_parts(93_116_256, 0).saturating_mul(f.into()))
-			.saturating_add(RocksDbWeight::get().reads(28_u64))
+		Weight::from_parts(312_382_403, 13994)
+			.saturating_add(Weight::from_parts(171_999_924, 0).saturating_mul(f.into()))
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
 	fn place_order_buy(f: u32, ) -> Weight {
-		// Placeholder until regenerated: place_order(f) with a device slot read and written per fill.
-		Weight::from_parts(179_390_504, 41294)
-			.saturating_add(Weight::from_parts(103_116_256, 0).saturating_mul(f.into()))
-			.saturating_add(RocksDbWeight::get().reads(28_u64))
+		Weight::from_parts(431_784_473, 13994)
+			.saturating_add(Weight::from_parts(257_043_033, 0).saturating_mul(f.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(f.into())))
-			.saturating_add(Weight::from_parts(0, 5564).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
 	fn rest_order() -> Weight {
-		Weight::from_parts(240_963_000, 13994)
+		Weight::from_parts(547_695_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
 	}
 	fn zone_books(z: u32, ) -> Weight {
-		Weight::from_parts(35_421_902, 41294)
-			.saturating_add(Weight::from_parts(67_707_475, 0).saturating_mul(z.into()))
-			.saturating_add(RocksDbWeight::get().reads(17_u64))
+		Weight::from_parts(53_123_917, 13994)
+			.saturating_add(Weight::from_parts(96_315_953, 0).saturating_mul(z.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	fn place_order_spread() -> Weight {
-		Weight::from_parts(3_845_480_000, 222058)
-			.saturating_add(RocksDbWeight::get().reads(128_u64))
+		Weight::from_parts(5_859_233_000, 222058)
+			.saturating_add(RocksDbWeight::get().reads(112_u64))
 			.saturating_add(RocksDbWeight::get().writes(126_u64))
 	}
 	fn pick_device(d: u32, ) -> Weight {
-		Weight::from_parts(12_748_498, 4027)
-			.saturating_add(Weight::from_parts(7_489_569, 0).saturating_mul(d.into()))
+		Weight::from_parts(8_381_402, 4027)
+			.saturating_add(Weight::from_parts(16_220_137, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(214_405_000, 13994)
+		Weight::from_parts(428_908_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(11_546_834_550, 9167)
-			.saturating_add(Weight::from_parts(293_937_521, 0).saturating_mul(n.into()))
+		Weight::from_parts(437_828_000, 9167)
+			.saturating_add(Weight::from_parts(674_435_183, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -425,9 +455,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(39_181_000, 142267)
-			.saturating_add(Weight::from_parts(129_277_000, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(111_534_762, 0).saturating_mul(i.into()))
+		Weight::from_parts(3_385_643_937, 142267)
+			.saturating_add(Weight::from_parts(276_391_718, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
@@ -436,8 +465,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(32_531_971_959, 21221)
-			.saturating_add(Weight::from_parts(374_278_772, 0).saturating_mul(n.into()))
+		Weight::from_parts(724_217_000, 21221)
+			.saturating_add(Weight::from_parts(651_584_561, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -446,12 +475,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(142_017_000, 38775)
-			.saturating_add(RocksDbWeight::get().reads(15_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		Weight::from_parts(81_477_000, 3892)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(12_819_000, 0)
+		Weight::from_parts(20_762_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
