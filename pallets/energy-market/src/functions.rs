@@ -29,6 +29,9 @@ pub(crate) struct PlaceWork {
 	pub devices: u32,
 }
 
+/// Zone pair lists by zone, as `RoutesFrom` / `RoutesInto` hold them.
+pub(crate) type ZoneRoutes = BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>>;
+
 impl<T: Config> Pallet<T> {
 	fn hold_reason() -> <T as Config>::RuntimeHoldReason {
 		HoldReason::Market.into()
@@ -77,6 +80,21 @@ impl<T: Config> Pallet<T> {
 	/// Whether orders for `interval` are still accepted (and cancellable) during `current`.
 	fn gate_open(current: IntervalIndex, interval: IntervalIndex) -> bool {
 		current.saturating_add(T::GateClosureIntervals::get()) < interval
+	}
+
+	/// What `RoutesFrom` and `RoutesInto` hold for `ZonePairs` (each list sorted by zone):
+	/// built by the version 3 migration, checked by `try_state`. Reads every pair.
+	pub(crate) fn routes_of_zone_pairs() -> (ZoneRoutes, ZoneRoutes) {
+		let mut from = ZoneRoutes::new();
+		let mut into = ZoneRoutes::new();
+		for (f, t, pair) in ZonePairs::<T>::iter() {
+			from.entry(f).or_default().push((t, pair));
+			into.entry(t).or_default().push((f, pair));
+		}
+		for list in from.values_mut().chain(into.values_mut()) {
+			list.sort_by_key(|(z, _)| *z);
+		}
+		(from, into)
 	}
 
 	/// The highest fee per kWh of `pairs` (0 if none): what a buy reserves over the pairs
@@ -1157,15 +1175,7 @@ impl<T: Config> Pallet<T> {
 	/// (`try_state`, and the version 3 migration's `post_upgrade`).
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn check_routes() -> Result<(), sp_runtime::TryRuntimeError> {
-		let mut from: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
-		let mut into: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
-		for (f, t, pair) in ZonePairs::<T>::iter() {
-			from.entry(f).or_default().push((t, pair));
-			into.entry(t).or_default().push((f, pair));
-		}
-		for list in from.values_mut().chain(into.values_mut()) {
-			list.sort_by_key(|(z, _)| *z);
-		}
+		let (mut from, into) = Self::routes_of_zone_pairs();
 		for (zone, list) in RoutesFrom::<T>::iter() {
 			ensure!(from.remove(&zone).as_deref() == Some(&list[..]), "RoutesFrom differs from ZonePairs");
 		}

@@ -181,9 +181,12 @@ pub mod v2 {
 /// One read per zone pair (at most `MaxZones²`, 256) and one write per zone, in one block.
 pub mod v3 {
 	use crate::{
-		pallet::{Config, Pallet, RoutesFrom, RoutesInto, ZonePairs},
+		pallet::{Config, Pallet, RoutesFrom, RoutesInto},
 		types::*,
 	};
+	#[cfg(feature = "try-runtime")]
+	use crate::pallet::ZonePairs;
+	#[cfg(feature = "try-runtime")]
 	use alloc::{collections::BTreeMap, vec::Vec};
 	use frame_support::{
 		migrations::VersionedMigration, pallet_prelude::*, storage_alias, traits::UncheckedOnRuntimeUpgrade,
@@ -198,19 +201,12 @@ pub mod v3 {
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let mut from: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
-			let mut into: BTreeMap<ZoneId, Vec<(ZoneId, ZonePair)>> = BTreeMap::new();
-			let mut pairs = 0u64;
-			for (f, t, pair) in ZonePairs::<T>::iter() {
-				pairs = pairs.saturating_add(1);
-				from.entry(f).or_default().push((t, pair));
-				into.entry(t).or_default().push((f, pair));
-			}
+			let (from, into) = Pallet::<T>::routes_of_zone_pairs();
+			let pairs: u64 = from.values().map(|l| l.len() as u64).sum();
 			let mut writes = 0u64;
 			let mut dropped = 0u64;
 			for (index, list) in [(true, from), (false, into)] {
-				for (zone, mut routes) in list {
-					routes.sort_by_key(|(z, _)| *z);
+				for (zone, routes) in list {
 					// Zones are below `MaxZones` (set_zone_pair checks it): nothing is cut.
 					let before = routes.len();
 					let bounded = BoundedVec::truncate_from(routes);
