@@ -942,9 +942,7 @@ impl<T: Config> Pallet<T> {
 		let zones = <T as pallet_energy_data::Config>::MaxZones::get();
 		ensure!(u32::from(from) < zones && u32::from(to) < zones, Error::<T>::InvalidZone);
 		// The indexes first: they are bounded by `MaxZones`, which `from` and `to` are below.
-		let set = |list: &mut BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>,
-		           other: ZoneId|
-		 -> DispatchResult {
+		let set = |list: &mut RouteList<T>, other: ZoneId| -> DispatchResult {
 			let at = list.binary_search_by_key(&other, |(z, _)| *z);
 			match (at, pair) {
 				(Ok(i), Some(p)) => {

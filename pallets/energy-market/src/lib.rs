@@ -281,6 +281,10 @@ pub mod pallet {
 	pub type ZonePairs<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ZoneId, Twox64Concat, ZoneId, ZonePair>;
 
+	/// A zone's pairs to or from other zones, `(other zone, pair)` sorted by zone: the value of
+	/// [`RoutesFrom`] and [`RoutesInto`].
+	pub type RouteList<T> = BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>;
+
 	/// The pairs out of each zone, `(to, pair)` sorted by `to` (the `(z, z)` pair included when
 	/// set): an index of [`ZonePairs`] kept by `set_zone_pair`, so that a sell reads one item
 	/// instead of probing every zone.
@@ -289,7 +293,7 @@ pub mod pallet {
 		_,
 		Twox64Concat,
 		ZoneId,
-		BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>,
+		RouteList<T>,
 		ValueQuery,
 	>;
 
@@ -299,7 +303,7 @@ pub mod pallet {
 		_,
 		Twox64Concat,
 		ZoneId,
-		BoundedVec<(ZoneId, ZonePair), <T as pallet_energy_data::Config>::MaxZones>,
+		RouteList<T>,
 		ValueQuery,
 	>;
 
