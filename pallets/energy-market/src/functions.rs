@@ -959,6 +959,12 @@ impl<T: Config> Pallet<T> {
 			Ok(())
 		};
 		let mut out = RoutesFrom::<T>::get(from);
+		if from == to {
+			let old_fee = out.iter().find(|(z, _)| *z == to).map_or(0, |(_, p)| p.fee_per_kwh);
+			if pair.map_or(0, |p| p.fee_per_kwh) < old_fee {
+				InZoneFeeLoweredAt::<T>::insert(from, NextOrderId::<T>::get());
+			}
+		}
 		set(&mut out, to)?;
 		let mut into = RoutesInto::<T>::get(to);
 		set(&mut into, from)?;
@@ -1090,13 +1096,16 @@ impl<T: Config> Pallet<T> {
 			}
 			// Within a zone a best bid and a best ask never cross where they could trade (the
 			// route within a zone has no capacity limit; only a fee raised after the bid was
-			// placed, above what it reserved, keeps them apart).
+			// placed, above what it reserved, keeps them apart), unless both rested before the
+			// fee was lowered (a change of grid terms matches nothing).
 			if side == Side::Buy {
 				let asks = ZoneBooks::<T>::get((interval, zone, Side::Sell));
 				if let (Some(bid), Some(ask)) = (book.first(), asks.first()) {
 					let fee = ZonePairs::<T>::get(zone, zone).map_or(0, |p| p.fee_per_kwh);
+					let rested_before_lowering = InZoneFeeLoweredAt::<T>::get(zone)
+						.is_some_and(|at| bid.id.max(ask.id) < at);
 					ensure!(
-						bid.price < ask.price || fee > bid.max_fee,
+						bid.price < ask.price || fee > bid.max_fee || rested_before_lowering,
 						"book crossed within a zone"
 					);
 				}

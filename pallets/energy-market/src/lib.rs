@@ -307,6 +307,13 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// By zone: [`NextOrderId`] when the fee within the zone (its `(z, z)` pair) was last
+	/// lowered or removed. A change of grid terms trades on nobody's behalf, so a bid and an ask
+	/// that rested apart only because of the higher fee stay in the books until one of them is
+	/// re-placed: only orders with lower ids than this may cross within the zone (`try_state`).
+	#[pallet::storage]
+	pub type InZoneFeeLoweredAt<T: Config> = StorageMap<_, Twox64Concat, ZoneId, OrderId>;
+
 	/// Inter-zone Wh used by trades of an interval, by (seller zone, buyer zone).
 	#[pallet::storage]
 	pub type CapacityUsed<T: Config> =
@@ -654,7 +661,9 @@ pub mod pallet {
 		/// ## Details
 		/// `capacity_wh` is per delivery interval and ignored when `from == to`. Open buy orders
 		/// keep the fee budget they reserved: a route whose new fee exceeds it is skipped for
-		/// them.
+		/// them. Resting orders are not matched by the change: a bid and an ask that a lowered
+		/// fee would let trade trade when either is placed again (recorded for `from == to` in
+		/// [`InZoneFeeLoweredAt`]).
 		///
 		/// ## Errors
 		/// `InvalidZone`.

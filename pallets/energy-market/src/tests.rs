@@ -1554,3 +1554,54 @@ fn migration_v2_to_v3_indexes_the_zone_pairs() {
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 1, 5, 100));
 	});
 }
+
+/// Fuzzer finding (runtime fuzzer, seed 1): a bid kept from an ask only by an in-zone fee above
+/// its budget crossed the ask once the fee was removed, and `try_state` called the book
+/// crossed. A change of grid terms trades on nobody's behalf: the two rest until either is
+/// placed again, and the lowering is recorded so that only orders resting before it may cross.
+#[test]
+fn a_lowered_fee_within_a_zone_matches_no_resting_order_and_a_replaced_order_trades() {
+	build_and_execute(|| {
+		device(CHARLIE, DeviceKind::Producer, 0);
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 5, 0));
+		assert_ok!(buy(BOB, 0, 100, 100)); // order 0: reserves a fee of 5
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 50, 0));
+		assert_eq!(InZoneFeeLoweredAt::<Test>::get(0), None, "a raise is no lowering");
+		assert_ok!(sell(CHARLIE, 0, 100, 100)); // order 1: fee 50 is beyond Bob's budget
+		assert!(trades_executed().is_empty());
+
+		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 0, 0));
+		assert_last_event(Event::ZonePairRemoved { from: 0, to: 0 });
+		assert_eq!(InZoneFeeLoweredAt::<Test>::get(0), Some(2));
+		// Nothing traded: both still rest, crossed, and the invariants hold.
+		assert!(trades_executed().is_empty());
+		assert_eq!(ZoneBooks::<Test>::get((I, 0, Side::Buy)).len(), 1);
+		assert_eq!(ZoneBooks::<Test>::get((I, 0, Side::Sell)).len(), 1);
+		check_invariants();
+		// Without the record, the same books break the invariant: the check is live.
+		InZoneFeeLoweredAt::<Test>::remove(0);
+		assert_eq!(EnergyMarket::do_try_state(), Err("book crossed within a zone".into()));
+		InZoneFeeLoweredAt::<Test>::insert(0, 2);
+
+		// Charlie re-places his ask: it takes Bob's bid at Bob's price, with no fee.
+		assert_ok!(EnergyMarket::cancel_order(RuntimeOrigin::signed(CHARLIE), 1));
+		assert_ok!(sell(CHARLIE, 0, 100, 100));
+		assert_eq!(trades_executed(), vec![(0, 100, 100, 0)]);
+	});
+}
+
+#[test]
+fn only_a_lower_fee_within_a_zone_is_recorded() {
+	build_and_execute(|| {
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 5, 0));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 5, 900)); // same fee
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 9, 100));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 1, 100)); // across zones
+		assert_ok!(EnergyMarket::remove_zone_pair(RuntimeOrigin::root(), 2, 2)); // never set
+		assert_eq!(InZoneFeeLoweredAt::<Test>::iter().count(), 0);
+		assert_ok!(buy(BOB, 0, 100, 100));
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 4, 0));
+		assert_eq!(InZoneFeeLoweredAt::<Test>::get(0), Some(1));
+		assert_last_event(Event::ZonePairSet { from: 0, to: 0, fee_per_kwh: 4, capacity_wh: 0 });
+	});
+}
