@@ -2,6 +2,13 @@
 # Regenerates the weights of gridbrain's pallets on this machine.
 #
 #   scripts/benchmark-pallets.sh [PALLET...]     (default: all gridbrain pallets)
+#   scripts/benchmark-pallets.sh frame           (FRAME's pallets and the base weights)
+#
+# `frame` regenerates runtime/src/weights/: frame_system, its transaction extensions,
+# pallet_balances, pallet_timestamp, pallet_sudo and pallet_transaction_payment (FRAME's own
+# weight template), and the block and extrinsic base weights (`benchmark overhead`, a block of
+# `System::remark`s), so that every weight a fee or a block limit depends on is measured on the
+# same machine as gridbrain's pallets.
 #
 # Builds gridbrain-node with `--features runtime-benchmarks` into its own target dir
 # ($BENCH_TARGET_DIR, default: the normal target dir + "-bench", so the normal build is left
@@ -33,6 +40,23 @@ export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 log "building gridbrain-node with runtime-benchmarks into $BENCH_TARGET_DIR"
 (cd "$REPO_ROOT" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo_release build -p gridbrain-node --features runtime-benchmarks)
 NODE_BIN="$BENCH_TARGET_DIR/release/gridbrain-node"
+if [ "${PALLETS[*]}" = frame ]; then
+	out="$REPO_ROOT/runtime/src/weights"
+	for crate in frame_system frame_system_extensions pallet_balances pallet_timestamp pallet_sudo \
+		pallet_transaction_payment; do
+		log "benchmarking $crate (steps $STEPS, repeat $REPEAT) -> $out/$crate.rs"
+		"$NODE_BIN" benchmark pallet --chain dev --pallet "$crate" --extrinsic '*' \
+			--steps "$STEPS" --repeat "$REPEAT" --wasm-execution compiled \
+			--heap-pages 4096 --output-analysis "$ANALYSIS" --output "$out/$crate.rs"
+	done
+	log "benchmarking the block and extrinsic base weights -> $out/{block,extrinsic}_weights.rs"
+	"$NODE_BIN" benchmark overhead --chain dev --weight-path "$out" --warmup 5 --repeat "$REPEAT"
+	# The runtime reaches these types through frame_support (no direct sp-weights dependency).
+	sed -i 's/use sp_core::parameter_types;/use frame_support::parameter_types;/; s/sp_weights::/frame_support::weights::/g' \
+		"$out/block_weights.rs" "$out/extrinsic_weights.rs"
+	log "done; review the diff of runtime/src/weights and commit it"
+	exit 0
+fi
 for p in "${PALLETS[@]}"; do
 	crate="pallet_${p//-/_}"
 	out="$REPO_ROOT/pallets/$p/src/weights.rs"

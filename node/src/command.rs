@@ -132,11 +132,14 @@ pub fn run() -> sc_cli::Result<()> {
 				},
 				BenchmarkCmd::Machine(cmd) =>
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
-				BenchmarkCmd::Overhead(_) | BenchmarkCmd::Extrinsic(_) => Err(
-					"`benchmark overhead` and `benchmark extrinsic` are not supported by \
-					 gridbrain-node; use `benchmark pallet`, `block`, `storage` or `machine`"
-						.into(),
-				),
+				// The per-block and per-extrinsic base weights (`runtime/src/weights/`),
+				// measured on the chain spec's genesis with `System::remark` extrinsics.
+				BenchmarkCmd::Overhead(cmd) =>
+					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec)),
+				BenchmarkCmd::Extrinsic(_) => Err("`benchmark extrinsic` is not supported by \
+					gridbrain-node; use `benchmark pallet`, `overhead`, `block`, `storage` or \
+					`machine`"
+					.into()),
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {

@@ -42,6 +42,7 @@ pub mod configs;
 /// Database weights measured on the reference machine (`scripts/benchmark-storage.sh`).
 pub mod db_weights;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use alloc::{borrow::Cow, vec::Vec};
 use sp_runtime::{

@@ -246,3 +246,21 @@ fn place_order_charge_covers_its_worst_case_measured_in_one_piece() {
 		charged.ref_time()
 	);
 }
+
+#[test]
+fn the_extrinsic_base_weight_is_measured_net_of_the_transaction_extensions() {
+	use frame_support::{dispatch::DispatchClass, weights::constants::WEIGHT_REF_TIME_PER_MICROS};
+	use gridbrain_runtime::weights::{extensions_execution, extrinsic_weights::ExtrinsicBaseWeight};
+	let measured = ExtrinsicBaseWeight::get();
+	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
+	println!(
+		"extrinsic base: measured {} µs, extensions' execution {} µs, charged {} µs",
+		measured.ref_time() / WEIGHT_REF_TIME_PER_MICROS,
+		extensions_execution().ref_time() / WEIGHT_REF_TIME_PER_MICROS,
+		base.ref_time() / WEIGHT_REF_TIME_PER_MICROS
+	);
+	assert_eq!(base, measured.saturating_sub(extensions_execution()));
+	// What remains holds at least an sr25519 signature check: tens of µs on any machine. A
+	// base of ~0 would mean the extensions' weights and the overhead figure disagree.
+	assert!(base.ref_time() >= 20 * WEIGHT_REF_TIME_PER_MICROS, "base {base:?}");
+}

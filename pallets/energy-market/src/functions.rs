@@ -6,10 +6,12 @@ use frame_support::{
 	pallet_prelude::*,
 	storage::with_storage_layer,
 	traits::{
-		fungible::{InspectHold, MutateHold},
+		fungible::MutateHold,
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
+#[cfg(any(feature = "try-runtime", feature = "std", test))]
+use frame_support::traits::fungible::InspectHold;
 use gridbrain_clearing::{self as clearing, Incoming, MatchError, Route, TradeTerms};
 use pallet_energy_data::{DevicesByOwner, EnergyDataBlocks, Readings};
 

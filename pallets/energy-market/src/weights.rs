@@ -370,18 +370,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:1)
 	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::NextOrderId` (r:1 w:0)
+	/// Proof: `EnergyMarket::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::RoutesInto` (r:1 w:1)
 	/// Proof: `EnergyMarket::RoutesInto` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
+	/// Storage: `EnergyMarket::InZoneFeeLoweredAt` (r:0 w:1)
+	/// Proof: `EnergyMarket::InZoneFeeLoweredAt` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::ZonePairs` (r:0 w:1)
 	/// Proof: `EnergyMarket::ZonePairs` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn set_zone_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `886`
+		//  Measured:  `1251`
 		//  Estimated: `3892`
-		// Minimum execution time: 40_927_000 picoseconds.
-		Weight::from_parts(81_477_000, 3892)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 50_502_000 picoseconds.
+		Weight::from_parts(96_897_000, 3892)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `EnergyMarket::PriceLimits` (r:0 w:1)
 	/// Proof: `EnergyMarket::PriceLimits` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
@@ -475,9 +479,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(81_477_000, 3892)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+		Weight::from_parts(96_897_000, 3892)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn set_price_band() -> Weight {
 		Weight::from_parts(20_762_000, 0)

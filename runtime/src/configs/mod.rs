@@ -38,12 +38,29 @@ pub const MAX_AUTHORITIES: u32 = 32;
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: RuntimeVersion = VERSION;
-	/// 2 seconds of compute per 6-second block.
-	pub RuntimeBlockWeights: frame_system::limits::BlockWeights =
-		frame_system::limits::BlockWeights::with_sensible_defaults(
-			Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
-			NORMAL_DISPATCH_RATIO,
-		);
+	/// 2 seconds of compute per 6-second block, 75 % of it for normal transactions, with the
+	/// block and extrinsic base weights measured on the same machine as every pallet's weights
+	/// (`crate::weights`; FRAME's `with_sensible_defaults` uses Parity's reference constants)
+	/// and the extrinsic base net of what the transaction extensions charge themselves.
+	pub RuntimeBlockWeights: frame_system::limits::BlockWeights = {
+		let block = Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
+		let normal = NORMAL_DISPATCH_RATIO * block;
+		frame_system::limits::BlockWeights::builder()
+			.base_block(crate::weights::BlockExecutionWeight::get())
+			.for_class(DispatchClass::all(), |weights| {
+				weights.base_extrinsic = crate::weights::extrinsic_base_weight();
+			})
+			.for_class(DispatchClass::Normal, |weights| {
+				weights.max_total = Some(normal);
+			})
+			.for_class(DispatchClass::Operational, |weights| {
+				weights.max_total = Some(block);
+				weights.reserved = Some(block.saturating_sub(normal));
+			})
+			.avg_block_initialization(Perbill::from_percent(10))
+			// Checked by `runtime/tests/config_sanity.rs`.
+			.build_or_panic()
+	};
 	/// 5 MiB blocks, 75% of it for normal transactions.
 	pub RuntimeBlockLength: frame_system::limits::BlockLength =
 		frame_system::limits::BlockLength::builder()
@@ -71,6 +88,8 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	type SystemWeightInfo = crate::weights::frame_system::WeightInfo<Runtime>;
+	type ExtensionsWeightInfo = crate::weights::frame_system_extensions::WeightInfo<Runtime>;
 }
 
 impl pallet_aura::Config for Runtime {
@@ -96,7 +115,7 @@ impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
 	type OnTimestampSet = Aura;
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_timestamp::WeightInfo<Runtime>;
 }
 
 impl pallet_balances::Config for Runtime {
@@ -108,7 +127,7 @@ impl pallet_balances::Config for Runtime {
 	type DustRemoval = ();
 	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
 	type AccountStore = System;
-	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_balances::WeightInfo<Runtime>;
 	type FreezeIdentifier = RuntimeFreezeReason;
 	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
 	/// Holds (escrow, deposits) are keyed by the pallets' `HoldReason`s.
@@ -128,13 +147,13 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
-	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_transaction_payment::WeightInfo<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
-	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_sudo::WeightInfo<Runtime>;
 }
 
 /// Seconds per energy interval.
