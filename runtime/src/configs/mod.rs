@@ -44,7 +44,10 @@ parameter_types! {
 	/// and the extrinsic base net of what the transaction extensions charge themselves.
 	pub RuntimeBlockWeights: frame_system::limits::BlockWeights = {
 		let block = Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
-		let normal = NORMAL_DISPATCH_RATIO * block;
+		let normal = Weight::from_parts(
+			NORMAL_DISPATCH_RATIO.mul_floor(block.ref_time()),
+			NORMAL_DISPATCH_RATIO.mul_floor(block.proof_size()),
+		);
 		frame_system::limits::BlockWeights::builder()
 			.base_block(crate::weights::BlockExecutionWeight::get())
 			.for_class(DispatchClass::all(), |weights| {
