@@ -9,7 +9,7 @@ use frame_support::{
 	weights::{Weight, WeightToFee as _},
 };
 use gridbrain_runtime::{
-	configs::RuntimeBlockWeights, Balance, Runtime, RuntimeCall, TxExtension, EXISTENTIAL_DEPOSIT, UNIT,
+	configs::RuntimeBlockWeights, Balance, Runtime, RuntimeCall, EXISTENTIAL_DEPOSIT, UNIT,
 };
 type M = Runtime;
 
@@ -20,17 +20,7 @@ const PLACE_ORDER_LEN: Balance = 150;
 /// `call`: charged to every signed extrinsic on top of its call and the base weight.
 fn extensions_weight(call: &RuntimeCall) -> Weight {
 	use sp_runtime::traits::TransactionExtension;
-	let ext: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(sp_runtime::generic::Era::Immortal),
-		frame_system::CheckNonce::from(0),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-	);
-	ext.weight(call)
+	gridbrain_runtime::tx_extension(0, 0).weight(call)
 }
 
 /// The fee of a signed `placeOrder` whose call weighs `weight` (identity fee per picosecond and

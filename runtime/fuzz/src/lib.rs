@@ -50,12 +50,11 @@ use frame_support::{
 };
 use gridbrain_runtime::{
 	AccountId, Balance, BlockNumber, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
-	SignedPayload, TxExtension, UncheckedExtrinsic, SLOT_DURATION,
+	SignedPayload, UncheckedExtrinsic, SLOT_DURATION,
 };
 use pallet_federated_learning::RoundIndex;
 use sp_core::{Pair, H256};
 use sp_runtime::{
-	generic::Era,
 	traits::{Header as _, Hash as _},
 	Digest, DigestItem, MultiAddress, MultiSignature,
 };
@@ -550,16 +549,7 @@ impl<'a> Harness<'a> {
 				let pair = self.actors.pairs[signer].clone();
 				let who = self.actors.accounts[signer].clone();
 				let nonce = frame_system::Account::<Runtime>::get(&who).nonce.wrapping_add(nonce_skew);
-				let tx_ext: TxExtension = (
-					frame_system::CheckNonZeroSender::<Runtime>::new(),
-					frame_system::CheckSpecVersion::<Runtime>::new(),
-					frame_system::CheckTxVersion::<Runtime>::new(),
-					frame_system::CheckGenesis::<Runtime>::new(),
-					frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-					frame_system::CheckNonce::<Runtime>::from(nonce),
-					frame_system::CheckWeight::<Runtime>::new(),
-					pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
-				);
+				let tx_ext = gridbrain_runtime::tx_extension(nonce, tip);
 				let payload = SignedPayload::new(call.clone(), tx_ext.clone())
 					.expect("the implicit data of the extensions is available");
 				let signature = payload.using_encoded(|p| pair.sign(p));
