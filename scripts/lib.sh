@@ -142,7 +142,10 @@ start_ml_worker() {
 	local i=$1 n=$2 rpc_port=$3 p2p=$4 suri=$5 base=$6 logf=$7 peers=() j
 	shift 7
 	for j in $(seq 0 $((n - 1))); do [ "$j" -eq "$i" ] || peers+=(--peer "/ip4/127.0.0.1/tcp/$((p2p + j))"); done
-	"$WORKER_BIN" run --node "ws://127.0.0.1:$rpc_port" --suri "$suri" --base-path "$base" \
+	# The signing account's secret goes in a private file, never on the command line (where
+	# every local user sees it in the process list).
+	(umask 077 && mkdir -p "$base" && printf '%s\n' "$suri" > "$base/account.suri")
+	"$WORKER_BIN" run --node "ws://127.0.0.1:$rpc_port" --suri-file "$base/account.suri" --base-path "$base" \
 		--listen "/ip4/127.0.0.1/tcp/$((p2p + i))" "${peers[@]}" --shard "$i" --shards "$n" "$@" \
 		>> "$logf" 2>&1 &
 	WORKER_PID=$!

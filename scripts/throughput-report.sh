@@ -38,7 +38,7 @@ node "$JS_DIR/bench-market.mjs" --ws "$WS" | tee "$DIR/market.txt"
 fl_line="federated round latency: skipped (--skip-fl)"
 if [ $SKIP_FL -eq 0 ]; then
 	log "=== 3/3 federated learning (2 rounds with the default phases)"
-	"$WORKER_BIN" run --node "$WS" --suri //Alice --base-path "$DIR/worker" --listen /ip4/127.0.0.1/tcp/0 \
+	GRIDBRAIN_WORKER_SURI=//Alice "$WORKER_BIN" run --node "$WS" --base-path "$DIR/worker" --listen /ip4/127.0.0.1/tcp/0 \
 		--shard 0 --shards 3 --rounds 2 > "$DIR/worker.log" 2>&1 &
 	WORKER_PID=$!
 	wait "$WORKER_PID" || { tail -30 "$DIR/worker.log"; die "the worker failed"; }

@@ -94,8 +94,57 @@ pub fn make_update(
 	Ok(SignedUpdate { round, bytes, hash, signature, num_samples })
 }
 
+/// Why a peer's update was not kept. Each is the sender's fault (or an attack), never a reason
+/// for the worker to leave its round loop: the update is left out and the reason logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejected {
+	/// The bytes do not hash to the hash the update claims.
+	HashMismatch,
+	/// The claimed hash is not the one its author revealed on chain.
+	NotTheRevealedHash,
+	/// The signature does not verify under the author's registered worker key.
+	BadSignature,
+	/// The author has no valid registered worker key.
+	UnknownAuthor,
+	/// Not a gridbrain fixed-point safetensors file.
+	Malformed(String),
+	/// Tensor names or shapes differ from the model's.
+	WrongLayout,
+}
+
+impl std::fmt::Display for Rejected {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Rejected::HashMismatch => f.write_str("bytes do not match the update's hash"),
+			Rejected::NotTheRevealedHash => f.write_str("not the update its author revealed on chain"),
+			Rejected::BadSignature => f.write_str("bad signature for the author's registered worker key"),
+			Rejected::UnknownAuthor => f.write_str("the author has no valid registered worker key"),
+			Rejected::Malformed(e) => write!(f, "malformed update: {e}"),
+			Rejected::WrongLayout => f.write_str("tensor layout differs from the model's"),
+		}
+	}
+}
+
+impl std::error::Error for Rejected {}
+
+/// Checks a peer's update on arrival: its bytes against its hash, its signature against the
+/// author's registered worker `key`, and its layout against `reference` (any model of this
+/// grid: every model and update of a grid has the same tensors). Returns the decoded update.
+pub fn check_update(u: &SignedUpdate, key: &VerifyingKey, reference: &agg::Model) -> Result<agg::Model, Rejected> {
+	if sp_crypto_hashing::blake2_256(&u.bytes) != u.hash {
+		return Err(Rejected::HashMismatch);
+	}
+	key.verify(&message(u.round, &u.hash), &Signature::from_bytes(&u.signature))
+		.map_err(|_| Rejected::BadSignature)?;
+	let model = from_safetensors(&u.bytes).map_err(|e| Rejected::Malformed(format!("{e:#}")))?;
+	if !model.same_layout(reference) {
+		return Err(Rejected::WrongLayout);
+	}
+	Ok(model)
+}
+
 /// Checks a peer's update against its worker key and the hash it revealed on chain; returns
-/// the decoded update.
+/// the decoded update (without a layout check: see [`check_update`]).
 pub fn verify_update(u: &SignedUpdate, key: &VerifyingKey, revealed_hash: &[u8; 32]) -> Result<agg::Model> {
 	let hash = sp_crypto_hashing::blake2_256(&u.bytes);
 	if &hash != revealed_hash || hash != u.hash {

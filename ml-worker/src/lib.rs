@@ -17,6 +17,7 @@ pub mod p2p;
 pub mod plot;
 pub mod run;
 pub mod simulate;
+pub mod updates;
 
 use candle_core::Device;
 

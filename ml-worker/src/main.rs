@@ -121,15 +121,22 @@ enum Command {
 		/// The node's WebSocket RPC endpoint.
 		#[arg(long, default_value = "ws://127.0.0.1:9944")]
 		node: String,
-		/// Secret URI of the validator account (its Aura key) that signs the worker's
-		/// transactions, e.g. `//Alice` on dev and local chains.
+		/// File holding the secret URI of the validator account that signs the worker's
+		/// transactions (e.g. `//Alice` on dev and local chains); it must not be readable by
+		/// group or others (`chmod 600`). Without it the URI comes from the environment
+		/// variable `GRIDBRAIN_WORKER_SURI`.
+		#[arg(long, conflicts_with = "suri")]
+		suri_file: Option<PathBuf>,
+		/// The secret URI on the command line, where every local user can read it in the
+		/// process list: for throwaway dev accounts only. Prefer `--suri-file`.
 		#[arg(long)]
-		suri: String,
+		suri: Option<String>,
 		/// Directory for the worker key, round checkpoints, models and history.csv.
 		#[arg(long)]
 		base_path: PathBuf,
-		/// libp2p listen address.
-		#[arg(long, default_value = "/ip4/0.0.0.0/tcp/30555")]
+		/// libp2p listen address (loopback unless told otherwise: give the host's address, or
+		/// `/ip4/0.0.0.0/tcp/30555`, for workers on other machines).
+		#[arg(long, default_value = "/ip4/127.0.0.1/tcp/30555")]
 		listen: libp2p::Multiaddr,
 		/// A peer worker to dial, e.g. `/ip4/127.0.0.1/tcp/30556` (repeatable).
 		#[arg(long = "peer")]
@@ -264,8 +271,9 @@ fn main() -> Result<()> {
 	// Solving the year's scenarios takes a while; only the commands that need them do it.
 	let load = || Data::load(&grid, &profiles, cli.hours_step, cli.shards);
 	match cli.command {
-		Command::Run { node, suri, base_path, listen, peers, shard, training, rounds, plot, sign_flip } => {
+		Command::Run { node, suri_file, suri, base_path, listen, peers, shard, training, rounds, plot, sign_flip } => {
 			let RoundTraining { epochs, batch, lr, seed } = training;
+			let suri = run::resolve_suri(suri_file.as_deref(), suri, std::env::var(run::SURI_ENV).ok())?;
 			if shard >= cli.shards {
 				bail!("--shard {shard} must be below --shards {}", cli.shards);
 			}

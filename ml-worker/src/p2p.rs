@@ -5,15 +5,26 @@
 //!   models it holds, so a worker that missed a gossip message, or restarted, fetches them.
 //!
 //! Messages are SCALE-encoded and size-limited. Nothing received here is trusted: the run loop
-//! checks every update against its author's on-chain reveal and worker key, and every model
-//! against the on-chain `params_hash`, before keeping it.
+//! checks every update on arrival (author's registered worker key, hash, layout, on-chain
+//! reveal) and every model against the on-chain `params_hash` before keeping it, and tells
+//! gossipsub whether to relay a message only after that check.
+//!
+//! Limits (an attacker's cost is a connection it cannot open or bytes it cannot make us hold):
+//! - only peers whose ids are registered on chain as workers may connect
+//!   ([`Command::AllowPeers`], refreshed by the run loop every round; until the first list
+//!   arrives nobody may);
+//! - at most [`MAX_CONNECTIONS`] established connections, 2 per peer, 8 pending inbound;
+//! - requests are at most [`MAX_REQUEST`] bytes, responses and gossip at most the size the run
+//!   loop computed for this model ([`Limits::max_message`]), 8 concurrent streams per connection;
+//! - messages waiting for the run loop hold at most [`Limits::max_queued_bytes`]; beyond that
+//!   they are dropped (and fetched again by request).
 
 use crate::federated::SignedUpdate;
 use anyhow::{Context, Result};
 use codec::{Decode, Encode};
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::{
-	gossipsub, identity, noise,
+	allow_block_list, connection_limits, gossipsub, identity, noise,
 	request_response::{self, ProtocolSupport},
 	swarm::{NetworkBehaviour, SwarmEvent},
 	tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
@@ -21,13 +32,41 @@ use libp2p::{
 use std::{
 	collections::{BTreeMap, HashMap},
 	io,
-	sync::{Arc, Mutex},
+	sync::{
+		atomic::{AtomicUsize, Ordering},
+		Arc, Mutex,
+	},
 	time::Duration,
 };
 use tokio::sync::mpsc;
 
-/// Largest message (request, response or gossip) accepted.
+/// Largest message (response or gossip) accepted unless [`Limits`] say less.
 pub const MAX_MESSAGE: usize = 8 << 20;
+/// Largest request: a round and an account, or a hash, SCALE-encoded (≤ 37 bytes), with room.
+pub const MAX_REQUEST: usize = 256;
+/// Established connections at most (every registered worker, `MaxWorkers` = 32, twice).
+pub const MAX_CONNECTIONS: u32 = 64;
+/// Concurrent request-response streams per connection.
+const MAX_STREAMS: usize = 8;
+
+/// Size limits of the network, from the model's size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+	/// Largest response or gossip message.
+	pub max_message: usize,
+	/// Bytes of received messages waiting for the run loop, at most.
+	pub max_queued_bytes: usize,
+}
+
+impl Limits {
+	/// Limits for a model whose canonical encoding is `model_bytes` long: an update or a model
+	/// is that size plus headers (names, shapes, signature), so twice the size plus 64 KiB fits
+	/// every real message; the queue holds 16 of them.
+	pub fn for_model(model_bytes: usize) -> Self {
+		let max_message = model_bytes.saturating_mul(2).saturating_add(64 << 10).min(MAX_MESSAGE);
+		Limits { max_message, max_queued_bytes: max_message.saturating_mul(16) }
+	}
+}
 /// Rounds of updates kept for serving.
 const KEEP_ROUNDS: u32 = 4;
 /// Global models kept for serving.
@@ -62,13 +101,40 @@ pub enum Response {
 	NotFound,
 }
 
+/// A gossip message waiting for the run loop's verdict before it is relayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GossipId {
+	id: gossipsub::MessageId,
+	source: PeerId,
+}
+
 /// What the network hands to the run loop (unverified).
 #[derive(Debug)]
 pub enum Inbound {
-	/// An update from gossip or a response.
-	Update(WireUpdate),
+	/// An update from gossip (with its id, to report the verdict) or from a response.
+	Update(Box<WireUpdate>, Option<GossipId>),
 	/// A model's bytes from a response.
 	Model(Vec<u8>),
+}
+
+impl Inbound {
+	fn bytes(&self) -> usize {
+		match self {
+			Inbound::Update(u, _) => u.update.bytes.len().saturating_add(160),
+			Inbound::Model(b) => b.len(),
+		}
+	}
+}
+
+/// The run loop's verdict on a gossip message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+	/// Valid and new: relay it.
+	Accept,
+	/// Valid but not worth relaying (held already, another round, not a participant).
+	Ignore,
+	/// Invalid: do not relay, and count it against the peer that sent it.
+	Reject,
 }
 
 /// What the run loop asks of the network.
@@ -78,6 +144,10 @@ pub enum Command {
 	Publish(WireUpdate),
 	/// Ask connected peers for a request's answer.
 	Fetch(Request),
+	/// Relay a gossip message or not.
+	Report(GossipId, Verdict),
+	/// The peers allowed to connect (registered workers' peer ids); others are disconnected.
+	AllowPeers(Vec<PeerId>),
 }
 
 /// Verified items this worker serves to its peers.
@@ -124,14 +194,20 @@ impl Store {
 	}
 }
 
-/// SCALE codec of the request-response protocol: one message per stream, at most
-/// [`MAX_MESSAGE`] bytes.
-#[derive(Clone, Default)]
-pub struct ScaleCodec;
+/// SCALE codec of the request-response protocol: one message per stream, requests at most
+/// [`MAX_REQUEST`] bytes, responses at most `max_response`.
+#[derive(Clone)]
+pub struct ScaleCodec {
+	max_response: usize,
+}
 
-async fn read_scale<T: Decode, R: futures::AsyncRead + Unpin + Send>(io: &mut R) -> io::Result<T> {
+async fn read_scale<T: Decode, R: futures::AsyncRead + Unpin + Send>(io: &mut R, limit: usize) -> io::Result<T> {
 	let mut buf = Vec::new();
-	io.take(MAX_MESSAGE as u64).read_to_end(&mut buf).await?;
+	// One byte over the limit tells a message that is too long from one that fits exactly.
+	io.take(limit as u64 + 1).read_to_end(&mut buf).await?;
+	if buf.len() > limit {
+		return Err(io::Error::new(io::ErrorKind::InvalidData, format!("message over {limit} bytes")));
+	}
 	T::decode(&mut &buf[..]).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
 
@@ -147,10 +223,10 @@ impl request_response::Codec for ScaleCodec {
 	type Response = Response;
 
 	async fn read_request<T: futures::AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request> {
-		read_scale(io).await
+		read_scale(io, MAX_REQUEST).await
 	}
 	async fn read_response<T: futures::AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response> {
-		read_scale(io).await
+		read_scale(io, self.max_response).await
 	}
 	async fn write_request<T: futures::AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, req: Request) -> io::Result<()> {
 		write_scale(io, &req).await
@@ -162,6 +238,8 @@ impl request_response::Codec for ScaleCodec {
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+	allowed: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+	limits: connection_limits::Behaviour,
 	gossip: gossipsub::Behaviour,
 	fetch: request_response::Behaviour<ScaleCodec>,
 }
@@ -172,18 +250,41 @@ pub struct Network {
 	pub peer_id: PeerId,
 	/// Commands to the network.
 	pub commands: mpsc::UnboundedSender<Command>,
-	/// Updates and models received (unverified).
-	pub inbound: mpsc::Receiver<Inbound>,
+	/// Updates and models received (unverified): read with [`Network::recv`].
+	inbound: mpsc::Receiver<Inbound>,
 	/// Verified items served to peers.
 	pub store: Arc<Mutex<Store>>,
+	/// Bytes of received messages not yet taken by the run loop.
+	queued: Arc<AtomicUsize>,
+}
+
+impl Network {
+	/// The next received message; its bytes no longer count against the queue's limit.
+	pub async fn recv(&mut self) -> Option<Inbound> {
+		let msg = self.inbound.recv().await?;
+		self.queued.fetch_sub(msg.bytes().min(self.queued.load(Ordering::Relaxed)), Ordering::Relaxed);
+		Some(msg)
+	}
 }
 
 /// Hands a message to the run loop without ever blocking the swarm: when the loop is busy (it
-/// trains in place) and the queue is full, the message is dropped; the loop asks for what it
-/// still misses by request.
-fn deliver(tx: &mpsc::Sender<Inbound>, msg: Inbound) {
-	if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
-		eprintln!("p2p: inbound queue full; dropped a message (it is fetched again by request)");
+/// trains in place) and the queue holds `max_bytes` already, the message is dropped (and its
+/// gossip not relayed); the loop asks for what it still misses by request.
+fn deliver(tx: &mpsc::Sender<Inbound>, queued: &AtomicUsize, max_bytes: usize, msg: Inbound) -> bool {
+	let size = msg.bytes();
+	if queued.load(Ordering::Relaxed).saturating_add(size) > max_bytes {
+		eprintln!("p2p: inbound queue holds {max_bytes} bytes; dropped a message (it is fetched again by request)");
+		return false;
+	}
+	match tx.try_send(msg) {
+		Ok(()) => {
+			queued.fetch_add(size, Ordering::Relaxed);
+			true
+		},
+		Err(_) => {
+			eprintln!("p2p: inbound queue full; dropped a message (it is fetched again by request)");
+			false
+		},
 	}
 }
 
@@ -194,23 +295,38 @@ pub fn identity(secret: [u8; 32]) -> Result<identity::Keypair> {
 }
 
 /// Starts the network: listens on `listen`, dials `peers` (and re-dials them every 10 s while
-/// not connected), subscribes to the chain's topic.
-pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, genesis: [u8; 32]) -> Result<Network> {
+/// not connected), subscribes to the chain's topic. Nobody may connect until the run loop sends
+/// the first [`Command::AllowPeers`].
+pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, genesis: [u8; 32], limits: Limits) -> Result<Network> {
 	let peer_id = key.public().to_peer_id();
 	let topic = gossipsub::IdentTopic::new(format!("/gridbrain/fl/updates/{}", hex::encode(&genesis[..8])));
 	let config = gossipsub::ConfigBuilder::default()
-		.max_transmit_size(MAX_MESSAGE)
+		.max_transmit_size(limits.max_message)
 		.validation_mode(gossipsub::ValidationMode::Strict)
+		// Relay only what the run loop found valid (`Command::Report`).
+		.validate_messages()
 		.message_id_fn(|m| gossipsub::MessageId::from(sp_crypto_hashing::blake2_256(&m.data).to_vec()))
 		.build()
 		.map_err(|e| anyhow::anyhow!("gossipsub config: {e}"))?;
 	let gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
 		.map_err(|e| anyhow::anyhow!("gossipsub: {e}"))?;
-	let fetch = request_response::Behaviour::new(
+	let fetch = request_response::Behaviour::with_codec(
+		ScaleCodec { max_response: limits.max_message },
 		[(StreamProtocol::new("/gridbrain/fl/1"), ProtocolSupport::Full)],
-		request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
+		request_response::Config::default()
+			.with_request_timeout(Duration::from_secs(30))
+			.with_max_concurrent_streams(MAX_STREAMS),
 	);
-	let behaviour = Behaviour { gossip, fetch };
+	let connection_limits = connection_limits::ConnectionLimits::default()
+		.with_max_established(Some(MAX_CONNECTIONS))
+		.with_max_established_per_peer(Some(2))
+		.with_max_pending_incoming(Some(8));
+	let behaviour = Behaviour {
+		allowed: allow_block_list::Behaviour::default(),
+		limits: connection_limits::Behaviour::new(connection_limits),
+		gossip,
+		fetch,
+	};
 	let mut swarm: Swarm<Behaviour> = libp2p::SwarmBuilder::with_existing_identity(key)
 		.with_tokio()
 		.with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)?
@@ -223,16 +339,20 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 	let (inbound_tx, inbound) = mpsc::channel::<Inbound>(256);
 	let store = Arc::new(Mutex::new(Store::default()));
 	let serving = store.clone();
+	let queued = Arc::new(AtomicUsize::new(0));
+	let counted = queued.clone();
+	let max_queued = limits.max_queued_bytes;
 	tokio::spawn(async move {
 		let mut redial = tokio::time::interval(Duration::from_secs(10));
 		// Peers dialled by address, by the peer id they turned out to have.
 		let mut known: HashMap<Multiaddr, PeerId> = HashMap::new();
+		let mut allowed: Vec<PeerId> = Vec::new();
 		loop {
 			tokio::select! {
 				_ = redial.tick() => {
 					for addr in &peers {
 						let connected = known.get(addr).is_some_and(|p| swarm.is_connected(p));
-						if !connected {
+						if !connected && !allowed.is_empty() {
 							let _ = swarm.dial(addr.clone());
 						}
 					}
@@ -250,6 +370,23 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 							swarm.behaviour_mut().fetch.send_request(&p, request.clone());
 						}
 					},
+					Some(Command::Report(GossipId { id, source }, verdict)) => {
+						let acceptance = match verdict {
+							Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+							Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+							Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+						};
+						let _ = swarm.behaviour_mut().gossip.report_message_validation_result(&id, &source, acceptance);
+					},
+					Some(Command::AllowPeers(list)) => {
+						for p in allowed.iter().filter(|p| !list.contains(p)) {
+							swarm.behaviour_mut().allowed.disallow_peer(*p);
+						}
+						for p in list.iter().filter(|p| **p != peer_id) {
+							swarm.behaviour_mut().allowed.allow_peer(*p);
+						}
+						allowed = list;
+					},
 				},
 				event = swarm.select_next_some() => match event {
 					SwarmEvent::NewListenAddr { address, .. } => eprintln!("p2p: listening on {address}/p2p/{peer_id}"),
@@ -262,10 +399,18 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 						}
 					},
 					SwarmEvent::ConnectionClosed { peer_id: p, num_established: 0, .. } => eprintln!("p2p: disconnected from {p}"),
-					SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message { message, .. })) => {
+					SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message { message, message_id, propagation_source })) => {
+						let gossip_id = GossipId { id: message_id, source: propagation_source };
 						match WireUpdate::decode(&mut &message.data[..]) {
-							Ok(u) => deliver(&inbound_tx, Inbound::Update(u)),
-							Err(e) => eprintln!("p2p: undecodable gossip message from {:?}: {e}", message.source),
+							Ok(u) => {
+								if !deliver(&inbound_tx, &counted, max_queued, Inbound::Update(Box::new(u), Some(gossip_id.clone()))) {
+									let _ = swarm.behaviour_mut().gossip.report_message_validation_result(&gossip_id.id, &gossip_id.source, gossipsub::MessageAcceptance::Ignore);
+								}
+							},
+							Err(e) => {
+								eprintln!("p2p: undecodable gossip message from {propagation_source}: {e}");
+								let _ = swarm.behaviour_mut().gossip.report_message_validation_result(&gossip_id.id, &gossip_id.source, gossipsub::MessageAcceptance::Reject);
+							},
 						}
 					},
 					SwarmEvent::Behaviour(BehaviourEvent::Fetch(request_response::Event::Message { message, .. })) => match message {
@@ -274,8 +419,8 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 							let _ = swarm.behaviour_mut().fetch.send_response(channel, answer);
 						},
 						request_response::Message::Response { response, .. } => match response {
-							Response::Update(u) => deliver(&inbound_tx, Inbound::Update(u)),
-							Response::Model(b) => deliver(&inbound_tx, Inbound::Model(b)),
+							Response::Update(u) => { deliver(&inbound_tx, &counted, max_queued, Inbound::Update(Box::new(u), None)); },
+							Response::Model(b) => { deliver(&inbound_tx, &counted, max_queued, Inbound::Model(b)); },
 							Response::NotFound => {},
 						},
 					},
@@ -284,7 +429,7 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 			}
 		}
 	});
-	Ok(Network { peer_id, commands, inbound, store })
+	Ok(Network { peer_id, commands, inbound, store, queued })
 }
 
 #[cfg(test)]
@@ -309,6 +454,39 @@ mod tests {
 		// Truncated bytes are an error, not a panic.
 		let bytes = update(1, 1).encode();
 		assert!(WireUpdate::decode(&mut &bytes[..bytes.len() - 1]).is_err());
+	}
+
+	#[test]
+	fn limits_fit_the_real_messages_and_nothing_much_larger() {
+		use gridbrain_aggregation as agg;
+		// A model of 20,000 parameters in three tensors, and an update of it.
+		let tensor = |name: &str, n: usize| agg::Tensor::new(name.into(), vec![n as u32], vec![1_234_567; n]).unwrap();
+		let model = agg::Model::new(vec![tensor("a", 10_000), tensor("b", 9_000), tensor("c", 1_000)]).unwrap();
+		let zero = agg::Model::new(vec![tensor("a", 10_000), tensor("b", 9_000), tensor("c", 1_000)]).unwrap();
+		let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+		let update = crate::federated::make_update(&model, &zero, 7, 100, &key).unwrap();
+		let limits = Limits::for_model(model.encode().len());
+		let response = Response::Update(WireUpdate { worker: [1; 32], update }).encode();
+		assert!(response.len() <= limits.max_message, "{} > {}", response.len(), limits.max_message);
+		assert!(Response::Model(model.encode()).encode().len() <= limits.max_message);
+		assert!(limits.max_message < 3 * model.encode().len(), "not much above what is needed");
+		assert!(Request::Update { round: u32::MAX, worker: [1; 32] }.encode().len() <= MAX_REQUEST);
+		assert!(Request::Model { hash: [1; 32] }.encode().len() <= MAX_REQUEST);
+		assert_eq!(Limits::for_model(usize::MAX).max_message, MAX_MESSAGE);
+	}
+
+	#[test]
+	fn a_message_over_the_limit_is_an_error_and_one_at_it_is_read() {
+		let request = Request::Model { hash: [4; 32] };
+		let bytes = request.encode();
+		let read = |limit: usize, bytes: Vec<u8>| {
+			futures::executor::block_on(read_scale::<Request, _>(&mut futures::io::Cursor::new(bytes), limit))
+		};
+		assert_eq!(read(bytes.len(), bytes.clone()).unwrap(), request);
+		let err = read(bytes.len() - 1, bytes.clone()).unwrap_err();
+		assert!(err.to_string().contains("over"), "{err}");
+		// An 8 MiB "request" is refused after MAX_REQUEST + 1 bytes.
+		assert!(read(MAX_REQUEST, vec![0; 8 << 20]).is_err());
 	}
 
 	#[test]

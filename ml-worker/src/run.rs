@@ -22,11 +22,12 @@
 use crate::{
 	chain::{Chain, Round},
 	data::{evaluate, Dataset, ToTensors},
-	federated::{aggregate, make_update, verify_update, SignedUpdate},
+	federated::{aggregate, make_update, Rejected, SignedUpdate},
 	model::{agg_err, DispatchNet},
-	p2p::{self, Command, Inbound, Network, Request, WireUpdate},
+	p2p::{self, Command, Inbound, Network, Request, Verdict, WireUpdate},
 	plot,
 	simulate::sign_flipped,
+	updates::{Author, ChainView, Offer, UpdateCache},
 };
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
@@ -128,8 +129,17 @@ struct Worker {
 	models: HashMap<[u8; 32], agg::Model>,
 	model_order: std::collections::VecDeque<[u8; 32]>,
 	wanted_models: HashSet<[u8; 32]>,
-	/// Received, not yet verified updates (bounded: participants × recent rounds).
-	pending: HashMap<(u32, [u8; 32]), WireUpdate>,
+	/// Peers' updates that passed the checks on arrival: the first valid copy per (round,
+	/// author), current and previous round (bounded: participants × 2).
+	updates: UpdateCache,
+	/// Registered worker keys by account (read when a round opens).
+	keys: HashMap<Author, VerifyingKey>,
+	/// Revealed update hashes by (round, author), as read from the chain.
+	revealed: HashMap<(u32, Author), [u8; 32]>,
+	/// Rejected updates by (round, author): the first reason and how many copies.
+	rejected: HashMap<(u32, Author), (Rejected, u32)>,
+	/// The initial model: the layout every update must have.
+	reference: agg::Model,
 	participants: Vec<[u8; 32]>,
 	current_round: u32,
 	state: Option<RoundState>,
@@ -141,21 +151,53 @@ struct Worker {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+	write_atomic_mode(path, bytes, 0o644)
+}
+
+/// Writes `bytes` to a fresh temporary file created with `mode` (so a secret is never readable
+/// by others, not even for a moment), syncs it and renames it over `path`.
+fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+	use std::io::Write;
 	let tmp = path.with_extension("tmp");
+	// A leftover from a crash would make `create_new` fail; it holds nothing anyone needs.
+	let _ = std::fs::remove_file(&tmp);
+	let mut options = std::fs::OpenOptions::new();
+	options.write(true).create_new(true);
+	#[cfg(unix)]
 	{
-		use std::io::Write;
-		let mut f = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+		use std::os::unix::fs::OpenOptionsExt;
+		options.mode(mode);
+	}
+	#[cfg(not(unix))]
+	let _ = mode;
+	{
+		let mut f = options.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
 		f.write_all(bytes)?;
 		f.sync_all()?;
 	}
 	std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-/// Loads the worker's ed25519 key from `<base>/worker.key` (hex), creating it on first start.
+/// Refuses a secret file that group or others may read (as ssh does with private keys).
+fn check_private(path: &Path) -> Result<()> {
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		let mode = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.permissions().mode();
+		if mode & 0o077 != 0 {
+			bail!("{} is readable by group or others (mode {:o}): run `chmod 600 {}`", path.display(), mode & 0o777, path.display());
+		}
+	}
+	Ok(())
+}
+
+/// Loads the worker's ed25519 key from `<base>/worker.key` (hex), creating it on first start
+/// with mode 0600 (atomically: the file never exists with wider permissions).
 pub fn load_or_create_key(base: &Path) -> Result<SigningKey> {
 	std::fs::create_dir_all(base).with_context(|| format!("creating {}", base.display()))?;
 	let path = base.join("worker.key");
 	if path.exists() {
+		check_private(&path)?;
 		let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
 		let bytes: [u8; 32] = hex::decode(text.trim())
 			.ok()
@@ -164,14 +206,34 @@ pub fn load_or_create_key(base: &Path) -> Result<SigningKey> {
 		return Ok(SigningKey::from_bytes(&bytes));
 	}
 	let secret: [u8; 32] = rand::random();
-	write_atomic(&path, hex::encode(secret).as_bytes())?;
-	#[cfg(unix)]
-	{
-		use std::os::unix::fs::PermissionsExt;
-		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-	}
+	write_atomic_mode(&path, hex::encode(secret).as_bytes(), 0o600)?;
 	eprintln!("created worker key {}", path.display());
 	Ok(SigningKey::from_bytes(&secret))
+}
+
+/// The environment variable `run` reads the signing account's secret URI from when no
+/// `--suri-file` is given.
+pub const SURI_ENV: &str = "GRIDBRAIN_WORKER_SURI";
+
+/// The secret URI of the account the worker signs with: from `--suri-file` (mode 0600), else
+/// from `$GRIDBRAIN_WORKER_SURI`, else from `--suri` (visible in the process list: dev only).
+pub fn resolve_suri(file: Option<&Path>, arg: Option<String>, env: Option<String>) -> Result<String> {
+	let suri = if let Some(path) = file {
+		check_private(path)?;
+		std::fs::read_to_string(path).with_context(|| format!("reading --suri-file {}", path.display()))?
+	} else if let Some(s) = env.filter(|s| !s.trim().is_empty()) {
+		s
+	} else if let Some(s) = arg {
+		eprintln!("warning: --suri puts the secret in the process list; use --suri-file or ${SURI_ENV}");
+		s
+	} else {
+		bail!("no signing account: give --suri-file FILE (mode 0600) or set ${SURI_ENV}");
+	};
+	let suri = suri.trim().to_string();
+	if suri.is_empty() {
+		bail!("the secret URI is empty");
+	}
+	Ok(suri)
 }
 
 fn short(h: &[u8; 32]) -> String {
@@ -305,13 +367,10 @@ impl Worker {
 
 	fn on_inbound(&mut self, msg: Inbound) {
 		match msg {
-			Inbound::Update(u) => {
-				let r = u.update.round;
-				// Only the current and the previous round, only from participants.
-				if (r == self.current_round || r.saturating_add(1) == self.current_round) &&
-					self.participants.contains(&u.worker)
-				{
-					self.pending.insert((r, u.worker), u);
+			Inbound::Update(u, gossip) => {
+				let verdict = self.offer_update(*u);
+				if let Some(id) = gossip {
+					let _ = self.net.commands.send(Command::Report(id, verdict));
 				}
 			},
 			Inbound::Model(bytes) => {
@@ -325,9 +384,64 @@ impl Worker {
 		}
 	}
 
+	/// Checks an update on arrival (see [`UpdateCache`]); keeps and serves the first valid copy,
+	/// reports a rejected one once per (round, author).
+	/// Returns whether gossip should relay it.
+	fn offer_update(&mut self, u: WireUpdate) -> Verdict {
+		let (r, author) = (u.update.round, u.worker);
+		let view = ChainView {
+			round: self.current_round,
+			participants: &self.participants,
+			keys: &self.keys,
+			revealed: &self.revealed,
+			reference: &self.reference,
+		};
+		match self.updates.offer(u.clone(), &view) {
+			Offer::Kept => {
+				if let Ok(mut store) = self.net.store.lock() {
+					store.add_update(u);
+				}
+				Verdict::Accept
+			},
+			Offer::AlreadyHeld | Offer::Irrelevant => Verdict::Ignore,
+			Offer::Rejected(why) => {
+				let entry = self.rejected.entry((r, author)).or_insert((why.clone(), 0));
+				entry.1 = entry.1.saturating_add(1);
+				if entry.1 == 1 {
+					eprintln!("round {r}: rejected an update under {}'s name: {why} (left out; later copies counted, not logged)", short(&author));
+				}
+				Verdict::Reject
+			},
+		}
+	}
+
+	/// Reads the registered workers (when a round opens, or while none are known): their keys
+	/// check updates, their peer ids are the only peers the network lets connect.
+	async fn refresh_keys(&mut self, chain: &Chain, at: H256) -> Result<()> {
+		let workers = chain.workers(at).await?;
+		self.keys = workers
+			.iter()
+			.filter_map(|w| VerifyingKey::from_bytes(&w.worker_key.0).ok().map(|k| (account_bytes(&w.validator), k)))
+			.collect();
+		let peers: Vec<libp2p::PeerId> = workers.iter().filter_map(|w| libp2p::PeerId::from_bytes(&w.peer_id).ok()).collect();
+		let _ = self.net.commands.send(Command::AllowPeers(peers));
+		Ok(())
+	}
+
+	/// Records the reveals of round `r` seen on chain.
+	fn note_reveals(&mut self, r: u32, reveals: &[(AccountId, pallet_federated_learning::Reveal)]) {
+		for (account, reveal) in reveals {
+			self.revealed.insert((r, account_bytes(account)), reveal.update_hash.0);
+		}
+	}
+
 	async fn on_head(&mut self, chain: &Chain, hash: H256, number: BlockNumber) -> Result<bool> {
 		if self.adopt(chain).await? {
 			return Ok(true);
+		}
+		if self.keys.is_empty() {
+			// First head (or nobody registered yet): learn who may connect and sign updates.
+			self.refresh_keys(chain, hash).await?;
 		}
 		let Some(round) = chain.current_round(hash).await? else {
 			self.say_once(0, "no-round", || "waiting for the first round to open".into());
@@ -336,7 +450,10 @@ impl Worker {
 		let r = round.index;
 		if r != self.current_round {
 			self.current_round = r;
-			self.pending.retain(|(pr, _), _| pr.saturating_add(1) >= r);
+			self.updates.advance(r);
+			self.revealed.retain(|(pr, _), _| pr.saturating_add(1) >= r);
+			self.rejected.retain(|(pr, _), _| pr.saturating_add(1) >= r);
+			self.refresh_keys(chain, hash).await?;
 			self.sent.retain(|(sr, _), _| *sr >= r);
 			self.said.retain(|(sr, _)| sr.saturating_add(KEEP_ROUNDS) > r);
 			self.round_seen.retain(|sr, _| sr.saturating_add(KEEP_ROUNDS) > r);
@@ -427,6 +544,7 @@ impl Worker {
 			self.say_once(r, "no-commit", || format!("round {r}: the commitment did not land in time; nothing to reveal"));
 			return Ok(());
 		}
+		self.note_reveals(r, &subs.reveals);
 		let revealed = subs.reveals.iter().any(|(a, _)| a == chain.account());
 		if !revealed && self.may_send(r, Action::Reveal, at.1) {
 			let Some(s) = &self.state else { return Ok(()) };
@@ -452,7 +570,11 @@ impl Worker {
 		if let Ok(mut store) = self.net.store.lock() {
 			store.add_update(wire.clone());
 		}
-		if !s.published {
+		let published = s.published;
+		// The worker's own update goes through the same checks as everyone else's.
+		let _ = self.offer_update(wire.clone());
+		let Some(s) = self.state.as_mut() else { return Ok(()) };
+		if !published {
 			s.published = true;
 			let _ = self.net.commands.send(Command::Publish(wire));
 			println!("round {}: published update {} to peers", s.round, short(&s.update.hash));
@@ -476,32 +598,14 @@ impl Worker {
 			self.want_model(base_hash);
 			return Ok(());
 		};
-		let keys: HashMap<AccountId, [u8; 32]> =
-			chain.workers(at.0).await?.into_iter().map(|w| (w.validator, w.worker_key.0)).collect();
+		self.note_reveals(r, &subs.reveals);
 		let mut verified: Vec<([u8; 32], u64, agg::Model)> = Vec::new();
 		let mut missing = Vec::new();
 		for (account, reveal) in &subs.reveals {
 			let who = account_bytes(account);
-			let held = self.net.store.lock().ok().and_then(|s| s.update(r, &who).cloned());
-			let candidate = held.or_else(|| self.pending.get(&(r, who)).cloned());
-			let Some(wire) = candidate else {
-				missing.push(who);
-				continue;
-			};
-			let key = keys.get(account).and_then(|k| VerifyingKey::from_bytes(k).ok());
-			match key.map(|k| verify_update(&wire.update, &k, &reveal.update_hash.0)) {
-				Some(Ok(model)) => {
-					if let Ok(mut store) = self.net.store.lock() {
-						store.add_update(wire);
-					}
-					verified.push((who, reveal.num_samples, model));
-				},
-				Some(Err(e)) => {
-					eprintln!("round {r}: update of {account} rejected: {e:#}");
-					self.pending.remove(&(r, who));
-					missing.push(who);
-				},
-				None => eprintln!("round {r}: {account} has no valid registered worker key; its update is left out"),
+			match self.updates.take_revealed(r, &who, &reveal.update_hash.0) {
+				Some((_, model)) => verified.push((who, reveal.num_samples, model.clone())),
+				None => missing.push(who),
 			}
 		}
 		// Wait for missing updates until two blocks before the phase ends, then go with what is here.
@@ -516,9 +620,23 @@ impl Worker {
 			self.say_once(r, "no-updates", || format!("round {r}: no verified update to aggregate"));
 			return Ok(());
 		}
+		let left_out = subs.reveals.len().saturating_sub(verified.len());
+		if left_out > 0 {
+			self.say_once(r, "left-out", || {
+				format!("round {r}: {left_out} revealed update(s) missing or rejected by the deadline; aggregating the other {}", verified.len())
+			});
+		}
 		verified.sort_by_key(|v| v.0);
 		let updates: Vec<(u64, agg::Model)> = verified.iter().map(|(_, n, m)| (*n, m.clone())).collect();
-		let next = aggregate(&round.rule, &base, &updates)?;
+		// Every update was checked on arrival (layout included), so this cannot fail on a
+		// peer's input; if it fails anyway the round is sat out, the loop goes on.
+		let next = match aggregate(&round.rule, &base, &updates) {
+			Ok(next) => next,
+			Err(e) => {
+				self.say_once(r, "aggregate-failed", || format!("round {r}: aggregation failed ({e:#}); no vote this round"));
+				return Ok(());
+			},
+		};
 		let hash = next.hash();
 		let included: Vec<[u8; 32]> = verified.iter().map(|(w, _, _)| *w).collect();
 		self.remember_model(hash, next);
@@ -736,7 +854,9 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 			check_chain_of_base_path(&opts.base_path, chain.genesis())?;
 			let Some((opts, grid, shard, test, device, key, initial)) = pending_parts.take() else { bail!("internal: worker parts taken twice") };
 			let secret = key.to_bytes();
-			let net = p2p::start(p2p::identity(secret)?, opts.listen.clone(), opts.peers.clone(), chain.genesis().0)?;
+			let limits = p2p::Limits::for_model(initial.encode().len());
+			let net = p2p::start(p2p::identity(secret)?, opts.listen.clone(), opts.peers.clone(), chain.genesis().0, limits)?;
+			let reference = initial.clone();
 			let test_tensors = test.tensors(&device)?;
 			let shard_tensors = shard.tensors(&device)?;
 			let mut w = Worker {
@@ -753,7 +873,11 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				models: HashMap::from([(initial_hash, initial)]),
 				model_order: Default::default(),
 				wanted_models: HashSet::new(),
-				pending: HashMap::new(),
+				updates: UpdateCache::default(),
+				keys: HashMap::new(),
+				revealed: HashMap::new(),
+				rejected: HashMap::new(),
+				reference,
 				participants: Vec::new(),
 				current_round: 0,
 				state: None,
@@ -805,7 +929,7 @@ async fn follow(
 					return Ok(());
 				}
 			},
-			Some(msg) = w.net.inbound.recv() => w.on_inbound(msg),
+			Some(msg) = w.net.recv() => w.on_inbound(msg),
 			_ = shutdown.as_mut() => {
 				println!("shutting down (checkpoints are on disk)");
 				return Ok(());
@@ -892,9 +1016,45 @@ mod tests {
 		let k1 = load_or_create_key(&dir).unwrap();
 		let k2 = load_or_create_key(&dir).unwrap();
 		assert_eq!(k1.to_bytes(), k2.to_bytes());
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			let mode = std::fs::metadata(dir.join("worker.key")).unwrap().permissions().mode();
+			assert_eq!(mode & 0o777, 0o600, "created private");
+			// A key that others may read is refused, with the fix in the message.
+			std::fs::set_permissions(dir.join("worker.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+			let err = load_or_create_key(&dir).unwrap_err().to_string();
+			assert!(err.contains("chmod 600"), "{err}");
+			std::fs::set_permissions(dir.join("worker.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+		}
 		std::fs::write(dir.join("worker.key"), "not hex").unwrap();
 		let err = load_or_create_key(&dir).unwrap_err().to_string();
 		assert!(err.contains("must hold 32 bytes in hex"), "{err}");
+		// A crash between creating the temporary file and renaming it leaves a `.tmp` behind;
+		// the next start creates the key anyway.
+		std::fs::remove_file(dir.join("worker.key")).unwrap();
+		std::fs::write(dir.join("worker.tmp"), "torn").unwrap();
+		load_or_create_key(&dir).unwrap();
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn the_secret_uri_comes_from_a_private_file_or_the_environment() {
+		let dir = tmp("suri");
+		std::fs::create_dir_all(&dir).unwrap();
+		let file = dir.join("suri");
+		write_atomic_mode(&file, b"//Alice\n", 0o600).unwrap();
+		assert_eq!(resolve_suri(Some(&file), None, Some("//Bob".into())).unwrap(), "//Alice", "the file wins");
+		assert_eq!(resolve_suri(None, Some("//Carol".into()), Some("//Bob".into())).unwrap(), "//Bob");
+		assert_eq!(resolve_suri(None, Some("//Carol".into()), None).unwrap(), "//Carol");
+		assert!(resolve_suri(None, None, None).unwrap_err().to_string().contains("--suri-file"));
+		assert!(resolve_suri(None, None, Some("  ".into())).is_err());
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+			assert!(resolve_suri(Some(&file), None, None).unwrap_err().to_string().contains("chmod 600"));
+		}
 		std::fs::remove_dir_all(&dir).unwrap();
 	}
 

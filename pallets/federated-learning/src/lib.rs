@@ -42,6 +42,15 @@
 //!
 //! The next round opens in the block after the previous one closed.
 //!
+//! **Block space.** `commitUpdate`, `revealUpdate` and `submitAggregate` are
+//! [`DispatchClass::Operational`](frame_support::dispatch::DispatchClass): they use the quarter of
+//! every block that normal transactions cannot fill, and the transaction pool orders them before
+//! normal transactions of the same fee (`OperationalFeeMultiplier`). Filling blocks with
+//! transfers therefore cannot keep a participant's reveal out of the 5-block reveal phase and
+//! earn it a `NotRevealed` strike. They still pay fees: a non-participant's call fails with
+//! `NotParticipant` and pays for its full weight, so crowding the operational space costs an
+//! attacker at least what filling the whole block with transfers would.
+//!
 //! **Strikes.** When a round closes, each participant that committed but did not reveal gets a
 //! strike; when it finalized, each that submitted a different aggregate gets one too. Workers with
 //! `StrikeThreshold` strikes are left out of new rounds until the admin resets them. A participant
@@ -492,7 +501,7 @@ pub mod pallet {
 		/// ## Events
 		/// `UpdateCommitted`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(<T as Config>::WeightInfo::commit_update())]
+		#[pallet::weight((<T as Config>::WeightInfo::commit_update(), DispatchClass::Operational))]
 		pub fn commit_update(
 			origin: OriginFor<T>,
 			round: RoundIndex,
@@ -516,7 +525,7 @@ pub mod pallet {
 		/// ## Events
 		/// `UpdateRevealed`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(<T as Config>::WeightInfo::reveal_update())]
+		#[pallet::weight((<T as Config>::WeightInfo::reveal_update(), DispatchClass::Operational))]
 		pub fn reveal_update(
 			origin: OriginFor<T>,
 			round: RoundIndex,
@@ -548,10 +557,11 @@ pub mod pallet {
 		/// ## Events
 		/// `AggregateSubmitted`; on quorum also `RoundFinalized` and `StrikeRecorded`s.
 		#[pallet::call_index(4)]
-		#[pallet::weight(
+		#[pallet::weight((
 			<T as Config>::WeightInfo::submit_aggregate(T::MaxWorkers::get())
-				.saturating_add(<T as Config>::WeightInfo::submit_aggregate_finalize(T::MaxWorkers::get()))
-		)]
+				.saturating_add(<T as Config>::WeightInfo::submit_aggregate_finalize(T::MaxWorkers::get())),
+			DispatchClass::Operational,
+		))]
 		pub fn submit_aggregate(
 			origin: OriginFor<T>,
 			round: RoundIndex,

@@ -756,3 +756,26 @@ proptest::proptest! {
 		});
 	}
 }
+
+#[test]
+fn round_calls_are_operational_and_the_rest_normal() {
+	use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+	new_test_ext().execute_with(|| {
+		let class = |c: Call<Test>| c.get_dispatch_info().class;
+		let h = H256::repeat_byte(1);
+		// The round's own steps use the reserved operational space (block stuffing cannot
+		// delay them; runtime/tests/fl_block_space.rs fills blocks with transfers)...
+		assert_eq!(class(Call::commit_update { round: 0, commitment: h }), DispatchClass::Operational);
+		assert_eq!(
+			class(Call::reveal_update { round: 0, update_hash: h, salt: h, num_samples: 1, train_loss: 0 }),
+			DispatchClass::Operational
+		);
+		assert_eq!(
+			class(Call::submit_aggregate { round: 0, aggregate_hash: h, included: Default::default() }),
+			DispatchClass::Operational
+		);
+		// ... registration is not time-critical and stays normal.
+		assert_eq!(class(Call::deregister_worker {}), DispatchClass::Normal);
+		FederatedLearning::do_try_state().unwrap();
+	});
+}
