@@ -3,7 +3,7 @@
 # with its gridbrain-ml-worker:
 #
 #   1. all four run: every node finalizes and they agree; sudo sets federated-learning phases of
-#      3/4/3 blocks and the four workers adopt a first global model;
+#      3/4/3/3 blocks and the four workers adopt a first global model;
 #   2. dave's node stops: blocks and finality go on (3 of 4 > 2/3), and a federated round still
 #      finalizes (3 of 4 workers reach the quorum);
 #   3. dave restarts from his database: he catches up with the others' finalized head, and his
@@ -162,7 +162,7 @@ wait_model() {
 log "node: $NODE_BIN ($("$NODE_BIN" --version))"
 for i in 0 1 2 3; do start_node "$i"; done
 wait_finalized 3 "phase 1: four validators finalize"
-run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 3 --reveal 4 --aggregate 3 \
+run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 3 --reveal 4 --attest 3 --aggregate 3 \
 	|| die "could not set the phase lengths"
 for i in 0 1 2 3; do start_worker "$i"; done
 for i in 0 1 2 3; do wait_model "$i" 1 "phase 1: federated round with four workers"; done

@@ -2,15 +2,19 @@
 # Federated-learning integration test: 3 validators (alice, bob, charlie of the `local` spec)
 # with one ml-worker each, on loopback.
 #
-#   1. sudo sets short phases (commit 4, reveal 4, aggregate 3 blocks) before any worker starts
-#      (a reveal phase of 4 spans a slot of every authority, so a worker's own node can include
+#   1. sudo sets short phases (commit 4, reveal 4, attest 3, aggregate 3 blocks) before any
+#      worker starts (a reveal phase of 4 spans a slot of every authority, so a worker's own node can include
 #      its reveal even when the transaction reaches the other authors late; with 3 blocks a
 #      reveal was once left out that way, and the round went on without that update);
 #   2. the three workers register, train on their seasonal shards, commit, reveal, exchange
 #      signed updates over libp2p and submit aggregates; each must adopt >= 3 finalized global
 #      models, all workers the same ones, with the held-out cost gap of the third below the
 #      first's;
-#   3. charlie's worker is stopped and restarted from its checkpoint directory with
+#   3. charlie's worker is restarted from its checkpoints as a test-only adversary that reveals
+#      its update but never serves it (`--adversary withhold`, cargo feature `adversary`, built
+#      here): the first round it trains for finalizes without its update, with the same model
+#      on every worker; charlie gets an `Unavailable` strike, alice and bob none;
+#   4. charlie's worker is stopped and restarted from its checkpoint directory with
 #      `--sign-flip 20` (a Byzantine worker): rounds still finalize, the trimmed mean leaves its
 #      coordinates out, and after 2 more rounds the held-out MSE of the global model stays within
 #      1.5x of the last honest round's (FedAvg would not: see `simulate --sign-flip`).
@@ -29,7 +33,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--base-dir) BASE_DIR=${2:?--base-dir needs a value}; shift 2 ;;
 		--timeout) TIMEOUT=${2:?--timeout needs a value}; shift 2 ;;
-		-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 	esac
 done
@@ -80,7 +84,7 @@ for _ in $(seq 1 60); do
 done
 [ "${b:-0}" -ge 2 ] || die "no block #2 after 120 s; see $DIR/logs"
 
-run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 4 --reveal 4 --aggregate 3 \
+run_js_on_dev_node fl-phases.mjs 0 --ws "ws://127.0.0.1:$(rpc_port 0)" --commit 4 --reveal 4 --attest 3 --aggregate 3 \
 	|| die "could not set the phase lengths"
 
 start_worker() {
@@ -133,6 +137,18 @@ same_models() {
 	log "all workers adopted the same model $1 (version and held-out MSE: $ref)"
 }
 
+# The test-only adversarial worker (cargo feature `adversary`, never in the release binary) is
+# built while the honest rounds run, into its own file; the release binary is put back after.
+# The workers run from a copy of the release binary, made before the build replaces it.
+mkdir -p "$DIR/bin"
+cp "$WORKER_BIN" "$DIR/bin/gridbrain-ml-worker"
+WORKER_BIN="$DIR/bin/gridbrain-ml-worker"
+(
+	cargo_release build -p gridbrain-ml-worker --features adversary \
+		&& cp "$TARGET_DIR/release/gridbrain-ml-worker" "$DIR/bin/gridbrain-ml-worker-adversary" \
+		&& cargo_release build -p gridbrain-ml-worker
+) > "$DIR/logs/adversary-build.log" 2>&1 &
+ADVERSARY_BUILD=$!
 for i in 0 1 2; do start_worker "$i"; done
 wait_rounds 3
 same_models 3
@@ -142,6 +158,57 @@ mse3=$(field 0 3 test_mse)
 awk -v a="$gap1" -v b="$gap3" 'BEGIN { exit !(b < a) }' \
 	|| die "held-out mean gap did not decrease: round 1 $gap1, round 3 $gap3"
 log "held-out mean gap: first model $gap1, third $gap3 (decreasing)"
+
+# strikes NAME -> the strikes of that validator's worker on chain.
+strikes() {
+	local addr
+	addr=$(grep -o '5[1-9A-HJ-NP-Za-km-z]\{47\}' "$DIR/logs/$1-worker.log" | head -1)
+	node "$REPO_ROOT/scripts/polkadot-js/fl-strikes.mjs" --ws "ws://127.0.0.1:$(rpc_port 0)" \
+		| awk -v a="$addr" '$1 == "strikes" && $2 == a { print $3 }'
+}
+
+# The withholding attack: charlie's worker restarted from its checkpoints as a test-only
+# adversary (cargo feature `adversary`, built here into its own binary) that reveals its update
+# but never publishes or serves it. Rounds must keep finalizing without charlie's update,
+# charlie must get an `Unavailable` strike, alice and bob none.
+wait "$ADVERSARY_BUILD" || { tail -20 "$DIR/logs/adversary-build.log"; die "the adversarial worker did not build"; }
+log "restarting charlie's worker as an adversary: --adversary withhold"
+stop_pids "${WORKER_PIDS[2]}"
+WORKER_PIDS[2]=""
+HONEST_BIN=$WORKER_BIN
+WORKER_BIN="$DIR/bin/gridbrain-ml-worker-adversary"
+start_worker 2 --adversary withhold
+WORKER_BIN=$HONEST_BIN
+# The first round whose update the adversarial process withheld (the round in progress at the
+# restart may have been published by the honest process), then until it is finalized.
+adv_round=""
+for _ in $(seq 1 150); do
+	adv_round=$(grep -oE 'round [0-9]+: withholding update' "$DIR/logs/charlie-worker.log" | head -1 | grep -oE '[0-9]+' || true)
+	[ -n "$adv_round" ] && break
+	sleep 2
+done
+[ -n "$adv_round" ] || die "charlie's adversarial worker withheld nothing within 300 s"
+log "charlie withholds its update from round $adv_round on"
+# last_round WORKER -> the round of the last model in its history.csv (-1 if none).
+last_round() { awk -F, 'NR > 1 { r = $1 } END { print (r == "" ? -1 : r) }' "$DIR/${NAMES[$1]}-worker/history.csv" 2>/dev/null || echo -1; }
+start=$(date +%s)
+while [ "$(last_round 0)" -lt "$adv_round" ] || [ "$(last_round 1)" -lt "$adv_round" ]; do
+	[ $(($(date +%s) - start)) -lt "$TIMEOUT" ] || die "round $adv_round did not finalize within ${TIMEOUT}s with a withholding worker"
+	sleep 5
+done
+n=$(rows 0)
+wait_rounds "$n"
+same_models "$n"
+c=$(strikes charlie); a=$(strikes alice); b=$(strikes bob)
+log "round $adv_round finalized without charlie's update: strikes charlie=${c:-?} alice=${a:-?} bob=${b:-?}"
+[ "${c:-0}" -ge 1 ] || die "charlie withheld its update and was not struck (strikes: ${c:-none})"
+[ "${a:-x}" = 0 ] && [ "${b:-x}" = 0 ] || die "an honest worker was struck: alice=${a:-?} bob=${b:-?}"
+
+# Charlie's strikes are cleared (sudo) so that a late withheld round cannot exclude it from
+# the sign-flip rounds.
+addr=$(grep -o '5[1-9A-HJ-NP-Za-km-z]\{47\}' "$DIR/logs/charlie-worker.log" | head -1)
+node "$REPO_ROOT/scripts/polkadot-js/fl-strikes.mjs" --ws "ws://127.0.0.1:$(rpc_port 0)" --reset "$addr" > /dev/null \
+	|| die "could not reset charlie's strikes"
 
 log "restarting charlie's worker as a Byzantine worker (--sign-flip 20), from its checkpoints"
 stop_pids "${WORKER_PIDS[2]}"

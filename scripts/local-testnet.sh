@@ -17,7 +17,7 @@
 #
 # --chain-spec FILE: start from this chain spec instead of the built-in `local` one (it must have
 #   the `local` preset's authorities; scripts/upgrade-test.sh starts from the previous runtime).
-# --with-workers: sudo shortens the federated-learning phases to 4/4/3 blocks, then one
+# --with-workers: sudo shortens the federated-learning phases to 4/4/3/3 blocks, then one
 #   gridbrain-ml-worker per validator (libp2p port 30733+i, shard i of N, data in
 #   DIR/<name>-worker: key, checkpoints, models, history.csv, rounds.png; log in
 #   DIR/logs/<name>-worker.log) trains the dispatch model in federated rounds.
@@ -230,7 +230,7 @@ fi
 [ $EXIT_WHEN_FINALIZED -eq 1 ] && exit 0
 
 if [ $WITH_WORKERS -eq 1 ]; then
-	run_js_on_dev_node fl-phases.mjs 0 --ws ws://127.0.0.1:9944 --commit 4 --reveal 4 --aggregate 3 \
+	run_js_on_dev_node fl-phases.mjs 0 --ws ws://127.0.0.1:9944 --commit 4 --reveal 4 --attest 3 --aggregate 3 \
 		|| die "could not set the federated-learning phase lengths"
 	for i in $(seq 0 $((N - 1))); do
 		name=${NAMES[$i]}

@@ -88,10 +88,14 @@ pub fn make_update(
 	key: &SigningKey,
 ) -> Result<SignedUpdate> {
 	let delta = local.delta_from(global).map_err(crate::model::agg_err)?;
-	let bytes = to_safetensors(&delta)?;
+	Ok(sign_update(round, to_safetensors(&delta)?, num_samples, key))
+}
+
+/// Hashes and signs update `bytes` of `round`.
+pub fn sign_update(round: u32, bytes: Vec<u8>, num_samples: u64, key: &SigningKey) -> SignedUpdate {
 	let hash = sp_crypto_hashing::blake2_256(&bytes);
 	let signature = key.sign(&message(round, &hash)).to_bytes();
-	Ok(SignedUpdate { round, bytes, hash, signature, num_samples })
+	SignedUpdate { round, bytes, hash, signature, num_samples }
 }
 
 /// Why a peer's update was not kept. Each is the sender's fault (or an attack), never a reason

@@ -9,6 +9,8 @@
 //! (`ml-worker/dispatch`); the aggregation maths in `gridbrain-aggregation`, shared with the
 //! chain.
 
+#[cfg(feature = "adversary")]
+pub mod adversary;
 pub mod chain;
 pub mod data;
 pub mod federated;

@@ -156,6 +156,10 @@ enum Command {
 		/// worker, to check that the trimmed mean / median leave it out).
 		#[arg(long, default_value_t = 0.0)]
 		sign_flip: f64,
+		/// TEST BUILDS ONLY (feature `adversary`): run this attack instead of behaving.
+		#[cfg(feature = "adversary")]
+		#[arg(long, value_enum)]
+		adversary: Option<gridbrain_ml_worker::adversary::Adversary>,
 	},
 	/// Centralized baseline: train on all shards, report held-out metrics and the linear
 	/// baseline, save the model.
@@ -271,7 +275,21 @@ fn main() -> Result<()> {
 	// Solving the year's scenarios takes a while; only the commands that need them do it.
 	let load = || Data::load(&grid, &profiles, cli.hours_step, cli.shards);
 	match cli.command {
-		Command::Run { node, suri_file, suri, base_path, listen, peers, shard, training, rounds, plot, sign_flip } => {
+		Command::Run {
+			node,
+			suri_file,
+			suri,
+			base_path,
+			listen,
+			peers,
+			shard,
+			training,
+			rounds,
+			plot,
+			sign_flip,
+			#[cfg(feature = "adversary")]
+			adversary,
+		} => {
 			let RoundTraining { epochs, batch, lr, seed } = training;
 			let suri = run::resolve_suri(suri_file.as_deref(), suri, std::env::var(run::SURI_ENV).ok())?;
 			if shard >= cli.shards {
@@ -280,7 +298,22 @@ fn main() -> Result<()> {
 			let shard_set = Dataset::build(&grid, &profiles, &every(shard_hours(total, shard, cli.shards), cli.hours_step), true)?;
 			let test = Dataset::build(&grid, &profiles, &every(test_hours(total), cli.hours_step), true)?;
 			eprintln!("data: shard {shard} of {}: {} scenarios; held-out {}", cli.shards, shard_set.len(), test.len());
-			let opts = run::Options { node, suri, base_path, listen, peers, epochs, batch, lr, seed, sign_flip, plot, rounds };
+			let opts = run::Options {
+				node,
+				suri,
+				base_path,
+				listen,
+				peers,
+				epochs,
+				batch,
+				lr,
+				seed,
+				sign_flip,
+				plot,
+				rounds,
+				#[cfg(feature = "adversary")]
+				adversary,
+			};
 			let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 			rt.block_on(run::run(opts, grid.clone(), shard_set, test, device))?;
 		},

@@ -7,10 +7,13 @@
 //!    `blake2b-256(update_hash ‖ salt ‖ account)`;
 //! 2. **Reveal**: reveals hash, salt, samples and loss; once the reveal is on chain it publishes
 //!    the update on gossipsub (not earlier, so nobody can commit a copy);
-//! 3. **Aggregate**: gathers every revealed update (gossip, else request-response), checks each
-//!    against its on-chain hash and its worker's registered ed25519 key, aggregates the valid
-//!    ones with the round's rule and submits the hash and the included set;
-//! 4. when a round's global model is **finalized**, adopts it (from its own aggregate, or fetched
+//! 3. **Attest**: gathers every revealed update (gossip, else request-response from any peer
+//!    holding it; each checked on arrival: see [`crate::updates`]) and attests the revealers
+//!    whose updates it holds;
+//! 4. **Aggregate**: aggregates exactly the round's available set (the updates ≥ 2/3 of the
+//!    participants attested; any it misses it fetches from their holders) with the round's
+//!    rule and submits the hash and the set; without all of them it does not vote;
+//! 5. when a round's global model is **finalized**, adopts it (from its own aggregate, or fetched
 //!    from a peer and checked against `params_hash`), writes it to disk and prints the held-out
 //!    metrics of the new model.
 //!
@@ -71,6 +74,9 @@ pub struct Options {
 	pub plot: Option<PathBuf>,
 	/// Exit after adopting this many global models (0 = run until stopped).
 	pub rounds: u32,
+	/// Test builds only: the attack this worker runs instead of behaving.
+	#[cfg(feature = "adversary")]
+	pub adversary: Option<crate::adversary::Adversary>,
 }
 
 /// A round's checkpoint: written before the commit is sent, so a restarted worker can reveal.
@@ -104,6 +110,7 @@ struct Finalized {
 enum Action {
 	Commit,
 	Reveal,
+	Attest,
 	Aggregate,
 }
 
@@ -470,6 +477,7 @@ impl Worker {
 		match round.phase {
 			Phase::Commit => self.commit_phase(chain, &round, (hash, number)).await?,
 			Phase::Reveal => self.reveal_phase(chain, &round, (hash, number)).await?,
+			Phase::Attest => self.attest_phase(chain, &round, (hash, number)).await?,
 			Phase::Aggregate => self.aggregate_phase(chain, &round, (hash, number)).await?,
 			Phase::Finalized => {},
 			Phase::Failed(reason) => self.say_once(r, "failed", || format!("round {r}: failed ({reason:?})")),
@@ -504,6 +512,14 @@ impl Worker {
 			})?;
 			let local = if self.opts.sign_flip != 0.0 { sign_flipped(&base, &local, self.opts.sign_flip)? } else { local };
 			let update = make_update(&local, &base, r, self.shard.len() as u64, &self.key)?;
+			#[cfg(feature = "adversary")]
+			let update = match self.opts.adversary {
+				Some(a) => {
+					println!("round {r}: adversary {a:?} (testing)");
+					a.tamper(update, &self.key)?
+				},
+				None => update,
+			};
 			println!(
 				"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}{}",
 				self.opts.epochs,
@@ -567,6 +583,22 @@ impl Worker {
 	fn publish(&mut self, chain: &Chain) -> Result<()> {
 		let Some(s) = self.state.as_mut() else { return Ok(()) };
 		let wire = WireUpdate { worker: account_bytes(chain.account()), update: s.update.clone() };
+		#[cfg(feature = "adversary")]
+		if self.opts.adversary.is_some_and(|a| !a.serves_own_update()) {
+			// Withholding: attest its own update, serve it to nobody.
+			if !s.published {
+				s.published = true;
+				println!("round {}: withholding update {} (adversary: testing)", s.round, short(&s.update.hash));
+			}
+			let _ = self.updates.offer(wire, &ChainView {
+				round: self.current_round,
+				participants: &self.participants,
+				keys: &self.keys,
+				revealed: &self.revealed,
+				reference: &self.reference,
+			});
+			return Ok(());
+		}
 		if let Ok(mut store) = self.net.store.lock() {
 			store.add_update(wire.clone());
 		}
@@ -580,6 +612,56 @@ impl Worker {
 			println!("round {}: published update {} to peers", s.round, short(&s.update.hash));
 			self.save_state()?;
 		}
+		Ok(())
+	}
+
+	/// Attests the revealed updates this worker holds and checked (its own included). Waits for
+	/// missing ones (asking peers) one block at most, then attests what it has: an update it
+	/// never got is simply not attested.
+	async fn attest_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
+		let r = round.index;
+		let has_state = self.load_state(r)?;
+		let subs = chain.submissions(at.0, r).await?;
+		if has_state && subs.reveals.iter().any(|(a, _)| a == chain.account()) {
+			self.publish(chain)?;
+		}
+		self.note_reveals(r, &subs.reveals);
+		if subs.attestations.iter().any(|(a, _)| a == chain.account()) {
+			return Ok(());
+		}
+		let mut held: Vec<AccountId> = Vec::new();
+		let mut missing = Vec::new();
+		for (account, reveal) in &subs.reveals {
+			let who = account_bytes(account);
+			if self.updates.take_revealed(r, &who, &reveal.update_hash.0).is_some() {
+				held.push(account.clone());
+			} else {
+				missing.push(who);
+			}
+		}
+		// Wait for missing updates one block at most (they come by gossip during the reveal
+		// phase, or by request now): the attestation must land before the phase ends, and a
+		// validator's own node may author only every third block.
+		let deadline = at.1 > round.reveal_end || at.1.saturating_add(2) >= round.attest_end;
+		if !missing.is_empty() && !deadline {
+			for worker in missing {
+				let _ = self.net.commands.send(Command::Fetch(Request::Update { round: r, worker }));
+			}
+			return Ok(());
+		}
+		if !self.may_send(r, Action::Attest, at.1) {
+			return Ok(());
+		}
+		if !missing.is_empty() {
+			let names: Vec<String> = missing.iter().map(short).collect();
+			println!("round {r}: attesting {} of {} revealed updates (not received or rejected: {})", held.len(), subs.reveals.len(), names.join(", "));
+		}
+		let count = held.len();
+		let call = Call::attest_availability {
+			round: r,
+			held: held.try_into().map_err(|_| anyhow::anyhow!("more revealers than MaxWorkers"))?,
+		};
+		self.send(chain, call, at, &format!("attestation of {count} updates"), r).await;
 		Ok(())
 	}
 
@@ -599,32 +681,38 @@ impl Worker {
 			return Ok(());
 		};
 		self.note_reveals(r, &subs.reveals);
+		// Exactly the round's available set: every update in it was attested by ≥ 2/3 of the
+		// participants, so an honest holder serves it to a worker that misses it.
 		let mut verified: Vec<([u8; 32], u64, agg::Model)> = Vec::new();
 		let mut missing = Vec::new();
-		for (account, reveal) in &subs.reveals {
+		for account in &round.available {
 			let who = account_bytes(account);
+			let Some((_, reveal)) = subs.reveals.iter().find(|(a, _)| a == account) else {
+				// The pallet's invariant says this cannot happen; never vote on a guess.
+				self.say_once(r, "available-unrevealed", || format!("round {r}: available worker {account} has no reveal on chain; not voting"));
+				return Ok(());
+			};
 			match self.updates.take_revealed(r, &who, &reveal.update_hash.0) {
 				Some((_, model)) => verified.push((who, reveal.num_samples, model.clone())),
 				None => missing.push(who),
 			}
 		}
-		// Wait for missing updates until two blocks before the phase ends, then go with what is here.
-		let deadline = at.1.saturating_add(2) >= round.aggregate_end;
-		if !missing.is_empty() && !deadline {
-			for worker in missing {
-				let _ = self.net.commands.send(Command::Fetch(Request::Update { round: r, worker }));
+		if !missing.is_empty() {
+			let deadline = at.1.saturating_add(1) >= round.aggregate_end;
+			if deadline {
+				self.say_once(r, "missing-available", || {
+					format!("round {r}: {} available update(s) never arrived; not voting this round", missing.len())
+				});
+			} else {
+				for worker in missing {
+					let _ = self.net.commands.send(Command::Fetch(Request::Update { round: r, worker }));
+				}
 			}
 			return Ok(());
 		}
 		if verified.is_empty() {
-			self.say_once(r, "no-updates", || format!("round {r}: no verified update to aggregate"));
+			self.say_once(r, "no-updates", || format!("round {r}: nothing available to aggregate"));
 			return Ok(());
-		}
-		let left_out = subs.reveals.len().saturating_sub(verified.len());
-		if left_out > 0 {
-			self.say_once(r, "left-out", || {
-				format!("round {r}: {left_out} revealed update(s) missing or rejected by the deadline; aggregating the other {}", verified.len())
-			});
 		}
 		verified.sort_by_key(|v| v.0);
 		let updates: Vec<(u64, agg::Model)> = verified.iter().map(|(_, n, m)| (*n, m.clone())).collect();

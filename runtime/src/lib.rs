@@ -91,7 +91,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -193,6 +193,8 @@ type Migrations = (
 	pallet_energy_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	// 108: an index of the zone pairs, one read per order (EnergyMarket 2 -> 3).
 	pallet_energy_market::migrations::v3::MigrateV2ToV3<Runtime>,
+	// 110: an attest (availability) phase in every round (FederatedLearning 1 -> 2).
+	pallet_federated_learning::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: dispatches to the pallets.

@@ -237,6 +237,13 @@ async function main() {
     alice, round.phase.isCommit ? 'federatedLearning.RevealTooEarly'
       : round.phase.isReveal ? 'federatedLearning.NotCommitted' : 'federatedLearning.RevealTooLate',
     'a reveal without a commitment');
+  // Availability attestations: Alice never revealed, so her round never reaches its attest
+  // phase (it fails without commits or reveals); an attestation is too early, or too late if
+  // the round closed before the transaction was included.
+  const now = (await api.call.federatedLearningApi.currentRound()).unwrap();
+  const attest = await send(api, api.tx.federatedLearning.attestAvailability(now.index, []), alice);
+  check(['federatedLearning.AttestTooEarly', 'federatedLearning.AttestTooLate'].includes(attest.error),
+    `an attestation in round ${now.index.toNumber()} (${now.phase.type}) is rejected as too early or too late (got ${attest.error})`);
   await api.disconnect();
 }
 

@@ -11,8 +11,8 @@ use super::*;
 use crate::{
 	functions::Outcome,
 	pallet::{
-		Call, Commits, Config, CurrentRound, NextRoundIndex, Pallet, Reveals, Rounds, Strikes,
-		Tallies, Votes,
+		Attestations, Call, CleanRounds, Commits, Config, CurrentRound, NextRoundIndex, Pallet,
+		Reveals, Rounds, Strikes, Tallies, Votes,
 	},
 };
 use alloc::vec::Vec;
@@ -101,7 +101,18 @@ fn reveal_all<T: Config>(round: RoundIndex, ws: &[T::AccountId]) {
 }
 
 fn included<T: Config>(ws: &[T::AccountId]) -> WorkerSet<T> {
-	ws.to_vec().try_into().expect("at most MaxWorkers")
+	let mut v = ws.to_vec();
+	v.sort();
+	v.try_into().expect("at most MaxWorkers")
+}
+
+/// Moves `round` to its aggregate phase with `available` as its available set.
+fn to_aggregate<T: Config>(round: RoundIndex, available: &[T::AccountId]) {
+	Rounds::<T>::mutate(round, |r| {
+		let r = r.as_mut().expect("round");
+		r.phase = Phase::Aggregate;
+		r.available = included::<T>(available);
+	});
 }
 
 #[benchmarks]
@@ -153,7 +164,7 @@ mod benchmarks {
 		commit_all::<T>(round, &ws);
 		set_phase::<T>(round, Phase::Reveal);
 		reveal_all::<T>(round, &ws);
-		set_phase::<T>(round, Phase::Aggregate);
+		to_aggregate::<T>(round, &ws[..i as usize]);
 		let who = ws[0].clone();
 		let set = included::<T>(&ws[..i as usize]);
 		#[extrinsic_call]
@@ -163,40 +174,87 @@ mod benchmarks {
 	}
 
 	/// The finalizing part of the vote that finalizes a round of `p` participants, with the
-	/// most strikes: every participant committed; the quorum's other voters did not reveal (a
-	/// strike each), the rest revealed and dissent (a strike each); only the caller's update is
-	/// included. The call is charged `submit_aggregate(i) + submit_aggregate_finalize(p)`.
+	/// most work per participant: every participant revealed and has a strike, one clean
+	/// round short of having it forgiven; the quorum's voters have it forgiven, the others
+	/// dissent (a new strike each). Only the caller's update is available. The call is charged
+	/// `submit_aggregate(i) + submit_aggregate_finalize(p)`.
 	#[benchmark]
 	fn submit_aggregate_finalize(p: Linear<1, { T::MaxWorkers::get() }>) {
 		let (round, ws) = start_round::<T>(p, 1);
 		commit_all::<T>(round, &ws);
 		set_phase::<T>(round, Phase::Reveal);
+		reveal_all::<T>(round, &ws);
+		let decay = T::StrikeDecayRounds::get();
+		for w in &ws {
+			Strikes::<T>::insert(w, 1);
+			if decay > 1 {
+				CleanRounds::<T>::insert(w, decay - 1);
+			}
+		}
 		let quorum = gridbrain_aggregation::quorum_threshold(p) as usize;
 		let (caller, others) = ws.split_last().expect("p ≥ 1");
-		let (silent, dissenters) = others.split_at(quorum - 1);
-		reveal_all::<T>(round, core::slice::from_ref(caller));
-		reveal_all::<T>(round, dissenters);
-		set_phase::<T>(round, Phase::Aggregate);
+		let (voters, dissenters) = others.split_at(quorum - 1);
+		to_aggregate::<T>(round, core::slice::from_ref(caller));
 		let win = H256::repeat_byte(9);
 		let mine = included::<T>(core::slice::from_ref(caller));
-		for w in silent {
+		for w in voters {
 			Pallet::<T>::submit_aggregate(RawOrigin::Signed(w.clone()).into(), round, win, mine.clone())
 				.expect("vote");
 		}
 		for w in dissenters {
-			Pallet::<T>::submit_aggregate(
-				RawOrigin::Signed(w.clone()).into(),
-				round,
-				H256::repeat_byte(8),
-				included::<T>(dissenters),
-			)
-			.expect("vote");
+			Pallet::<T>::submit_aggregate(RawOrigin::Signed(w.clone()).into(), round, H256::repeat_byte(8), mine.clone())
+				.expect("vote");
 		}
 		#[extrinsic_call]
 		submit_aggregate(RawOrigin::Signed(caller.clone()), round, win, mine);
 		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Finalized);
-		if let Some(w) = others.first() {
-			assert_eq!(Strikes::<T>::get(w), 1);
+		assert_eq!(Strikes::<T>::get(caller), 0, "the caller's strike was forgiven");
+		if let Some(w) = dissenters.first() {
+			assert_eq!(Strikes::<T>::get(w), 2, "a dissenter got a second strike");
+		}
+	}
+
+	/// An attestation of `n` revealed updates in the largest round.
+	#[benchmark]
+	fn attest_availability(n: Linear<0, { T::MaxWorkers::get() }>) {
+		let (round, ws) = start_round::<T>(T::MaxWorkers::get(), 1);
+		commit_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Reveal);
+		reveal_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Attest);
+		let who = ws[0].clone();
+		let held = included::<T>(&ws[..n as usize]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), round, held);
+		assert_eq!(Attestations::<T>::get(round, &who).map(|h| h.len() as u32), Some(n));
+	}
+
+	/// `on_initialize` ending the attest phase of a round of `p` participants that all
+	/// revealed and attested: the quorum attest only the first revealer, the others attest every
+	/// revealer, so every attestation is read, every reveal counted and all revealers but the
+	/// first are unavailable (a strike each).
+	#[benchmark]
+	fn decide_availability(p: Linear<1, { T::MaxWorkers::get() }>) {
+		let (round, ws) = start_round::<T>(p, 1);
+		commit_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Reveal);
+		reveal_all::<T>(round, &ws);
+		set_phase::<T>(round, Phase::Attest);
+		let quorum = gridbrain_aggregation::quorum_threshold(p) as usize;
+		for (k, w) in ws.iter().enumerate() {
+			let held = if k < quorum { included::<T>(&ws[..1]) } else { included::<T>(&ws) };
+			Pallet::<T>::attest_availability(RawOrigin::Signed(w.clone()).into(), round, held).expect("attest");
+		}
+		let at = Rounds::<T>::get(round).expect("round").attest_end;
+		#[block]
+		{
+			let _ = Pallet::<T>::drive_rounds(at);
+		}
+		let r = Rounds::<T>::get(round).expect("round");
+		assert_eq!(r.phase, Phase::Aggregate);
+		assert_eq!(r.available.len(), 1);
+		if let Some(w) = ws.get(1) {
+			assert_eq!(Strikes::<T>::get(w), 1, "an unavailable revealer is struck");
 		}
 	}
 
@@ -214,7 +272,7 @@ mod benchmarks {
 	fn set_phase_lengths() -> Result<(), BenchmarkError> {
 		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 7, 8, 9);
+		_(origin as T::RuntimeOrigin, 7, 8, 6, 9);
 		assert_eq!(crate::pallet::Phases::<T>::get().aggregate, 9);
 		Ok(())
 	}
@@ -224,6 +282,7 @@ mod benchmarks {
 		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let who = validator::<T>(1);
 		Strikes::<T>::insert(&who, 3);
+		CleanRounds::<T>::insert(&who, 1);
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, who.clone());
 		assert_eq!(Strikes::<T>::get(&who), 0);
@@ -270,7 +329,12 @@ mod benchmarks {
 		commit_all::<T>(old, &old_ws);
 		set_phase::<T>(old, Phase::Reveal);
 		reveal_all::<T>(old, &old_ws);
-		set_phase::<T>(old, Phase::Aggregate);
+		set_phase::<T>(old, Phase::Attest);
+		for v in &old_ws {
+			Pallet::<T>::attest_availability(RawOrigin::Signed(v.clone()).into(), old, included::<T>(&old_ws))
+				.expect("attest");
+		}
+		to_aggregate::<T>(old, &old_ws[..1]);
 		for (k, v) in old_ws.iter().enumerate() {
 			Pallet::<T>::submit_aggregate(
 				RawOrigin::Signed(v.clone()).into(),
@@ -300,6 +364,7 @@ mod benchmarks {
 		if w >= min {
 			assert!(!Rounds::<T>::contains_key(old));
 			assert_eq!(Tallies::<T>::iter_prefix(old).count(), 0);
+			assert_eq!(Attestations::<T>::iter_prefix(old).count(), 0);
 		}
 	}
 

@@ -120,6 +120,102 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Sorts `set` and checks that it names each worker once, each a revealer of `round`.
+	fn sorted_revealers(
+		round: RoundIndex,
+		set: &mut WorkerSet<T>,
+		duplicate: Error<T>,
+		not_revealed: Error<T>,
+	) -> Result<u32, Error<T>> {
+		set.sort();
+		ensure!(!set.windows(2).any(|w| matches!(w, [a, b] if a == b)), duplicate);
+		ensure!(set.iter().all(|w| Reveals::<T>::contains_key(round, w)), not_revealed);
+		u32::try_from(set.len()).map_err(|_| Error::<T>::Overflow)
+	}
+
+	pub(crate) fn do_attest(
+		who: T::AccountId,
+		round: RoundIndex,
+		mut held: WorkerSet<T>,
+	) -> DispatchResultWithPostInfo {
+		let mut info = Self::round_of(round)?;
+		match info.phase {
+			Phase::Commit | Phase::Reveal => return Err(Error::<T>::AttestTooEarly.into()),
+			Phase::Attest => {},
+			_ => return Err(Error::<T>::AttestTooLate.into()),
+		}
+		ensure!(Self::is_participant(&info, &who), Error::<T>::NotParticipant);
+		ensure!(!Attestations::<T>::contains_key(round, &who), Error::<T>::AlreadyAttested);
+		let count = Self::sorted_revealers(
+			round,
+			&mut held,
+			Error::<T>::DuplicateAttested,
+			Error::<T>::AttestedNotRevealed,
+		)?;
+		info.attestations = info.attestations.checked_add(1).ok_or(Error::<T>::Overflow)?;
+		Attestations::<T>::insert(round, &who, held);
+		Rounds::<T>::insert(round, info);
+		Self::deposit_event(Event::AvailabilityAttested { round, worker: who, held: count });
+		Ok(PostDispatchInfo {
+			actual_weight: Some(<T as Config>::WeightInfo::attest_availability(count)),
+			pays_fee: frame_support::dispatch::Pays::Yes,
+		})
+	}
+
+	/// The revealers of `round` attested by at least `⌈2n/3⌉` of its `n` participants (sorted),
+	/// the other revealers (sorted), and whether `⌈2n/3⌉` participants attested at all.
+	pub fn availability(round: RoundIndex, info: &RoundOf<T>) -> (Vec<T::AccountId>, Vec<T::AccountId>, bool) {
+		let threshold = quorum_threshold(Self::participant_count(info));
+		let mut revealers: Vec<(T::AccountId, u32)> =
+			Reveals::<T>::iter_key_prefix(round).map(|w| (w, 0u32)).collect();
+		revealers.sort_by(|a, b| a.0.cmp(&b.0));
+		for held in Attestations::<T>::iter_prefix_values(round) {
+			for w in held.iter() {
+				if let Ok(i) = revealers.binary_search_by(|(r, _)| r.cmp(w)) {
+					if let Some((_, n)) = revealers.get_mut(i) {
+						*n = n.saturating_add(1);
+					}
+				}
+			}
+		}
+		let (available, unavailable): (Vec<_>, Vec<_>) =
+			revealers.into_iter().partition(|(_, n)| *n >= threshold);
+		(
+			available.into_iter().map(|(w, _)| w).collect(),
+			unavailable.into_iter().map(|(w, _)| w).collect(),
+			info.attestations >= threshold,
+		)
+	}
+
+	/// Ends the attest phase: fixes the available set and strikes the revealers of unavailable
+	/// updates (if ≥ 2/3 attested). Returns a fail reason when nothing is available.
+	fn decide_availability(round: RoundIndex, info: &mut RoundOf<T>) -> Option<FailReason> {
+		let (available, unavailable, quorate) = Self::availability(round, info);
+		// Revealers are participants, so at most `MaxWorkers`: nothing is cut.
+		info.available = WorkerSet::<T>::truncate_from(available);
+		Self::deposit_event(Event::AvailabilityDecided {
+			round,
+			available: u32::try_from(info.available.len()).unwrap_or(u32::MAX),
+			unavailable: u32::try_from(unavailable.len()).unwrap_or(u32::MAX),
+		});
+		if quorate {
+			for w in unavailable {
+				Self::strike(&w, round, StrikeReason::Unavailable);
+			}
+		}
+		info.available.is_empty().then_some(FailReason::NothingAvailable)
+	}
+
+	/// Records a strike (and restarts the worker's count of clean rounds).
+	fn strike(who: &T::AccountId, round: RoundIndex, reason: StrikeReason) {
+		let strikes = Strikes::<T>::mutate(who, |s| {
+			*s = s.saturating_add(1);
+			*s
+		});
+		CleanRounds::<T>::remove(who);
+		Self::deposit_event(Event::StrikeRecorded { worker: who.clone(), round, reason, strikes });
+	}
+
 	/// The key under which equal (aggregate hash, included set) submissions are tallied.
 	pub fn vote_key(aggregate_hash: &H256, included: &WorkerSet<T>) -> H256 {
 		H256(sp_io::hashing::blake2_256(&(aggregate_hash, included).encode()))
@@ -136,16 +232,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(Self::is_participant(&info, &who), Error::<T>::NotParticipant);
 		ensure!(!Votes::<T>::contains_key(round, &who), Error::<T>::AlreadySubmitted);
 		ensure!(!included.is_empty(), Error::<T>::EmptyIncluded);
-		included.sort();
-		ensure!(
-			!included.windows(2).any(|w| matches!(w, [a, b] if a == b)),
-			Error::<T>::DuplicateIncluded
-		);
-		ensure!(
-			included.iter().all(|w| Reveals::<T>::contains_key(round, w)),
-			Error::<T>::IncludedNotRevealed
-		);
-		let included_len = u32::try_from(included.len()).map_err(|_| Error::<T>::Overflow)?;
+		let included_len = Self::sorted_revealers(
+			round,
+			&mut included,
+			Error::<T>::DuplicateIncluded,
+			Error::<T>::IncludedNotRevealed,
+		)?;
+		ensure!(included == info.available, Error::<T>::NotTheAvailableSet);
 		let key = Self::vote_key(&aggregate_hash, &included);
 		let mut tally = Tallies::<T>::get(round, key)
 			.unwrap_or(Tally { aggregate_hash, included, votes: 0 });
@@ -179,28 +272,45 @@ impl<T: Config> Pallet<T> {
 	/// Closes `round` (the caller stores `info`): records strikes and the outcome, emits the
 	/// events.
 	pub(crate) fn close_round(round: RoundIndex, info: &mut RoundOf<T>, outcome: Outcome<'_, T>) {
+		let unavailable_struck = |p: &T::AccountId| {
+			// Struck when availability was decided: a revealer outside the available set of a
+			// round where ≥ 2/3 attested.
+			Reveals::<T>::contains_key(round, p) &&
+				!matches!(info.phase, Phase::Commit | Phase::Reveal | Phase::Attest) &&
+				info.available.binary_search(p).is_err() &&
+				info.attestations >= quorum_threshold(Self::participant_count(info))
+		};
 		for p in info.participants.iter() {
+			let vote = Votes::<T>::get(round, p);
 			let reason = if Commits::<T>::contains_key(round, p) && !Reveals::<T>::contains_key(round, p)
 			{
 				Some(StrikeReason::NotRevealed)
 			} else {
-				match (&outcome, Votes::<T>::get(round, p)) {
+				match (&outcome, vote) {
 					(Outcome::Finalized { key, .. }, Some(vote)) if vote != *key =>
 						Some(StrikeReason::Dissented),
 					_ => None,
 				}
 			};
 			if let Some(reason) = reason {
+				Self::strike(p, round, reason);
+				continue;
+			}
+			// Decay: a vote with the finalizing quorum, in a round without a strike for `p`.
+			let Outcome::Finalized { key, .. } = &outcome else { continue };
+			if vote.as_ref() != Some(key) || unavailable_struck(p) || Strikes::<T>::get(p) == 0 {
+				continue;
+			}
+			let clean = CleanRounds::<T>::get(p).saturating_add(1);
+			if clean >= T::StrikeDecayRounds::get() {
 				let strikes = Strikes::<T>::mutate(p, |s| {
-					*s = s.saturating_add(1);
+					*s = s.saturating_sub(1);
 					*s
 				});
-				Self::deposit_event(Event::StrikeRecorded {
-					worker: p.clone(),
-					round,
-					reason,
-					strikes,
-				});
+				CleanRounds::<T>::remove(p);
+				Self::deposit_event(Event::StrikeForgiven { worker: p.clone(), strikes });
+			} else {
+				CleanRounds::<T>::insert(p, clean);
 			}
 		}
 		match outcome {
@@ -259,6 +369,7 @@ impl<T: Config> Pallet<T> {
 			// Unreachable (the current round is never pruned); recover by opening a new one.
 			return base.saturating_add(Self::try_open(now));
 		};
+		let mut extra = Weight::zero();
 		let fail = match info.phase {
 			Phase::Commit if now >= info.commit_end => {
 				if info.commits == 0 {
@@ -277,19 +388,34 @@ impl<T: Config> Pallet<T> {
 				if info.reveals == 0 {
 					Some(FailReason::NoReveals)
 				} else {
+					info.phase = Phase::Attest;
+					Self::deposit_event(Event::PhaseChanged {
+						round,
+						phase: Phase::Attest,
+						ends_at: info.attest_end,
+					});
+					None
+				}
+			},
+			Phase::Attest if now >= info.attest_end => {
+				let p = Self::participant_count(&info);
+				extra = <T as Config>::WeightInfo::decide_availability(p);
+				let fail = Self::decide_availability(round, &mut info);
+				if fail.is_none() {
 					info.phase = Phase::Aggregate;
 					Self::deposit_event(Event::PhaseChanged {
 						round,
 						phase: Phase::Aggregate,
 						ends_at: info.aggregate_end,
 					});
-					None
 				}
+				fail
 			},
 			Phase::Aggregate if now >= info.aggregate_end => Some(FailReason::NoQuorum),
 			Phase::Finalized | Phase::Failed(_) => return base.saturating_add(Self::try_open(now)),
 			_ => return base,
 		};
+		let base = base.saturating_add(extra);
 		match fail {
 			None => {
 				Rounds::<T>::insert(round, info);
@@ -334,7 +460,8 @@ impl<T: Config> Pallet<T> {
 		let lengths = Phases::<T>::get();
 		let commit_end = now.saturating_add(lengths.commit.into());
 		let reveal_end = commit_end.saturating_add(lengths.reveal.into());
-		let aggregate_end = reveal_end.saturating_add(lengths.aggregate.into());
+		let attest_end = reveal_end.saturating_add(lengths.attest.into());
+		let aggregate_end = attest_end.saturating_add(lengths.aggregate.into());
 		let rule = Rule::<T>::get();
 		let count = u32::try_from(participants.len()).unwrap_or(u32::MAX);
 		Rounds::<T>::insert(
@@ -346,10 +473,13 @@ impl<T: Config> Pallet<T> {
 				opened_at: now,
 				commit_end,
 				reveal_end,
+				attest_end,
 				aggregate_end,
 				commits: 0,
 				reveals: 0,
+				attestations: 0,
 				aggregates: 0,
+				available: Default::default(),
 			},
 		);
 		NextRoundIndex::<T>::put(next);
@@ -363,6 +493,7 @@ impl<T: Config> Pallet<T> {
 			rule,
 			commit_end,
 			reveal_end,
+			attest_end,
 			aggregate_end,
 		});
 		weight
@@ -375,6 +506,7 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::remove(old);
 		let _ = Commits::<T>::clear_prefix(old, limit, None);
 		let _ = Reveals::<T>::clear_prefix(old, limit, None);
+		let _ = Attestations::<T>::clear_prefix(old, limit, None);
 		let _ = Votes::<T>::clear_prefix(old, limit, None);
 		let _ = Tallies::<T>::clear_prefix(old, limit, None);
 	}
@@ -391,8 +523,10 @@ impl<T: Config> Pallet<T> {
 			opened_at: r.opened_at,
 			commit_end: r.commit_end,
 			reveal_end: r.reveal_end,
+			attest_end: r.attest_end,
 			aggregate_end: r.aggregate_end,
 			quorum,
+			available: r.available.into_inner(),
 		})
 	}
 
@@ -406,6 +540,7 @@ impl<T: Config> Pallet<T> {
 		RoundSubmissions {
 			commits: Commits::<T>::iter_prefix(index).collect(),
 			reveals: Reveals::<T>::iter_prefix(index).collect(),
+			attestations: Attestations::<T>::iter_prefix(index).map(|(w, held)| (w, held.into_inner())).collect(),
 			aggregates: Tallies::<T>::iter_prefix_values(index)
 				.map(|t| (t.aggregate_hash, t.included.into_inner(), t.votes))
 				.collect(),
@@ -456,6 +591,34 @@ impl<T: Config> Pallet<T> {
 				reveals.iter().all(|w| Commits::<T>::contains_key(index, w)),
 				"a reveal without a commit"
 			);
+			let attested: Vec<_> = Attestations::<T>::iter_prefix(index).collect();
+			ensure!(
+				attested.len() == r.attestations as usize && attested.len() <= p,
+				"attestation count"
+			);
+			for (who, held) in &attested {
+				ensure!(r.participants.binary_search(who).is_ok(), "an attestation by a non-participant");
+				ensure!(
+					held.windows(2).all(|w| matches!(w, [a, b] if a < b)) &&
+						held.iter().all(|w| Reveals::<T>::contains_key(index, w)),
+					"an attested set not sorted, or naming a non-revealer"
+				);
+			}
+			let decided = !matches!(r.phase, Phase::Commit | Phase::Reveal | Phase::Attest);
+			// Rounds migrated from storage version 1 after their reveal phase have no attest
+			// phase (attest_end == reveal_end) and every revealer available; their tallies may
+			// include any revealers.
+			let migrated = r.attest_end == r.reveal_end;
+			ensure!(r.available.iter().all(|w| Reveals::<T>::contains_key(index, w)), "an available non-revealer");
+			if !decided {
+				ensure!(r.available.is_empty(), "an available set before the attest phase ended");
+			} else if !migrated {
+				let (available, _, _) = Self::availability(index, &r);
+				ensure!(r.available.as_slice() == available.as_slice(), "available set differs from the attestations");
+				for t in Tallies::<T>::iter_prefix_values(index) {
+					ensure!(t.included == r.available, "a tally of another set than the available one");
+				}
+			}
 			let votes: Vec<_> = Votes::<T>::iter_prefix(index).collect();
 			ensure!(votes.len() == r.aggregates as usize && votes.len() <= p, "vote count");
 			ensure!(
@@ -471,6 +634,15 @@ impl<T: Config> Pallet<T> {
 		}
 		for (index, _) in Tallies::<T>::iter_keys() {
 			ensure!(Rounds::<T>::contains_key(index), "a tally of a pruned round");
+		}
+		for (index, _) in Attestations::<T>::iter_keys() {
+			ensure!(Rounds::<T>::contains_key(index), "an attestation of a pruned round");
+		}
+		for (who, clean) in CleanRounds::<T>::iter() {
+			ensure!(
+				clean < T::StrikeDecayRounds::get() && Strikes::<T>::get(&who) > 0,
+				"clean rounds counted for a worker without strikes, or past the decay"
+			);
 		}
 		let mut workers = 0u32;
 		for (who, w) in Workers::<T>::iter() {

@@ -1,7 +1,7 @@
 //! # FederatedLearning pallet
 //!
 //! The validators' workers train gridbrain's dispatch model together, in rounds that go
-//! **Commit → Reveal → Aggregate** and finalize when at least two thirds of the participants
+//! **Commit → Reveal → Attest → Aggregate** and finalize when at least two thirds of the participants
 //! agree on the same aggregate. Only hashes go on chain; parameters travel between workers over
 //! libp2p.
 //!
@@ -33,16 +33,20 @@
 //! 2. **Reveal**: the participant reveals `update_hash`, `salt`, claimed samples and training loss;
 //!    the pallet checks them against the commitment. Workers fetch each other's updates over
 //!    libp2p and check them against the revealed hashes and the peers' worker keys.
-//! 3. **Aggregate**: each participant submits the hash of the next global model it computed with
-//!    the round's rule (`gridbrain_aggregation::next_global`) and the set of workers whose updates
-//!    it included (each must have revealed). When `⌈2n/3⌉` of the `n` participants submitted the
-//!    same hash and set, the round **finalizes** at once: [`GlobalModel`] advances a version and
-//!    `RoundFinalized` is emitted. At the end of the phase without quorum the round **fails**
+//! 3. **Attest** (availability): each participant attests the set of revealers whose updates it
+//!    holds and found valid. When the phase ends, the updates attested by `⌈2n/3⌉` of the `n`
+//!    participants form the round's **available** set (`AvailabilityDecided`); with none the
+//!    round fails (`NothingAvailable`).
+//! 4. **Aggregate**: each participant submits the hash of the next global model it computed with
+//!    the round's rule (`gridbrain_aggregation::next_global`) over exactly the available
+//!    updates (`included` must equal the available set). When `⌈2n/3⌉` of the participants
+//!    submitted the same hash, the round **finalizes** at once: [`GlobalModel`] advances a version
+//!    and `RoundFinalized` is emitted. At the end of the phase without quorum the round **fails**
 //!    (`RoundFailed { reason }`); a round also fails early when nobody committed or revealed.
 //!
 //! The next round opens in the block after the previous one closed.
 //!
-//! **Block space.** `commitUpdate`, `revealUpdate` and `submitAggregate` are
+//! **Block space.** `commitUpdate`, `revealUpdate`, `attestAvailability` and `submitAggregate` are
 //! [`DispatchClass::Operational`](frame_support::dispatch::DispatchClass): they use the quarter of
 //! every block that normal transactions cannot fill, and the transaction pool orders them before
 //! normal transactions of the same fee (`OperationalFeeMultiplier`). Filling blocks with
@@ -51,28 +55,47 @@
 //! `NotParticipant` and pays for its full weight, so crowding the operational space costs an
 //! attacker at least what filling the whole block with transfers would.
 //!
-//! **Strikes.** When a round closes, each participant that committed but did not reveal gets a
-//! strike; when it finalized, each that submitted a different aggregate gets one too. Workers with
-//! `StrikeThreshold` strikes are left out of new rounds until the admin resets them. A participant
-//! that stays silent gets no strike, but counts against the quorum.
+//! **Why availability comes first.** Without it, a participant could reveal an update and serve
+//! it to only some peers (or serve one that honest workers must reject): honest workers would
+//! aggregate different sets, split their votes, and the round would fail or finalize on the side
+//! the attacker joined, with the honest dissenters struck. With a fixed available set every
+//! honest worker aggregates the same updates: an available update is held by ≥ 2/3 of the
+//! participants, so (with fewer than 1/3 faulty) at least one honest holder serves it to whoever
+//! misses it; an unavailable one is left out by everyone.
+//!
+//! **Strikes.** Each participant that committed but did not reveal gets a strike when the round
+//! closes; each revealer whose update is not available gets one when the attest phase ends, but
+//! only if at least `⌈2n/3⌉` participants attested (so a round where most workers were offline
+//! strikes nobody for it); when the round finalized, each participant that submitted a different
+//! aggregate gets one. An honest worker is never struck for a set it could not see: it attests
+//! what it holds, and it only votes on the available set, which it can fetch. Workers with
+//! `StrikeThreshold` strikes are left out of new rounds until the admin resets them. **Decay**: a
+//! participant with strikes that votes with the finalizing quorum in `StrikeDecayRounds` rounds
+//! without a new strike in between has one strike forgiven (`StrikeForgiven`); excluded workers
+//! take part in no round, so theirs stay. A participant that stays silent gets no strike, but
+//! counts against the quorum.
 //!
 //! ## Low Level / Implementation Details
 //!
-//! - `Rounds[r]` keeps the last `HistoryDepth` rounds with their `Commits`, `Reveals`, `Votes` and
-//!   `Tallies` (for queries); older ones are removed when a round opens, in work bounded by
-//!   `MaxWorkers`.
+//! - `Rounds[r]` keeps the last `HistoryDepth` rounds with their `Commits`, `Reveals`,
+//!   `Attestations`, `Votes` and `Tallies` (for queries); older ones are removed when a round
+//!   opens, in work bounded by `MaxWorkers`.
 //! - A vote is keyed by `blake2b-256(SCALE(aggregate_hash, sorted included))`, so equal
 //!   submissions share one `Tally`.
-//! - Hooks do bounded work: advancing a phase is O(1); closing a round is O(participants);
-//!   opening is O(registered workers) ≤ `MaxWorkers`.
+//! - Hooks do bounded work: advancing a phase is O(1), except deciding availability, which reads
+//!   every attestation and reveal: O(participants²) ≤ `MaxWorkers`²; closing a round is
+//!   O(participants); opening is O(registered workers) ≤ `MaxWorkers`.
 //!
 //! ### Invariants (checked by `try_state`)
 //!
 //! - `CurrentRound` is `None` or a stored round `< NextRoundIndex`; rounds older than
 //!   `HistoryDepth` are gone.
-//! - Every round's participants are sorted and unique; its `commits`, `reveals` and `aggregates`
-//!   counters equal the stored entries, and each is at most the number of participants; reveals
-//!   have commits; Σ tally votes equals `aggregates`; each vote points at a tally.
+//! - Every round's participants are sorted and unique; its `commits`, `reveals`, `attestations`
+//!   and `aggregates` counters equal the stored entries, and each is at most the number of
+//!   participants; reveals have commits; attested sets and the available set are sorted and name
+//!   only revealers; each available update was attested by ≥ ⌈2n/3⌉ participants and every other
+//!   revealed one by fewer; every tally includes exactly the available set; Σ tally votes equals
+//!   `aggregates`; each vote points at a tally.
 //! - Every worker holds exactly its deposit, and `WorkerKeys` maps each worker key to its worker.
 //! - The global model's version counts the finalized rounds (never decreases).
 
@@ -85,6 +108,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -114,7 +138,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_core::{ed25519, H256};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -138,14 +162,15 @@ pub mod pallet {
 			type DefaultPhaseLengths = DefaultTestPhases;
 			type MinParticipants = ConstU32<1>;
 			type StrikeThreshold = ConstU32<2>;
+			type StrikeDecayRounds = ConstU32<2>;
 			type HistoryDepth = ConstU32<3>;
 			type WeightInfo = ();
 		}
 
 		frame_support::parameter_types! {
-			/// Commit 3, reveal 2, aggregate 2 blocks.
+			/// Commit 3, reveal 2, attest 2, aggregate 2 blocks.
 			pub const DefaultTestPhases: PhaseLengths =
-				PhaseLengths { commit: 3, reveal: 2, aggregate: 2 };
+				PhaseLengths { commit: 3, reveal: 2, attest: 2, aggregate: 2 };
 		}
 	}
 
@@ -197,6 +222,12 @@ pub mod pallet {
 		/// Strikes that exclude a worker from new rounds (≥ 1).
 		#[pallet::constant]
 		type StrikeThreshold: Get<u32>;
+
+		/// Finalized rounds a participant must vote with the quorum, without a new strike, to
+		/// have one strike forgiven (≥ 1). Excluded workers take part in no round, so their
+		/// strikes stay until the admin resets them.
+		#[pallet::constant]
+		type StrikeDecayRounds: Get<u32>;
 
 		/// Rounds kept in storage with their submissions (≥ 1).
 		#[pallet::constant]
@@ -282,6 +313,17 @@ pub mod pallet {
 	pub type Reveals<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundIndex, Blake2_128Concat, T::AccountId, Reveal>;
 
+	/// Availability attestations by round and attesting participant: the revealers whose
+	/// updates it holds and found valid, sorted.
+	#[pallet::storage]
+	pub type Attestations<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RoundIndex, Blake2_128Concat, T::AccountId, WorkerSet<T>>;
+
+	/// Finalized rounds each worker with strikes voted with the quorum without a new strike,
+	/// since its last strike or forgiven strike (see `StrikeDecayRounds`).
+	#[pallet::storage]
+	pub type CleanRounds<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	/// Each worker's aggregate vote (the key of its tally) by round.
 	#[pallet::storage]
 	pub type Votes<T: Config> =
@@ -315,12 +357,20 @@ pub mod pallet {
 			rule: AggregationRule,
 			commit_end: BlockNumberFor<T>,
 			reveal_end: BlockNumberFor<T>,
+			attest_end: BlockNumberFor<T>,
 			aggregate_end: BlockNumberFor<T>,
 		},
 		/// A round moved to its reveal or aggregate phase.
 		PhaseChanged { round: RoundIndex, phase: Phase, ends_at: BlockNumberFor<T> },
 		/// A participant committed to its update.
 		UpdateCommitted { round: RoundIndex, worker: T::AccountId, commitment: H256 },
+		/// A participant attested which revealed updates it holds.
+		AvailabilityAttested { round: RoundIndex, worker: T::AccountId, held: u32 },
+		/// The attest phase ended: `available` updates (attested by ≥ 2/3 of the participants)
+		/// are what aggregates must include; `unavailable` revealed updates are left out.
+		AvailabilityDecided { round: RoundIndex, available: u32, unavailable: u32 },
+		/// A worker's strike was forgiven after `StrikeDecayRounds` clean rounds.
+		StrikeForgiven { worker: T::AccountId, strikes: u32 },
 		/// A participant revealed its update.
 		UpdateRevealed {
 			round: RoundIndex,
@@ -407,6 +457,19 @@ pub mod pallet {
 		DuplicateIncluded,
 		/// The included set names a worker that did not reveal an update in this round.
 		IncludedNotRevealed,
+		/// The included set is not the round's available set (`available` of the round).
+		NotTheAvailableSet,
+		/// The round is still in its commit or reveal phase: attest once the attest phase
+		/// begins.
+		AttestTooEarly,
+		/// The round's attest phase is over.
+		AttestTooLate,
+		/// The caller already attested in this round.
+		AlreadyAttested,
+		/// The attested set names a worker twice.
+		DuplicateAttested,
+		/// The attested set names a worker that did not reveal an update in this round.
+		AttestedNotRevealed,
 		/// The rule's parameters are out of range (FedAvg cap 0, trim fraction ≥ 50 %).
 		InvalidRule,
 		/// Every phase must last at least one block.
@@ -427,9 +490,9 @@ pub mod pallet {
 			assert!(T::MinParticipants::get() > 0);
 			assert!(T::MinParticipants::get() <= T::MaxWorkers::get());
 			assert!(T::StrikeThreshold::get() > 0);
+			assert!(T::StrikeDecayRounds::get() > 0);
 			assert!(T::HistoryDepth::get() > 0);
-			let p = T::DefaultPhaseLengths::get();
-			assert!(p.commit > 0 && p.reveal > 0 && p.aggregate > 0);
+			assert!(T::DefaultPhaseLengths::get().is_valid());
 			assert!(T::DefaultRule::get().validate().is_ok());
 		}
 
@@ -539,8 +602,8 @@ pub mod pallet {
 		}
 
 		/// Submit the hash of the next global model computed from the `included` workers'
-		/// updates with the round's rule. The round finalizes in this call when it is the
-		/// `⌈2n/3⌉`-th equal submission.
+		/// updates with the round's rule; `included` must be the round's `available` set. The
+		/// round finalizes in this call when it is the `⌈2n/3⌉`-th equal submission.
 		///
 		/// ## Dispatch Origin
 		/// Signed by a participant of the round.
@@ -552,7 +615,8 @@ pub mod pallet {
 		///
 		/// ## Errors
 		/// `UnknownRound`, `WrongPhase` (not in Aggregate), `NotParticipant`,
-		/// `AlreadySubmitted`, `EmptyIncluded`, `DuplicateIncluded`, `IncludedNotRevealed`.
+		/// `AlreadySubmitted`, `EmptyIncluded`, `DuplicateIncluded`, `IncludedNotRevealed`,
+		/// `NotTheAvailableSet`.
 		///
 		/// ## Events
 		/// `AggregateSubmitted`; on quorum also `RoundFinalized` and `StrikeRecorded`s.
@@ -592,7 +656,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Set the phase lengths (blocks) of rounds that open from now on.
+		/// Set the phase lengths (blocks) of rounds that open from now on: commit, reveal,
+		/// attest, aggregate.
 		///
 		/// ## Dispatch Origin
 		/// [`Config::AdminOrigin`].
@@ -608,11 +673,12 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			commit: u32,
 			reveal: u32,
+			attest: u32,
 			aggregate: u32,
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
-			ensure!(commit > 0 && reveal > 0 && aggregate > 0, Error::<T>::InvalidPhaseLength);
-			let lengths = PhaseLengths { commit, reveal, aggregate };
+			let lengths = PhaseLengths { commit, reveal, attest, aggregate };
+			ensure!(lengths.is_valid(), Error::<T>::InvalidPhaseLength);
 			Phases::<T>::put(lengths);
 			Self::deposit_event(Event::PhaseLengthsSet { lengths });
 			Ok(())
@@ -633,8 +699,42 @@ pub mod pallet {
 		pub fn reset_strikes(origin: OriginFor<T>, worker: T::AccountId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			let previous = Strikes::<T>::take(&worker);
+			CleanRounds::<T>::remove(&worker);
 			Self::deposit_event(Event::StrikesReset { worker, previous });
 			Ok(())
+		}
+
+		/// Attest which revealed updates of this round the caller holds and found valid (its
+		/// author's worker key signed it, it is the revealed hash, its layout is the model's).
+		///
+		/// ## Dispatch Origin
+		/// Signed by a participant of the round.
+		///
+		/// ## Details
+		/// `held` may come in any order and may be empty. When the attest phase ends, the
+		/// updates attested by `⌈2n/3⌉` of the `n` participants are the round's `available` set,
+		/// which every aggregate must include exactly. If at least `⌈2n/3⌉` participants
+		/// attested, each revealer whose update is not available gets an `Unavailable` strike.
+		///
+		/// ## Errors
+		/// `UnknownRound`, `AttestTooEarly` (Commit or Reveal), `AttestTooLate` (Aggregate or
+		/// closed), `NotParticipant`, `AlreadyAttested`, `DuplicateAttested`,
+		/// `AttestedNotRevealed`.
+		///
+		/// ## Events
+		/// `AvailabilityAttested`.
+		#[pallet::call_index(8)]
+		#[pallet::weight((
+			<T as Config>::WeightInfo::attest_availability(T::MaxWorkers::get()),
+			DispatchClass::Operational,
+		))]
+		pub fn attest_availability(
+			origin: OriginFor<T>,
+			round: RoundIndex,
+			held: WorkerSet<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			Self::do_attest(who, round, held)
 		}
 	}
 }

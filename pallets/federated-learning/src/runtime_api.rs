@@ -27,13 +27,16 @@ pub struct WorkerView<AccountId, Balance, BlockNumber> {
 }
 
 sp_api::decl_runtime_apis! {
-	/// Queries of federated learning.
+	/// Queries of federated learning. Version 2: rounds have an attest phase (`attest_end`,
+	/// `available`) and submissions carry the availability attestations.
+	#[api_version(2)]
 	pub trait FederatedLearningApi<AccountId: Codec, Balance: Codec, BlockNumber: Codec> {
 		/// The latest round (open, or closed until the next one opens).
 		fn current_round() -> Option<RoundView<AccountId, BlockNumber>>;
 		/// A round of the last `HistoryDepth`.
 		fn round(index: RoundIndex) -> Option<RoundView<AccountId, BlockNumber>>;
-		/// A round's commitments, reveals and distinct aggregates with their votes.
+		/// A round's commitments, reveals, availability attestations and distinct aggregates
+		/// with their votes.
 		fn round_submissions(index: RoundIndex) -> RoundSubmissions<AccountId>;
 		/// The latest finalized global model.
 		fn global_model() -> Option<GlobalModelInfo<BlockNumber>>;

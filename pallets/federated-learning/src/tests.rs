@@ -1,7 +1,8 @@
 //! Tests of the FederatedLearning pallet. Every test ends with `try_state`.
 //!
 //! Schedule in the mock: a worker registered at block 1 makes round 0 open at block 2 with
-//! commit until 5, reveal until 7, aggregate until 9 (phases 3, 2, 2 blocks).
+//! commit until 5, reveal until 7, attest until 9, aggregate until 11 (phases 3, 2, 2, 2
+//! blocks).
 
 #![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
@@ -16,7 +17,8 @@ use sp_runtime::DispatchError;
 
 const COMMIT_END: u64 = 5;
 const REVEAL_END: u64 = 7;
-const AGGREGATE_END: u64 = 9;
+const ATTEST_END: u64 = 9;
+const AGGREGATE_END: u64 = 11;
 
 fn last_event() -> RuntimeEvent {
 	System::events().pop().expect("an event").event
@@ -79,6 +81,12 @@ fn set(ws: &[u64]) -> WorkerSet<Test> {
 	ws.to_vec().try_into().unwrap()
 }
 
+fn attest(who: u64, round: RoundIndex, held: &[u64]) -> sp_runtime::DispatchResult {
+	FederatedLearning::attest_availability(RuntimeOrigin::signed(who), round, set(held))
+		.map(|_| ())
+		.map_err(|e| e.error)
+}
+
 fn vote(who: u64, round: RoundIndex, hash: H256, included: &[u64]) -> sp_runtime::DispatchResult {
 	FederatedLearning::submit_aggregate(RuntimeOrigin::signed(who), round, hash, set(included))
 		.map(|_| ())
@@ -96,7 +104,8 @@ fn open_round_0(ws: &[u64]) {
 	run_to_block(2);
 }
 
-/// Round 0 with `ws` in its aggregate phase, every worker having committed and revealed.
+/// Round 0 with `ws` in its aggregate phase, every worker having committed, revealed and
+/// attested everyone's update (so all are available).
 fn round_0_in_aggregate(ws: &[u64]) {
 	open_round_0(ws);
 	for w in ws {
@@ -107,6 +116,11 @@ fn round_0_in_aggregate(ws: &[u64]) {
 		assert_ok!(reveal(*w, 0));
 	}
 	run_to_block(REVEAL_END);
+	for w in ws {
+		assert_ok!(attest(*w, 0, ws));
+	}
+	run_to_block(ATTEST_END);
+	assert_eq!(Rounds::<Test>::get(0).unwrap().available.to_vec(), ws.to_vec());
 }
 
 fn phase(round: RoundIndex) -> Phase {
@@ -203,7 +217,8 @@ fn no_round_opens_without_workers() {
 			rule: AggregationRule::TrimmedMean { trim_ppm: 200_000 },
 			commit_end: 9,
 			reveal_end: 11,
-			aggregate_end: 13,
+			attest_end: 13,
+			aggregate_end: 15,
 		});
 	});
 }
@@ -279,12 +294,21 @@ fn phases_advance_at_their_ends() {
 		assert_last_event(Event::PhaseChanged { round: 0, phase: Phase::Reveal, ends_at: REVEAL_END });
 		assert_ok!(reveal(ALICE, 0));
 		run_to_block(REVEAL_END);
+		assert_eq!(phase(0), Phase::Attest);
+		assert_last_event(Event::PhaseChanged { round: 0, phase: Phase::Attest, ends_at: ATTEST_END });
+		assert_ok!(attest(ALICE, 0, &[ALICE]));
+		run_to_block(ATTEST_END - 1);
+		assert_eq!(phase(0), Phase::Attest);
+		run_to_block(ATTEST_END);
 		assert_eq!(phase(0), Phase::Aggregate);
-		assert_last_event(Event::PhaseChanged {
-			round: 0,
-			phase: Phase::Aggregate,
-			ends_at: AGGREGATE_END,
-		});
+		let events = fl_events();
+		assert_eq!(
+			events[events.len() - 2..],
+			[
+				Event::AvailabilityDecided { round: 0, available: 1, unavailable: 0 },
+				Event::PhaseChanged { round: 0, phase: Phase::Aggregate, ends_at: AGGREGATE_END },
+			]
+		);
 	});
 }
 
@@ -385,14 +409,14 @@ fn two_thirds_of_equal_aggregates_finalize_the_round() {
 				votes: 2,
 				total_samples: 600,
 				mean_train_loss: 2000,
-				finalized_at: REVEAL_END,
+				finalized_at: ATTEST_END,
 			})
 		);
 		// Late submissions are refused; the next round opens in the next block.
 		assert_noop!(vote(CHARLIE, 0, X, &[ALICE]), Error::<Test>::WrongPhase);
-		run_to_block(REVEAL_END + 1);
+		run_to_block(ATTEST_END + 1);
 		assert_eq!(CurrentRound::<Test>::get(), Some(1));
-		assert_eq!(Rounds::<Test>::get(1).unwrap().commit_end, REVEAL_END + 4);
+		assert_eq!(Rounds::<Test>::get(1).unwrap().commit_end, ATTEST_END + 4);
 	});
 }
 
@@ -409,6 +433,11 @@ fn submit_aggregate_rejects_each_bad_request() {
 		assert_ok!(reveal(ALICE, 0));
 		assert_ok!(reveal(BOB, 0));
 		run_to_block(REVEAL_END);
+		assert_noop!(vote(ALICE, 0, X, &[ALICE]), Error::<Test>::WrongPhase);
+		for w in [ALICE, BOB, CHARLIE] {
+			assert_ok!(attest(w, 0, &[ALICE, BOB]));
+		}
+		run_to_block(ATTEST_END);
 		assert_noop!(vote(EVE, 0, X, &[ALICE]), Error::<Test>::NotParticipant);
 		assert_noop!(vote(ALICE, 0, X, &[]), Error::<Test>::EmptyIncluded);
 		assert_noop!(vote(ALICE, 0, X, &[BOB, ALICE, BOB]), Error::<Test>::DuplicateIncluded);
@@ -416,17 +445,20 @@ fn submit_aggregate_rejects_each_bad_request() {
 		assert_noop!(vote(ALICE, 0, X, &[ALICE, CHARLIE]), Error::<Test>::IncludedNotRevealed);
 		assert_noop!(vote(ALICE, 0, X, &[DAVE]), Error::<Test>::IncludedNotRevealed);
 		assert_noop!(vote(ALICE, 1, X, &[ALICE]), Error::<Test>::UnknownRound);
-		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB]));
+		// Both revealed updates are available: a vote must include both.
+		assert_noop!(vote(ALICE, 0, X, &[ALICE]), Error::<Test>::NotTheAvailableSet);
+		assert_ok!(vote(ALICE, 0, X, &[BOB, ALICE]));
 		assert_noop!(vote(ALICE, 0, X, &[ALICE, BOB]), Error::<Test>::AlreadySubmitted);
 	});
 }
 
 #[test]
-fn a_different_included_set_is_a_different_vote() {
+fn only_the_available_set_can_be_voted_and_another_hash_is_another_vote() {
 	build_and_execute(|| {
 		round_0_in_aggregate(&[ALICE, BOB, CHARLIE]);
 		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB, CHARLIE]));
-		assert_ok!(vote(BOB, 0, X, &[ALICE, BOB]));
+		assert_noop!(vote(BOB, 0, X, &[ALICE, BOB]), Error::<Test>::NotTheAvailableSet);
+		assert_ok!(vote(BOB, 0, Y, &[ALICE, BOB, CHARLIE]));
 		assert_eq!(phase(0), Phase::Aggregate);
 		assert_eq!(FederatedLearning::round_submissions(0).aggregates.len(), 2);
 	});
@@ -445,6 +477,10 @@ fn dissenters_and_non_revealers_get_strikes_when_a_round_finalizes() {
 		}
 		run_to_block(REVEAL_END);
 		let all = [ALICE, BOB, CHARLIE, DAVE];
+		for w in [ALICE, BOB, CHARLIE, DAVE, EVE] {
+			assert_ok!(attest(w, 0, &all));
+		}
+		run_to_block(ATTEST_END);
 		// Quorum of 5 is 4. DAVE dissents first; EVE never revealed.
 		assert_ok!(vote(DAVE, 0, Y, &all));
 		for w in [ALICE, BOB, CHARLIE] {
@@ -582,23 +618,197 @@ fn set_phase_lengths_applies_from_the_next_round() {
 	build_and_execute(|| {
 		open_round_0(&[ALICE]);
 		assert_noop!(
-			FederatedLearning::set_phase_lengths(RuntimeOrigin::signed(ALICE), 1, 1, 1),
+			FederatedLearning::set_phase_lengths(RuntimeOrigin::signed(ALICE), 1, 1, 1, 1),
 			DispatchError::BadOrigin
 		);
-		for (c, r, a) in [(0, 1, 1), (1, 0, 1), (1, 1, 0)] {
+		for (c, r, t, a) in [(0, 1, 1, 1), (1, 0, 1, 1), (1, 1, 0, 1), (1, 1, 1, 0)] {
 			assert_noop!(
-				FederatedLearning::set_phase_lengths(RuntimeOrigin::root(), c, r, a),
+				FederatedLearning::set_phase_lengths(RuntimeOrigin::root(), c, r, t, a),
 				Error::<Test>::InvalidPhaseLength
 			);
 		}
-		assert_ok!(FederatedLearning::set_phase_lengths(RuntimeOrigin::root(), 4, 5, 6));
+		assert_ok!(FederatedLearning::set_phase_lengths(RuntimeOrigin::root(), 4, 5, 3, 6));
 		assert_last_event(Event::PhaseLengthsSet {
-			lengths: PhaseLengths { commit: 4, reveal: 5, aggregate: 6 },
+			lengths: PhaseLengths { commit: 4, reveal: 5, attest: 3, aggregate: 6 },
 		});
 		assert_eq!(Rounds::<Test>::get(0).unwrap().commit_end, COMMIT_END);
 		run_to_block(COMMIT_END);
 		let r1 = Rounds::<Test>::get(1).unwrap();
-		assert_eq!((r1.commit_end, r1.reveal_end, r1.aggregate_end), (9, 14, 20));
+		assert_eq!((r1.commit_end, r1.reveal_end, r1.attest_end, r1.aggregate_end), (9, 14, 17, 23));
+	});
+}
+
+// ---------------------------------------------------------------- availability
+
+/// Round 0 with `ws`, all committed and revealed, in its attest phase.
+fn round_0_in_attest(ws: &[u64]) {
+	open_round_0(ws);
+	for w in ws {
+		assert_ok!(commit(*w, 0));
+	}
+	run_to_block(COMMIT_END);
+	for w in ws {
+		assert_ok!(reveal(*w, 0));
+	}
+	run_to_block(REVEAL_END);
+}
+
+fn strike_events() -> Vec<(u64, StrikeReason, u32)> {
+	fl_events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::StrikeRecorded { worker, reason, strikes, .. } => Some((worker, reason, strikes)),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn attest_availability_records_the_set_and_rejects_each_bad_request() {
+	build_and_execute(|| {
+		assert_noop!(attest(ALICE, 0, &[]), Error::<Test>::UnknownRound);
+		open_round_0(&[ALICE, BOB, CHARLIE, DAVE]);
+		assert_noop!(attest(ALICE, 0, &[]), Error::<Test>::AttestTooEarly);
+		for w in [ALICE, BOB, CHARLIE] {
+			assert_ok!(commit(w, 0));
+		}
+		run_to_block(COMMIT_END);
+		assert_ok!(reveal(ALICE, 0));
+		assert_ok!(reveal(BOB, 0));
+		assert_noop!(attest(ALICE, 0, &[ALICE]), Error::<Test>::AttestTooEarly);
+		run_to_block(REVEAL_END);
+		assert_noop!(attest(EVE, 0, &[ALICE]), Error::<Test>::NotParticipant);
+		assert_noop!(attest(ALICE, 0, &[BOB, ALICE, BOB]), Error::<Test>::DuplicateAttested);
+		// CHARLIE committed but did not reveal; DAVE did nothing.
+		assert_noop!(attest(ALICE, 0, &[ALICE, CHARLIE]), Error::<Test>::AttestedNotRevealed);
+		assert_noop!(attest(ALICE, 0, &[DAVE]), Error::<Test>::AttestedNotRevealed);
+		assert_ok!(attest(ALICE, 0, &[BOB, ALICE]));
+		assert_last_event(Event::AvailabilityAttested { round: 0, worker: ALICE, held: 2 });
+		assert_eq!(Attestations::<Test>::get(0, ALICE).unwrap().to_vec(), vec![ALICE, BOB]);
+		assert_noop!(attest(ALICE, 0, &[ALICE]), Error::<Test>::AlreadyAttested);
+		// A participant that holds nothing may say so.
+		assert_ok!(attest(DAVE, 0, &[]));
+		assert_ok!(attest(BOB, 0, &[ALICE, BOB]));
+		run_to_block(ATTEST_END);
+		assert_noop!(attest(CHARLIE, 0, &[ALICE]), Error::<Test>::AttestTooLate);
+	});
+}
+
+/// The withholding attack: DAVE reveals but serves its update to nobody (or serves one that
+/// fails the workers' checks), so only DAVE attests it. It is left out, DAVE is struck, the
+/// honest workers agree on the rest and nobody honest is struck.
+#[test]
+fn a_withheld_update_is_left_out_and_only_its_revealer_is_struck() {
+	build_and_execute(|| {
+		let honest = [ALICE, BOB, CHARLIE];
+		round_0_in_attest(&[ALICE, BOB, CHARLIE, DAVE]);
+		for w in honest {
+			assert_ok!(attest(w, 0, &honest));
+		}
+		assert_ok!(attest(DAVE, 0, &[ALICE, BOB, CHARLIE, DAVE]));
+		run_to_block(ATTEST_END);
+		assert_eq!(phase(0), Phase::Aggregate);
+		assert_eq!(Rounds::<Test>::get(0).unwrap().available.to_vec(), honest.to_vec());
+		assert!(fl_events().contains(&Event::AvailabilityDecided { round: 0, available: 3, unavailable: 1 }));
+		assert_eq!(strike_events(), vec![(DAVE, StrikeReason::Unavailable, 1)]);
+		// DAVE cannot push its update into the aggregate.
+		assert_noop!(vote(DAVE, 0, Y, &[ALICE, BOB, CHARLIE, DAVE]), Error::<Test>::NotTheAvailableSet);
+		for w in honest {
+			assert_ok!(vote(w, 0, X, &honest));
+		}
+		assert_eq!(phase(0), Phase::Finalized);
+		assert_eq!(strike_events(), vec![(DAVE, StrikeReason::Unavailable, 1)], "no honest strike");
+		assert_eq!(GlobalModel::<Test>::get().unwrap().participants, 3);
+	});
+}
+
+/// DAVE serves its update to ALICE and BOB only: 3 of 4 attest it (DAVE, ALICE, BOB), so it is
+/// available; CHARLIE, who could not see it, fetches it from a holder off chain and votes the
+/// same set. Nobody is struck.
+#[test]
+fn an_update_two_thirds_hold_is_available_to_everyone() {
+	build_and_execute(|| {
+		let all = [ALICE, BOB, CHARLIE, DAVE];
+		round_0_in_attest(&all);
+		for w in [ALICE, BOB, DAVE] {
+			assert_ok!(attest(w, 0, &all));
+		}
+		assert_ok!(attest(CHARLIE, 0, &[ALICE, BOB, CHARLIE]));
+		run_to_block(ATTEST_END);
+		assert_eq!(Rounds::<Test>::get(0).unwrap().available.to_vec(), all.to_vec());
+		for w in [ALICE, BOB, CHARLIE] {
+			assert_ok!(vote(w, 0, X, &all));
+		}
+		assert_eq!(phase(0), Phase::Finalized);
+		assert!(strike_events().is_empty());
+	});
+}
+
+/// When fewer than 2/3 of the participants attest (most workers offline), nothing is
+/// available, the round fails, and no revealer is struck for it.
+#[test]
+fn without_two_thirds_attesting_the_round_fails_and_nobody_is_struck() {
+	build_and_execute(|| {
+		round_0_in_attest(&[ALICE, BOB, CHARLIE]);
+		assert_ok!(attest(ALICE, 0, &[ALICE, BOB, CHARLIE]));
+		run_to_block(ATTEST_END);
+		assert_eq!(phase(0), Phase::Failed(FailReason::NothingAvailable));
+		assert!(fl_events().contains(&Event::AvailabilityDecided { round: 0, available: 0, unavailable: 3 }));
+		assert!(fl_events().contains(&Event::RoundFailed { round: 0, reason: FailReason::NothingAvailable }));
+		assert!(strike_events().is_empty());
+		assert_eq!(CurrentRound::<Test>::get(), Some(1));
+	});
+}
+
+/// Strike decay (mock: `StrikeDecayRounds` = 2, threshold 2): one strike is forgiven after two
+/// finalized rounds in which the worker voted with the quorum without a new strike; a new
+/// strike restarts the count; a dissenting vote does not count.
+#[test]
+fn a_strike_is_forgiven_after_clean_rounds_and_a_new_one_restarts_the_count() {
+	build_and_execute(|| {
+		let all = [ALICE, BOB, CHARLIE];
+		Strikes::<Test>::insert(ALICE, 1);
+		Strikes::<Test>::insert(BOB, 1);
+		let run_round = |round: RoundIndex, votes: &[(u64, H256)]| {
+			let info = Rounds::<Test>::get(round).unwrap();
+			for w in all {
+				assert_ok!(commit(w, round));
+			}
+			run_to_block(info.commit_end);
+			for w in all {
+				assert_ok!(reveal(w, round));
+			}
+			run_to_block(info.reveal_end);
+			for w in all {
+				assert_ok!(attest(w, round, &all));
+			}
+			run_to_block(info.attest_end);
+			for (w, h) in votes {
+				let _ = vote(*w, round, *h, &all);
+			}
+			assert_eq!(phase(round), Phase::Finalized);
+			run_to_block(System::block_number() + 1);
+		};
+		open_round_0(&all);
+		// Round 0: ALICE and CHARLIE finalize with X; BOB's vote comes after (refused).
+		run_round(0, &[(ALICE, X), (CHARLIE, X), (BOB, X)]);
+		assert_eq!((Strikes::<Test>::get(ALICE), CleanRounds::<Test>::get(ALICE)), (1, 1));
+		// BOB's vote came after finalization: not with the quorum, no clean round.
+		assert_eq!((Strikes::<Test>::get(BOB), CleanRounds::<Test>::get(BOB)), (1, 0));
+		assert_eq!(CleanRounds::<Test>::get(CHARLIE), 0, "no strikes, nothing to count");
+		// Round 1: ALICE's second clean round forgives her strike.
+		run_round(1, &[(ALICE, X), (BOB, X), (CHARLIE, X)]);
+		assert_eq!((Strikes::<Test>::get(ALICE), CleanRounds::<Test>::get(ALICE)), (0, 0));
+		assert!(fl_events().contains(&Event::StrikeForgiven { worker: ALICE, strikes: 0 }));
+		assert_eq!((Strikes::<Test>::get(BOB), CleanRounds::<Test>::get(BOB)), (1, 1));
+		// Round 2: BOB dissents among the quorum's votes: a new strike, excluded (threshold 2).
+		run_round(2, &[(BOB, Y), (ALICE, X), (CHARLIE, X)]);
+		assert_eq!((Strikes::<Test>::get(BOB), CleanRounds::<Test>::get(BOB)), (2, 0));
+		assert_eq!(Rounds::<Test>::get(3).unwrap().participants.to_vec(), vec![ALICE, CHARLIE]);
+		// The admin reset clears the count too.
+		CleanRounds::<Test>::insert(BOB, 1);
+		assert_ok!(FederatedLearning::reset_strikes(RuntimeOrigin::root(), BOB));
+		assert_eq!((Strikes::<Test>::get(BOB), CleanRounds::<Test>::get(BOB)), (0, 0));
 	});
 }
 
@@ -612,15 +822,18 @@ fn rounds_older_than_history_depth_are_pruned() {
 		run_to_block(COMMIT_END);
 		assert_ok!(reveal(ALICE, 0));
 		run_to_block(REVEAL_END);
+		assert_ok!(attest(ALICE, 0, &[ALICE]));
+		run_to_block(ATTEST_END);
 		assert_ok!(vote(ALICE, 0, X, &[ALICE]));
 		// Rounds 1, 2 and 3 fail without commits (3 blocks each); round 3 opening prunes 0.
-		run_to_block(REVEAL_END + 1);
+		run_to_block(ATTEST_END + 1);
 		assert!(Rounds::<Test>::contains_key(0));
-		run_to_block(REVEAL_END + 7);
+		run_to_block(ATTEST_END + 7);
 		assert_eq!(CurrentRound::<Test>::get(), Some(3));
 		assert!(!Rounds::<Test>::contains_key(0));
 		assert_eq!(Commits::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Reveals::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Votes::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
 		assert_noop!(commit(ALICE, 0), Error::<Test>::UnknownRound);
@@ -633,14 +846,18 @@ fn rounds_older_than_history_depth_are_pruned() {
 fn runtime_api_views_show_rounds_submissions_and_workers() {
 	build_and_execute(|| {
 		round_0_in_aggregate(&[ALICE, BOB, CHARLIE, DAVE]);
-		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB]));
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB, CHARLIE, DAVE]));
 		let view = FederatedLearning::current_round_view().unwrap();
 		assert_eq!((view.index, view.phase, view.quorum), (0, Phase::Aggregate, 3));
+		assert_eq!((view.reveal_end, view.attest_end, view.aggregate_end), (REVEAL_END, ATTEST_END, AGGREGATE_END));
 		assert_eq!(view.participants, vec![ALICE, BOB, CHARLIE, DAVE]);
+		assert_eq!(view.available, vec![ALICE, BOB, CHARLIE, DAVE]);
 		let subs = FederatedLearning::round_submissions(0);
 		assert_eq!(subs.commits.len(), 4);
 		assert_eq!(subs.reveals.len(), 4);
-		assert_eq!(subs.aggregates, vec![(X, vec![ALICE, BOB], 1)]);
+		assert_eq!(subs.attestations.len(), 4);
+		assert!(subs.attestations.contains(&(BOB, vec![ALICE, BOB, CHARLIE, DAVE])));
+		assert_eq!(subs.aggregates, vec![(X, vec![ALICE, BOB, CHARLIE, DAVE], 1)]);
 		let workers = FederatedLearning::workers_view();
 		assert_eq!(workers.len(), 4);
 		assert!(workers.iter().any(|w| w.validator == BOB && w.worker_key == worker_key(BOB)));
@@ -655,27 +872,43 @@ fn runtime_api_views_show_rounds_submissions_and_workers() {
 enum Behaviour {
 	Silent,
 	CommitOnly,
+	/// Reveals, attests every served update, votes the honest aggregate.
 	Honest,
+	/// As honest, but votes another aggregate.
 	Dissent,
+	/// Reveals but serves its update to nobody (or an invalid one): only it attests it.
+	Withhold,
+	/// Reveals and votes, but never attests.
+	Lazy,
 }
 
 fn behaviour() -> impl proptest::strategy::Strategy<Value = Behaviour> {
 	use proptest::prelude::*;
-	prop_oneof![Just(Behaviour::Silent), Just(Behaviour::CommitOnly), Just(Behaviour::Honest), Just(Behaviour::Dissent)]
+	prop_oneof![
+		1 => Just(Behaviour::Silent),
+		1 => Just(Behaviour::CommitOnly),
+		3 => Just(Behaviour::Honest),
+		1 => Just(Behaviour::Dissent),
+		1 => Just(Behaviour::Withhold),
+		1 => Just(Behaviour::Lazy),
+	]
 }
 
 proptest::proptest! {
-	#![proptest_config(proptest::test_runner::Config::with_cases(64))]
+	#![proptest_config(proptest::test_runner::Config::with_cases(96))]
 
-	/// Five workers play random behaviours for four rounds. A reference model predicts the
-	/// participants (strike threshold 2), the outcome, the strikes and the global model
-	/// version of every round; the pallet must agree and keep its invariants.
+	/// Five workers play random behaviours for five rounds. A reference model predicts the
+	/// participants (strike threshold 2), the available set, the outcome, the strikes (with
+	/// decay after 2 clean rounds) and the global model version of every round; the pallet must
+	/// agree and keep its invariants. Honest workers are never struck.
 	#[test]
-	fn rounds_follow_the_reference_model(plan in proptest::collection::vec(proptest::collection::vec(behaviour(), 5), 4)) {
+	fn rounds_follow_the_reference_model(plan in proptest::collection::vec(proptest::collection::vec(behaviour(), 5), 5)) {
 		build_and_execute(|| {
+			use Behaviour::*;
 			let all = [ALICE, BOB, CHARLIE, DAVE, EVE];
 			open_round_0(&all);
 			let mut strikes = [0u32; 5];
+			let mut clean = [0u32; 5];
 			let mut version = 0u32;
 			for (round, acts) in plan.iter().enumerate() {
 				let round = round as RoundIndex;
@@ -683,67 +916,107 @@ proptest::proptest! {
 				let expected: Vec<u64> =
 					all.iter().enumerate().filter(|(i, _)| strikes[*i] < 2).map(|(_, w)| *w).collect();
 				assert_eq!(info.participants.to_vec(), expected);
-				let start = System::block_number();
+				let n = expected.len() as u32;
+				let quorum = gridbrain_aggregation::quorum_threshold(n);
 				let part = |i: usize| expected.contains(&all[i]);
+				let mut struck = [false; 5];
 				for (i, a) in acts.iter().enumerate() {
-					if matches!(a, Behaviour::Silent) { continue; }
+					if matches!(a, Silent) { continue; }
 					let r = commit(all[i], round);
 					if part(i) { assert_ok!(r); } else { assert_eq!(r, Err(Error::<Test>::NotParticipant.into())); }
 				}
-				let commits = (0..5).filter(|&i| part(i) && !matches!(acts[i], Behaviour::Silent)).count();
-				run_to_block(start + 3);
+				let commits = (0..5).filter(|&i| part(i) && !matches!(acts[i], Silent)).count();
+				run_to_block(info.commit_end);
+				let non_revealers: Vec<usize> = (0..5).filter(|&i| part(i) && matches!(acts[i], CommitOnly)).collect();
 				if commits == 0 {
 					assert_eq!(phase(round), Phase::Failed(FailReason::NoCommits));
-					continue;
-				}
-				let revealers: Vec<u64> = (0..5)
-					.filter(|&i| part(i) && matches!(acts[i], Behaviour::Honest | Behaviour::Dissent))
-					.map(|i| all[i])
-					.collect();
-				for w in &revealers {
-					assert_ok!(reveal(*w, round));
-				}
-				run_to_block(start + 5);
-				let non_revealers: Vec<usize> =
-					(0..5).filter(|&i| part(i) && matches!(acts[i], Behaviour::CommitOnly)).collect();
-				if revealers.is_empty() {
-					assert_eq!(phase(round), Phase::Failed(FailReason::NoReveals));
-					for i in non_revealers { strikes[i] += 1; }
 				} else {
-					let quorum = gridbrain_aggregation::quorum_threshold(expected.len() as u32);
-					let (mut x, mut y, mut winner) = (0u32, 0u32, None);
-					let mut voted: Vec<(usize, H256)> = vec![];
-					for i in 0..5 {
-						if !revealers.contains(&all[i]) { continue; }
-						let h = if matches!(acts[i], Behaviour::Honest) { X } else { Y };
-						let r = vote(all[i], round, h, &revealers);
-						if winner.is_some() {
-							assert_eq!(r, Err(Error::<Test>::WrongPhase.into()));
-							continue;
+					let revealers: Vec<usize> =
+						(0..5).filter(|&i| part(i) && !matches!(acts[i], Silent | CommitOnly)).collect();
+					for &i in &revealers {
+						assert_ok!(reveal(all[i], round));
+					}
+					run_to_block(info.reveal_end);
+					if revealers.is_empty() {
+						assert_eq!(phase(round), Phase::Failed(FailReason::NoReveals));
+					} else {
+						// Served updates: every revealer's but the withholders'.
+						let served: Vec<u64> =
+							revealers.iter().filter(|&&i| !matches!(acts[i], Withhold)).map(|&i| all[i]).collect();
+						let attesters: Vec<usize> =
+							revealers.iter().copied().filter(|&i| !matches!(acts[i], Lazy)).collect();
+						for &i in &attesters {
+							let mut held = served.clone();
+							if matches!(acts[i], Withhold) { held.push(all[i]); held.sort(); }
+							assert_ok!(attest(all[i], round, &held));
 						}
-						assert_ok!(r);
-						voted.push((i, h));
-						let c = if h == X { &mut x } else { &mut y };
-						*c += 1;
-						if *c >= quorum { winner = Some(h); }
+						// The model's availability: a served update is attested by every attester,
+						// a withheld one by its revealer only.
+						let count = |i: usize| if matches!(acts[i], Withhold) { 1 } else { attesters.len() as u32 };
+						let available: Vec<u64> =
+							revealers.iter().filter(|&&i| count(i) >= quorum).map(|&i| all[i]).collect();
+						let quorate = attesters.len() as u32 >= quorum;
+						run_to_block(info.attest_end);
+						assert_eq!(Rounds::<Test>::get(round).unwrap().available.to_vec(), available);
+						if quorate {
+							for &i in &revealers {
+								if !available.contains(&all[i]) { strikes[i] += 1; clean[i] = 0; struck[i] = true; }
+							}
+						}
+						if available.is_empty() {
+							assert_eq!(phase(round), Phase::Failed(FailReason::NothingAvailable));
+						} else {
+							let (mut x, mut y, mut winner) = (0u32, 0u32, None);
+							let mut voted: Vec<(usize, H256)> = vec![];
+							for &i in &revealers {
+								let h = if matches!(acts[i], Dissent) { Y } else { X };
+								let r = vote(all[i], round, h, &available);
+								if winner.is_some() {
+									assert_eq!(r, Err(Error::<Test>::WrongPhase.into()));
+									continue;
+								}
+								assert_ok!(r);
+								voted.push((i, h));
+								let c = if h == X { &mut x } else { &mut y };
+								*c += 1;
+								if *c >= quorum { winner = Some(h); }
+							}
+							match winner {
+								Some(h) => {
+									version += 1;
+									assert_eq!(phase(round), Phase::Finalized);
+									let g = GlobalModel::<Test>::get().unwrap();
+									assert_eq!((g.version, g.round, g.params_hash), (version, round, h));
+									for &(i, v) in &voted {
+										if v != h { strikes[i] += 1; clean[i] = 0; struck[i] = true; }
+									}
+									for &(i, v) in &voted {
+										if v == h && !struck[i] && strikes[i] > 0 {
+											clean[i] += 1;
+											if clean[i] >= 2 { strikes[i] -= 1; clean[i] = 0; }
+										}
+									}
+								},
+								None => {
+									run_to_block(info.aggregate_end);
+									assert_eq!(phase(round), Phase::Failed(FailReason::NoQuorum));
+								},
+							}
+						}
 					}
-					match winner {
-						Some(h) => {
-							version += 1;
-							assert_eq!(phase(round), Phase::Finalized);
-							let g = GlobalModel::<Test>::get().unwrap();
-							assert_eq!((g.version, g.round, g.params_hash), (version, round, h));
-							for (i, v) in voted { if v != h { strikes[i] += 1; } }
-						},
-						None => {
-							run_to_block(start + 7);
-							assert_eq!(phase(round), Phase::Failed(FailReason::NoQuorum));
-						},
-					}
-					for i in non_revealers { strikes[i] += 1; }
+					for &i in &non_revealers { strikes[i] += 1; clean[i] = 0; }
 				}
 				for (i, w) in all.iter().enumerate() {
 					assert_eq!(Strikes::<Test>::get(w), strikes[i], "strikes of {} after round {}", w, round);
+					assert_eq!(CleanRounds::<Test>::get(w), clean[i], "clean rounds of {} after round {}", w, round);
+				}
+				// With fewer than a third of the participants dissenting, no honest participant
+				// is struck (withholders and lazy workers cannot get one struck).
+				let dissenters = (0..5).filter(|&i| part(i) && matches!(acts[i], Dissent)).count() as u32;
+				if dissenters * 3 < n {
+					for i in 0..5 {
+						assert!(!(part(i) && matches!(acts[i], Honest) && struck[i]), "honest worker {} struck in round {}", all[i], round);
+					}
 				}
 				// Let the next round open (at most one block after the close).
 				let next = round + 1;
@@ -775,7 +1048,68 @@ fn round_calls_are_operational_and_the_rest_normal() {
 			DispatchClass::Operational
 		);
 		// ... registration is not time-critical and stays normal.
+		assert_eq!(
+			class(Call::attest_availability { round: 0, held: Default::default() }),
+			DispatchClass::Operational
+		);
 		assert_eq!(class(Call::deregister_worker {}), DispatchClass::Normal);
 		FederatedLearning::do_try_state().unwrap();
+	});
+}
+
+// ---------------------------------------------------------------- migration
+
+#[test]
+fn migration_v1_to_v2_inserts_the_attest_phase_or_makes_every_revealer_available() {
+	use crate::migrations::v2::{MigrateV1ToV2, PhaseLengthsV1, RoundInfoV1};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	build_and_execute(|| {
+		// Round 0 finalized under version 1 with ALICE and BOB revealed; round 1 in its reveal
+		// phase; phase lengths set by the admin.
+		round_0_in_aggregate(&[ALICE, BOB]);
+		assert_ok!(vote(ALICE, 0, X, &[ALICE, BOB]));
+		assert_ok!(vote(BOB, 0, X, &[ALICE, BOB]));
+		run_to_block(ATTEST_END + 1);
+		let v1 = |r: RoundInfo<u64, u64, <Test as Config>::MaxWorkers>| RoundInfoV1::<u64, u64> {
+			participants: r.participants.to_vec(),
+			rule: r.rule,
+			phase: r.phase,
+			opened_at: r.opened_at,
+			commit_end: r.commit_end,
+			reveal_end: r.reveal_end,
+			aggregate_end: r.aggregate_end,
+			commits: r.commits,
+			reveals: r.reveals,
+			aggregates: r.aggregates,
+		};
+		let r0 = Rounds::<Test>::get(0).unwrap();
+		let mut r1 = Rounds::<Test>::get(1).unwrap();
+		r1.phase = Phase::Reveal;
+		let put = |key: Vec<u8>, value: Vec<u8>| frame_support::storage::unhashed::put_raw(&key, &value);
+		put(Rounds::<Test>::hashed_key_for(0), v1(r0.clone()).encode());
+		put(Rounds::<Test>::hashed_key_for(1), v1(r1.clone()).encode());
+		put(Phases::<Test>::hashed_key().to_vec(), PhaseLengthsV1 { commit: 4, reveal: 4, aggregate: 3 }.encode());
+		let _ = Attestations::<Test>::clear_prefix(0, 10, None);
+		StorageVersion::new(1).put::<FederatedLearning>();
+
+		#[cfg(feature = "try-runtime")]
+		let state = MigrateV1ToV2::<Test>::pre_upgrade().expect("pre_upgrade accepts version 1 state");
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		MigrateV1ToV2::<Test>::post_upgrade(state).expect("post_upgrade checks pass");
+
+		assert_eq!(FederatedLearning::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(Phases::<Test>::get(), PhaseLengths { commit: 4, reveal: 4, attest: 2, aggregate: 3 });
+		let m0 = Rounds::<Test>::get(0).unwrap();
+		assert_eq!((m0.phase, m0.attest_end, m0.aggregate_end), (Phase::Finalized, r0.reveal_end, r0.aggregate_end));
+		assert_eq!(m0.available.to_vec(), vec![ALICE, BOB], "every revealer of a closed round");
+		let m1 = Rounds::<Test>::get(1).unwrap();
+		assert_eq!((m1.phase, m1.reveal_end), (Phase::Reveal, r1.reveal_end));
+		assert_eq!((m1.attest_end, m1.aggregate_end), (r1.reveal_end + 2, r1.aggregate_end + 2), "an attest phase inserted");
+		assert!(m1.available.is_empty());
+		// A second run does nothing (versioned).
+		let before = Rounds::<Test>::get(1).unwrap();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Rounds::<Test>::get(1).unwrap().encode(), before.encode());
 	});
 }

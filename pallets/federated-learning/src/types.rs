@@ -44,8 +44,17 @@ pub struct PhaseLengths {
 	pub commit: u32,
 	/// Blocks for `revealUpdate`.
 	pub reveal: u32,
+	/// Blocks for `attestAvailability`.
+	pub attest: u32,
 	/// Blocks for `submitAggregate`.
 	pub aggregate: u32,
+}
+
+impl PhaseLengths {
+	/// Whether every phase lasts at least one block.
+	pub fn is_valid(&self) -> bool {
+		self.commit > 0 && self.reveal > 0 && self.attest > 0 && self.aggregate > 0
+	}
 }
 
 /// Why a round ended without a new global model.
@@ -59,6 +68,8 @@ pub enum FailReason {
 	NoReveals,
 	/// The aggregate phase ended before ≥ 2/3 of the participants agreed.
 	NoQuorum,
+	/// No revealed update was attested by ≥ 2/3 of the participants.
+	NothingAvailable,
 }
 
 /// Where a round is.
@@ -67,14 +78,22 @@ pub enum FailReason {
 )]
 pub enum Phase {
 	/// Participants commit to their update's hash.
+	#[codec(index = 0)]
 	Commit,
 	/// Participants reveal hash, salt, samples and loss.
+	#[codec(index = 1)]
 	Reveal,
-	/// Participants submit the hash of the aggregate they computed.
+	/// Participants attest which revealed updates they hold and found valid.
+	#[codec(index = 5)]
+	Attest,
+	/// Participants submit the hash of the aggregate of the available updates.
+	#[codec(index = 2)]
 	Aggregate,
 	/// A quorum agreed; the global model was updated.
+	#[codec(index = 3)]
 	Finalized,
 	/// The round ended without a new model.
+	#[codec(index = 4)]
 	Failed(FailReason),
 }
 
@@ -99,16 +118,23 @@ pub struct RoundInfo<AccountId, BlockNumber, MaxWorkers: Get<u32>> {
 	pub opened_at: BlockNumber,
 	/// First block of the reveal phase.
 	pub commit_end: BlockNumber,
-	/// First block of the aggregate phase.
+	/// First block of the attest phase.
 	pub reveal_end: BlockNumber,
+	/// First block of the aggregate phase.
+	pub attest_end: BlockNumber,
 	/// The round fails at this block without a quorum.
 	pub aggregate_end: BlockNumber,
 	/// Commitments received.
 	pub commits: u32,
 	/// Reveals received.
 	pub reveals: u32,
+	/// Availability attestations received.
+	pub attestations: u32,
 	/// Aggregate votes received.
 	pub aggregates: u32,
+	/// The revealers whose updates ≥ 2/3 of the participants attested, sorted: decided when the
+	/// attest phase ends; every aggregate must include exactly these.
+	pub available: BoundedVec<AccountId, MaxWorkers>,
 }
 
 /// A revealed update.
@@ -168,6 +194,9 @@ pub enum StrikeReason {
 	NotRevealed,
 	/// Submitted an aggregate other than the one that finalized.
 	Dissented,
+	/// Revealed an update that fewer than 2/3 of the participants attested (withheld from
+	/// peers, or invalid), while ≥ 2/3 of them attested.
+	Unavailable,
 }
 
 /// A round as the runtime API returns it.
@@ -185,12 +214,17 @@ pub struct RoundView<AccountId, BlockNumber> {
 	pub opened_at: BlockNumber,
 	/// First block of the reveal phase.
 	pub commit_end: BlockNumber,
-	/// First block of the aggregate phase.
+	/// First block of the attest phase.
 	pub reveal_end: BlockNumber,
+	/// First block of the aggregate phase.
+	pub attest_end: BlockNumber,
 	/// End of the aggregate phase.
 	pub aggregate_end: BlockNumber,
-	/// Votes needed to finalize.
+	/// Votes needed to finalize (and attestations needed to make an update available).
 	pub quorum: u32,
+	/// The available updates' authors (empty until the attest phase ends): what an aggregate
+	/// must include.
+	pub available: alloc::vec::Vec<AccountId>,
 }
 
 /// A round's submissions as the runtime API returns them.
@@ -200,6 +234,8 @@ pub struct RoundSubmissions<AccountId> {
 	pub commits: alloc::vec::Vec<(AccountId, H256)>,
 	/// Reveals by participant.
 	pub reveals: alloc::vec::Vec<(AccountId, Reveal)>,
+	/// Availability attestations by participant: the revealers whose updates it holds.
+	pub attestations: alloc::vec::Vec<(AccountId, alloc::vec::Vec<AccountId>)>,
 	/// Distinct (aggregate hash, included set) submissions with their votes.
 	pub aggregates: alloc::vec::Vec<(H256, alloc::vec::Vec<AccountId>, u32)>,
 }

@@ -496,8 +496,9 @@ impl Harness<'_> {
 		let choice = match phase {
 			Some(pallet_federated_learning::Phase::Commit) if !u.ratio(1u8, 4)? => 3,
 			Some(pallet_federated_learning::Phase::Reveal) if !u.ratio(1u8, 4)? => 5,
+			Some(pallet_federated_learning::Phase::Attest) if !u.ratio(1u8, 4)? => 10,
 			Some(pallet_federated_learning::Phase::Aggregate) if !u.ratio(1u8, 4)? => 7,
-			_ => u.int_in_range(0u8..=9)?,
+			_ => u.int_in_range(0u8..=11)?,
 		};
 		match choice {
 			0..=1 => {
@@ -543,13 +544,44 @@ impl Harness<'_> {
 					}),
 				))
 			},
-			_ => {
+			10..=11 => {
+				// Availability: mostly every revealer (so updates become available), sometimes a
+				// subset (withholding), a non-revealer or a duplicate.
 				let signer = participant(self, u)?;
 				let revealed: Vec<AccountId> =
 					pallet_federated_learning::Reveals::<Runtime>::iter_key_prefix(round).collect();
+				let mut held: Vec<AccountId> = Vec::new();
+				for who in &revealed {
+					if !u.ratio(1u8, 8)? {
+						held.push(who.clone());
+					}
+				}
+				if u.ratio(1u8, 20)? {
+					held.push(self.account(u)?);
+				}
+				if u.ratio(1u8, 30)? {
+					if let Some(first) = held.first().cloned() {
+						held.push(first);
+					}
+				}
+				let held = BoundedVec::truncate_from(held);
+				Ok((signer, RuntimeCall::FederatedLearning(C::attest_availability { round, held })))
+			},
+			_ => {
+				let signer = participant(self, u)?;
+				// Mostly the round's available set (what honest workers vote on), else a subset
+				// of the revealers.
+				let available: Vec<AccountId> = pallet_federated_learning::Rounds::<Runtime>::get(round)
+					.map(|r| r.available.into_inner())
+					.unwrap_or_default();
+				let revealed: Vec<AccountId> = if u.ratio(3u8, 4)? {
+					available
+				} else {
+					pallet_federated_learning::Reveals::<Runtime>::iter_key_prefix(round).collect()
+				};
 				let mut included: Vec<AccountId> = Vec::new();
 				for who in &revealed {
-					if !u.ratio(1u8, 6)? {
+					if !u.ratio(1u8, 12)? {
 						included.push(who.clone());
 					}
 				}
@@ -616,6 +648,7 @@ impl Harness<'_> {
 			7 => RuntimeCall::FederatedLearning(pallet_federated_learning::Call::set_phase_lengths {
 				commit: u.int_in_range(0..=8)?,
 				reveal: u.int_in_range(0..=8)?,
+				attest: u.int_in_range(0..=8)?,
 				aggregate: u.int_in_range(0..=8)?,
 			}),
 			8 => RuntimeCall::FederatedLearning(pallet_federated_learning::Call::reset_strikes {

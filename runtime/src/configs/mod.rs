@@ -269,9 +269,9 @@ impl pallet_federated_learning::ValidatorSet<AccountId> for AuraValidators {
 
 parameter_types! {
 	/// Rounds of the FederatedLearning pallet until the admin changes them: commit 10 blocks
-	/// (1 min for local training), reveal 5, aggregate 5: a round every 2 minutes.
+	/// (1 min for local training), reveal 5, attest 3, aggregate 5: a round every 2.3 minutes.
 	pub const FlPhaseLengths: pallet_federated_learning::PhaseLengths =
-		pallet_federated_learning::PhaseLengths { commit: 10, reveal: 5, aggregate: 5 };
+		pallet_federated_learning::PhaseLengths { commit: 10, reveal: 5, attest: 3, aggregate: 5 };
 	/// Trim a third at each end: robust to fewer than n/3 bad updates, the chain's own fault
 	/// bound (with 3 workers this is the median).
 	pub const FlDefaultRule: pallet_federated_learning::AggregationRule =
@@ -291,6 +291,8 @@ impl pallet_federated_learning::Config for Runtime {
 	type DefaultPhaseLengths = FlPhaseLengths;
 	type MinParticipants = ConstU32<1>;
 	type StrikeThreshold = ConstU32<3>;
+	/// One strike forgiven per 10 finalized rounds voted with the quorum (about 25 minutes).
+	type StrikeDecayRounds = ConstU32<10>;
 	/// Rounds (with their submissions) kept for queries: about half an hour.
 	type HistoryDepth = ConstU32<16>;
 	type WeightInfo = pallet_federated_learning::weights::SubstrateWeight<Runtime>;

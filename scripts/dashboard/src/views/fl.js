@@ -25,25 +25,29 @@ export default {
     } else {
       const r = round.unwrap();
       const opened = num(r.openedAt);
-      const ends = [num(r.commitEnd), num(r.revealEnd), num(r.aggregateEnd)];
-      const total = Math.max(1, ends[2] - opened);
+      const ends = [num(r.commitEnd), num(r.revealEnd), num(r.attestEnd), num(r.aggregateEnd)];
+      const total = Math.max(1, ends[3] - opened);
       const pct = (b) => `${(100 * b) / total}%`;
       const at = Math.min(total, Math.max(0, c.best - opened));
       const subs = await api.call.federatedLearningApi.roundSubmissions(r.index);
       const committed = new Set(subs.commits.map(([a]) => a.toString()));
       const revealed = new Set(subs.reveals.map(([a]) => a.toString()));
+      const attested = new Set(subs.attestations.map(([a]) => a.toString()));
+      const available = new Set(r.available.map((a) => a.toString()));
       const voted = new Set(subs.aggregates.flatMap(([, voters]) => voters.map((v) => v.toString())));
       setHtml(el.querySelector('#fl-round'), `<p>round <b>${num(r.index)}</b> · phase <b id="fl-phase">${esc(r.phase.type)}</b> · rule ${esc(r.rule.type)} · quorum ${num(r.quorum)} of ${r.participants.length}</p>
-        <div class="timeline" role="img" aria-label="round ${num(r.index)}: commit until block ${ends[0]}, reveal until ${ends[1]}, aggregate until ${ends[2]}; now block ${c.best}">
+        <div class="timeline" role="img" aria-label="round ${num(r.index)}: commit until block ${ends[0]}, reveal until ${ends[1]}, attest until ${ends[2]}, aggregate until ${ends[3]}; now block ${c.best}">
           <div class="commit" style="width:${pct(ends[0] - opened)}">commit → #${ends[0]}</div>
           <div class="reveal" style="width:${pct(ends[1] - ends[0])}">reveal → #${ends[1]}</div>
-          <div class="aggregate" style="width:${pct(ends[2] - ends[1])}">aggregate → #${ends[2]}</div>
+          <div class="attest" style="width:${pct(ends[2] - ends[1])}">attest → #${ends[2]}</div>
+          <div class="aggregate" style="width:${pct(ends[3] - ends[2])}">aggregate → #${ends[3]}</div>
           <span class="now" style="left:${pct(at)}" title="now: #${c.best}"></span>
         </div>`
-        + table(['participant', 'committed', 'revealed', 'voted'], r.participants.map((p) => {
+        + table(['participant', 'committed', 'revealed', 'attested', 'update available', 'voted'], r.participants.map((p) => {
           const a = p.toString();
           const mark = (s) => (s.has(a) ? '✔ yes' : '– no');
-          return [esc(who(c, a)), mark(committed), mark(revealed), mark(voted)];
+          const avail = r.available.length === 0 ? '–' : available.has(a) ? '✔ yes' : revealed.has(a) ? '<span class="bad">✖ no</span>' : '–';
+          return [esc(who(c, a)), mark(committed), mark(revealed), mark(attested), avail, mark(voted)];
         })));
     }
     if (model.isNone) {
