@@ -98,7 +98,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up)" \
 		scripts/testnet-break-test.sh
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
-	stage "federated learning: 3 validators + 3 workers, then a sign-flipping worker" scripts/fl-integration.sh
+	stage "federated learning: 3 validators + 3 workers, then a withholding worker, then a sign-flipping worker" scripts/fl-integration.sh
 else
 	log "the node did not build: skipping the stages that need it"
 fi
