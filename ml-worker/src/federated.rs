@@ -2,7 +2,7 @@
 //! hash, the worker's ed25519 signature, verification against a revealed hash, and
 //! aggregation with the round's rule (`gridbrain-aggregation`, the chain's own maths).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use codec::{Decode, Encode};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use gridbrain_aggregation as agg;
@@ -135,28 +135,30 @@ impl std::error::Error for Rejected {}
 /// author's registered worker `key`, and its layout against `reference` (any model of this
 /// grid: every model and update of a grid has the same tensors). Returns the decoded update.
 pub fn check_update(u: &SignedUpdate, key: &VerifyingKey, reference: &agg::Model) -> Result<agg::Model, Rejected> {
-	if sp_crypto_hashing::blake2_256(&u.bytes) != u.hash {
-		return Err(Rejected::HashMismatch);
-	}
-	key.verify(&message(u.round, &u.hash), &Signature::from_bytes(&u.signature))
-		.map_err(|_| Rejected::BadSignature)?;
-	let model = from_safetensors(&u.bytes).map_err(|e| Rejected::Malformed(format!("{e:#}")))?;
+	let model = decode_signed(u, key)?;
 	if !model.same_layout(reference) {
 		return Err(Rejected::WrongLayout);
 	}
 	Ok(model)
 }
 
+/// The update's bytes checked against its hash and its author's `key`, decoded.
+fn decode_signed(u: &SignedUpdate, key: &VerifyingKey) -> Result<agg::Model, Rejected> {
+	if sp_crypto_hashing::blake2_256(&u.bytes) != u.hash {
+		return Err(Rejected::HashMismatch);
+	}
+	key.verify(&message(u.round, &u.hash), &Signature::from_bytes(&u.signature))
+		.map_err(|_| Rejected::BadSignature)?;
+	from_safetensors(&u.bytes).map_err(|e| Rejected::Malformed(format!("{e:#}")))
+}
+
 /// Checks a peer's update against its worker key and the hash it revealed on chain; returns
 /// the decoded update (without a layout check: see [`check_update`]).
 pub fn verify_update(u: &SignedUpdate, key: &VerifyingKey, revealed_hash: &[u8; 32]) -> Result<agg::Model> {
-	let hash = sp_crypto_hashing::blake2_256(&u.bytes);
-	if &hash != revealed_hash || hash != u.hash {
-		bail!("update bytes do not match the revealed hash");
+	if &u.hash != revealed_hash {
+		return Err(Rejected::NotTheRevealedHash.into());
 	}
-	key.verify(&message(u.round, &u.hash), &Signature::from_bytes(&u.signature))
-		.context("bad worker signature")?;
-	from_safetensors(&u.bytes)
+	Ok(decode_signed(u, key)?)
 }
 
 /// The next global model from verified updates (any order gives the same bytes).

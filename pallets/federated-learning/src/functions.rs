@@ -359,6 +359,18 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Moves `info` to `phase` (Reveal, Attest or Aggregate) and emits `PhaseChanged` with the
+	/// block that phase ends at.
+	fn enter_phase(round: RoundIndex, info: &mut RoundOf<T>, phase: Phase) {
+		let ends_at = match phase {
+			Phase::Reveal => info.reveal_end,
+			Phase::Attest => info.attest_end,
+			_ => info.aggregate_end,
+		};
+		info.phase = phase;
+		Self::deposit_event(Event::PhaseChanged { round, phase, ends_at });
+	}
+
 	/// `on_initialize`: advances, closes and opens rounds. Returns the weight used.
 	pub(crate) fn drive_rounds(now: BlockNumberFor<T>) -> Weight {
 		let base = <T as Config>::WeightInfo::advance_phase();
@@ -375,12 +387,7 @@ impl<T: Config> Pallet<T> {
 				if info.commits == 0 {
 					Some(FailReason::NoCommits)
 				} else {
-					info.phase = Phase::Reveal;
-					Self::deposit_event(Event::PhaseChanged {
-						round,
-						phase: Phase::Reveal,
-						ends_at: info.reveal_end,
-					});
+					Self::enter_phase(round, &mut info, Phase::Reveal);
 					None
 				}
 			},
@@ -388,12 +395,7 @@ impl<T: Config> Pallet<T> {
 				if info.reveals == 0 {
 					Some(FailReason::NoReveals)
 				} else {
-					info.phase = Phase::Attest;
-					Self::deposit_event(Event::PhaseChanged {
-						round,
-						phase: Phase::Attest,
-						ends_at: info.attest_end,
-					});
+					Self::enter_phase(round, &mut info, Phase::Attest);
 					None
 				}
 			},
@@ -402,12 +404,7 @@ impl<T: Config> Pallet<T> {
 				extra = <T as Config>::WeightInfo::decide_availability(p);
 				let fail = Self::decide_availability(round, &mut info);
 				if fail.is_none() {
-					info.phase = Phase::Aggregate;
-					Self::deposit_event(Event::PhaseChanged {
-						round,
-						phase: Phase::Aggregate,
-						ends_at: info.aggregate_end,
-					});
+					Self::enter_phase(round, &mut info, Phase::Aggregate);
 				}
 				fail
 			},

@@ -104,9 +104,8 @@ fn open_round_0(ws: &[u64]) {
 	run_to_block(2);
 }
 
-/// Round 0 with `ws` in its aggregate phase, every worker having committed, revealed and
-/// attested everyone's update (so all are available).
-fn round_0_in_aggregate(ws: &[u64]) {
+/// Round 0 with `ws`, all committed and revealed, in its attest phase.
+fn round_0_in_attest(ws: &[u64]) {
 	open_round_0(ws);
 	for w in ws {
 		assert_ok!(commit(*w, 0));
@@ -116,6 +115,12 @@ fn round_0_in_aggregate(ws: &[u64]) {
 		assert_ok!(reveal(*w, 0));
 	}
 	run_to_block(REVEAL_END);
+}
+
+/// Round 0 with `ws` in its aggregate phase, every worker having committed, revealed and
+/// attested everyone's update (so all are available).
+fn round_0_in_aggregate(ws: &[u64]) {
+	round_0_in_attest(ws);
 	for w in ws {
 		assert_ok!(attest(*w, 0, ws));
 	}
@@ -639,19 +644,6 @@ fn set_phase_lengths_applies_from_the_next_round() {
 }
 
 // ---------------------------------------------------------------- availability
-
-/// Round 0 with `ws`, all committed and revealed, in its attest phase.
-fn round_0_in_attest(ws: &[u64]) {
-	open_round_0(ws);
-	for w in ws {
-		assert_ok!(commit(*w, 0));
-	}
-	run_to_block(COMMIT_END);
-	for w in ws {
-		assert_ok!(reveal(*w, 0));
-	}
-	run_to_block(REVEAL_END);
-}
 
 fn strike_events() -> Vec<(u64, StrikeReason, u32)> {
 	fl_events()

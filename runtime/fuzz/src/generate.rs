@@ -550,21 +550,7 @@ impl Harness<'_> {
 				let signer = participant(self, u)?;
 				let revealed: Vec<AccountId> =
 					pallet_federated_learning::Reveals::<Runtime>::iter_key_prefix(round).collect();
-				let mut held: Vec<AccountId> = Vec::new();
-				for who in &revealed {
-					if !u.ratio(1u8, 8)? {
-						held.push(who.clone());
-					}
-				}
-				if u.ratio(1u8, 20)? {
-					held.push(self.account(u)?);
-				}
-				if u.ratio(1u8, 30)? {
-					if let Some(first) = held.first().cloned() {
-						held.push(first);
-					}
-				}
-				let held = BoundedVec::truncate_from(held);
+				let held = self.worker_set(u, &revealed, 8)?;
 				Ok((signer, RuntimeCall::FederatedLearning(C::attest_availability { round, held })))
 			},
 			_ => {
@@ -579,21 +565,7 @@ impl Harness<'_> {
 				} else {
 					pallet_federated_learning::Reveals::<Runtime>::iter_key_prefix(round).collect()
 				};
-				let mut included: Vec<AccountId> = Vec::new();
-				for who in &revealed {
-					if !u.ratio(1u8, 12)? {
-						included.push(who.clone());
-					}
-				}
-				if u.ratio(1u8, 20)? {
-					included.push(self.account(u)?);
-				}
-				if u.ratio(1u8, 30)? {
-					if let Some(first) = included.first().cloned() {
-						included.push(first);
-					}
-				}
-				let included = BoundedVec::truncate_from(included);
+				let included = self.worker_set(u, &revealed, 12)?;
 				let aggregate_hash = H256::repeat_byte(u.int_in_range(0u8..=2)?);
 				Ok((
 					signer,
@@ -601,6 +573,32 @@ impl Harness<'_> {
 				))
 			},
 		}
+	}
+
+	/// A set of workers for an attestation or an aggregate: `base` less about one in `drop_one_in`
+	/// (withholding, a missing update), sometimes plus any account (a non-revealer) or with
+	/// its first member twice (a duplicate).
+	fn worker_set<S: Get<u32>>(
+		&self,
+		u: &mut Unstructured,
+		base: &[AccountId],
+		drop_one_in: u8,
+	) -> Result<BoundedVec<AccountId, S>> {
+		let mut set: Vec<AccountId> = Vec::new();
+		for who in base {
+			if !u.ratio(1u8, drop_one_in)? {
+				set.push(who.clone());
+			}
+		}
+		if u.ratio(1u8, 20)? {
+			set.push(self.account(u)?);
+		}
+		if u.ratio(1u8, 30)? {
+			if let Some(first) = set.first().cloned() {
+				set.push(first);
+			}
+		}
+		Ok(BoundedVec::truncate_from(set))
 	}
 
 	/// A call only the admin (root) may make; [`Self::sudo`] wraps it.
