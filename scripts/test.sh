@@ -18,8 +18,9 @@
 #  6. scripts/testnet-break-test.sh: scripts/local-testnet.sh 4 keeps running when bob is stopped
 #     (--stop), restarts him (--restart) and he catches up;
 #  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
-#  8. scripts/fl-integration.sh: 3 validators + 3 ml-workers finalize federated rounds, then
-#     one worker restarts sign-flipping its updates.
+#  8. scripts/fl-integration.sh: 4 validators + 4 ml-workers finalize federated rounds, one of
+#     them with its blocks stuffed by an outsider, then one worker runs five attacks in turn
+#     (wrong layout, withholding, forged-update flood, oversized requests, sign flip).
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -98,7 +99,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up)" \
 		scripts/testnet-break-test.sh
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
-	stage "federated learning: 3 validators + 3 workers, then a withholding worker, then a sign-flipping worker" scripts/fl-integration.sh
+	stage "federated learning under attack: 4 validators + 4 workers, block stuffing, then 5 attacks by one worker" scripts/fl-integration.sh
 else
 	log "the node did not build: skipping the stages that need it"
 fi

@@ -37,11 +37,15 @@ pub type GlobalModel = GlobalModelInfo<BlockNumber>;
 /// Blocks a signed transaction stays valid for.
 const MORTALITY: u64 = 64;
 
-/// An open connection to a node, with the worker's signing account.
+/// An open connection to a node, with the worker's signing account and the participant it
+/// acts for.
 pub struct Chain {
 	client: WsClient,
 	genesis: H256,
 	signer: sr25519::Pair,
+	/// The signer's account (pays the fees, holds the nonce).
+	signer_account: AccountId,
+	/// The validator the worker acts for: the signer's own, or the one that bound it.
 	account: AccountId,
 }
 
@@ -54,8 +58,9 @@ fn unhex(s: &str) -> Result<Vec<u8>> {
 }
 
 impl Chain {
-	/// Connects to `url`, checks the runtime version and reads the genesis hash.
-	pub async fn connect(url: &str, signer: sr25519::Pair) -> Result<Chain> {
+	/// Connects to `url`, checks the runtime version and reads the genesis hash. The worker
+	/// acts for `validator`, or for the signer's own account when `None`.
+	pub async fn connect(url: &str, signer: sr25519::Pair, validator: Option<AccountId>) -> Result<Chain> {
 		let client = WsClientBuilder::default()
 			.max_response_size(64 << 20)
 			.build(url)
@@ -65,8 +70,9 @@ impl Chain {
 			.request("chain_getBlockHash", rpc_params![0u32])
 			.await
 			.context("chain_getBlockHash(0)")?;
-		let account = AccountId::from(signer.public());
-		let chain = Chain { client, genesis, signer, account };
+		let signer_account = AccountId::from(signer.public());
+		let account = validator.unwrap_or_else(|| signer_account.clone());
+		let chain = Chain { client, genesis, signer, signer_account, account };
 		let spec_version = chain.runtime_version().await.with_context(|| format!("the node at {url}"))?;
 		if spec_version != VERSION.spec_version {
 			println!(
@@ -85,9 +91,27 @@ impl Chain {
 		compatibility(&version)
 	}
 
-	/// The account the worker signs with (its validator's).
+	/// The validator the worker acts for: every round call counts as this account's.
 	pub fn account(&self) -> &AccountId {
 		&self.account
+	}
+
+	/// The account the worker signs with: the validator's own, or one it bound.
+	pub fn signer_account(&self) -> &AccountId {
+		&self.signer_account
+	}
+
+	/// The validator the signing account acts for at block `at` (`setWorkerAccount`), read
+	/// from `FederatedLearning::ActsFor`.
+	pub async fn acts_for(&self, at: H256) -> Result<Option<AccountId>> {
+		let key = pallet_federated_learning::ActsFor::<Runtime>::hashed_key_for(&self.signer_account);
+		let raw: Option<String> = self
+			.client
+			.request("state_getStorage", rpc_params![hex0x(&key), at])
+			.await
+			.context("state_getStorage(FederatedLearning::ActsFor)")?;
+		raw.map(|hex| AccountId::decode(&mut &unhex(&hex)?[..]).context("cannot decode FederatedLearning::ActsFor"))
+			.transpose()
 	}
 
 	/// The chain's genesis hash.
@@ -150,13 +174,23 @@ impl Chain {
 	}
 
 	/// Signs `call` with the worker's account (nonce from the node, counting its pool) and
-	/// submits it, mortal from block `(at, number)`. Returns the transaction hash once the pool
+	/// submits it, mortal from a block the node's pool has surely seen (see [`era_birth`];
+	/// `at` is the best block the worker acts on). Returns the transaction hash once the pool
 	/// accepted it; whether it succeeds shows in the state of the following blocks.
 	pub async fn submit(&self, call: pallet_federated_learning::Call<Runtime>, at: (H256, BlockNumber)) -> Result<H256> {
+		let finalized = self.finalized().await?;
+		let at = match era_birth(at.1, finalized) {
+			Birth::Finalized => finalized,
+			Birth::Number(n) => {
+				let hash: Option<H256> =
+					self.client.request("chain_getBlockHash", rpc_params![n]).await.context("chain_getBlockHash")?;
+				(hash.with_context(|| format!("the node has no block #{n}"))?, n)
+			},
+		};
 		let call = RuntimeCall::FederatedLearning(call);
 		let nonce: u32 = self
 			.client
-			.request("system_accountNextIndex", rpc_params![self.account.to_string()])
+			.request("system_accountNextIndex", rpc_params![self.signer_account.to_string()])
 			.await
 			.context("system_accountNextIndex")?;
 		// Checked before every transaction: a runtime upgrade may have happened since the last.
@@ -168,6 +202,32 @@ impl Chain {
 			.await
 			.map_err(|e| anyhow!("the node refused the transaction: {e}"))?;
 		Ok(hash)
+	}
+}
+
+/// Which block a transaction's mortal era starts at.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Birth {
+	/// The latest finalized block.
+	Finalized,
+	/// This best-chain block (finality lags too far behind).
+	Number(BlockNumber),
+}
+
+/// The birth block of a transaction sent while the best block is `best`: the latest finalized
+/// block, unless finality lags by more than half the era, then the block half an era back.
+///
+/// Not the best block itself: the node's transaction pool validates against the blocks it has
+/// processed, which lag behind the head the worker was told about when blocks are big (an
+/// attacker stuffing them with 1.2 MB remarks made every reveal fail with "ancient birth
+/// block", which is what a birth block the pool has not seen yet is called). A finalized
+/// block every view has seen, and half an era keeps the transaction valid for 32 blocks.
+pub fn era_birth(best: BlockNumber, finalized: (H256, BlockNumber)) -> Birth {
+	let half = (MORTALITY / 2) as BlockNumber;
+	if best.saturating_sub(finalized.1) <= half {
+		Birth::Finalized
+	} else {
+		Birth::Number(best.saturating_sub(half))
 	}
 }
 
@@ -291,6 +351,19 @@ mod tests {
 		let other = ((), VERSION.spec_version, VERSION.transaction_version, H256([9; 32]), at.0, (), (), ());
 		let payload = SignedPayload::from_raw(call, extension, other);
 		assert!(!payload.using_encoded(|b| signature.verify(b, &account)));
+	}
+
+	#[test]
+	fn a_transaction_is_born_at_a_block_the_pool_has_seen_and_lives_half_an_era_at_least() {
+		let fin = |n| (H256([n as u8; 32]), n);
+		assert_eq!(era_birth(100, fin(97)), Birth::Finalized);
+		assert_eq!(era_birth(100, fin(100)), Birth::Finalized);
+		assert_eq!(era_birth(100, fin(100 - 32)), Birth::Finalized);
+		// Finality stalled: half an era behind the best block, still valid for 32 blocks.
+		assert_eq!(era_birth(100, fin(100 - 33)), Birth::Number(68));
+		assert_eq!(era_birth(5, fin(0)), Birth::Finalized);
+		// A finalized block ahead of the best one the worker acted on (it moved on since).
+		assert_eq!(era_birth(10, fin(12)), Birth::Finalized);
 	}
 
 	/// `state_getRuntimeVersion` as a node serves it for the worker's own runtime, changed by `f`.

@@ -121,16 +121,23 @@ enum Command {
 		/// The node's WebSocket RPC endpoint.
 		#[arg(long, default_value = "ws://127.0.0.1:9944")]
 		node: String,
-		/// File holding the secret URI of the validator account that signs the worker's
-		/// transactions (e.g. `//Alice` on dev and local chains); it must not be readable by
-		/// group or others (`chmod 600`). Without it the URI comes from the environment
-		/// variable `GRIDBRAIN_WORKER_SURI`.
+		/// File holding the secret URI of the account that signs the worker's transactions:
+		/// the validator's own (e.g. `//Alice` on dev and local chains), or, with
+		/// `--validator`, an account the validator bound with `setWorkerAccount`. It must not
+		/// be readable by group or others (`chmod 600`). Without it the URI comes from the
+		/// environment variable `GRIDBRAIN_WORKER_SURI`.
 		#[arg(long, conflicts_with = "suri")]
 		suri_file: Option<PathBuf>,
 		/// The secret URI on the command line, where every local user can read it in the
 		/// process list: for throwaway dev accounts only. Prefer `--suri-file`.
 		#[arg(long)]
 		suri: Option<String>,
+		/// The validator (SS58 address) this worker acts for, when it signs with an account of
+		/// its own: the validator registers the worker (`registerWorker` with the peer id and
+		/// key `identity` prints) and binds the account (`setWorkerAccount`); the worker
+		/// waits for both and never holds the validator's secret.
+		#[arg(long)]
+		validator: Option<String>,
 		/// Directory for the worker key, round checkpoints, models and history.csv.
 		#[arg(long)]
 		base_path: PathBuf,
@@ -152,14 +159,20 @@ enum Command {
 		/// Write a PNG of training MSE, held-out MSE and held-out cost gap per finalized round.
 		#[arg(long)]
 		plot: Option<PathBuf>,
-		/// TESTING ONLY: send updates sign-flipped and scaled by this factor (a Byzantine
-		/// worker, to check that the trimmed mean / median leave it out).
-		#[arg(long, default_value_t = 0.0)]
-		sign_flip: f64,
-		/// TEST BUILDS ONLY (feature `adversary`): run this attack instead of behaving.
+		/// TEST BUILDS ONLY (feature `adversary`): run these attacks instead of behaving, one
+		/// per round from the first round this process trains for (comma-separated, e.g.
+		/// `wrong-layout,withhold,flood,oversize,sign-flip`); behave after the last.
 		#[cfg(feature = "adversary")]
-		#[arg(long, value_enum)]
-		adversary: Option<gridbrain_ml_worker::adversary::Adversary>,
+		#[arg(long, value_enum, value_delimiter = ',')]
+		adversary: Vec<gridbrain_ml_worker::adversary::Adversary>,
+	},
+	/// Prints the worker's libp2p peer id and update-signing key (creating the key in the base
+	/// path on first use), as a validator's `registerWorker` needs them: one JSON line with
+	/// `peerId` (base58), `peerIdHex` (its bytes) and `workerKey` (hex).
+	Identity {
+		/// The worker's base path (where `run` keeps `worker.key`).
+		#[arg(long)]
+		base_path: PathBuf,
 	},
 	/// Centralized baseline: train on all shards, report held-out metrics and the linear
 	/// baseline, save the model.
@@ -261,6 +274,17 @@ impl Data {
 
 fn main() -> Result<()> {
 	let cli = Cli::parse();
+	if let Command::Identity { base_path } = &cli.command {
+		let key = run::load_or_create_key(base_path)?;
+		let peer = gridbrain_ml_worker::p2p::identity(key.to_bytes())?.public().to_peer_id();
+		let out = serde_json::json!({
+			"peerId": peer.to_base58(),
+			"peerIdHex": format!("0x{}", hex::encode(peer.to_bytes())),
+			"workerKey": format!("0x{}", hex::encode(key.verifying_key().to_bytes())),
+		});
+		println!("{out}");
+		return Ok(());
+	}
 	let device = select_device(cli.cuda);
 	let grid = grid_of(cli.grid)?;
 	let profiles = Profiles::parse(gridbrain_dispatch::scenario::PROFILES_2016)?;
@@ -279,6 +303,7 @@ fn main() -> Result<()> {
 			node,
 			suri_file,
 			suri,
+			validator,
 			base_path,
 			listen,
 			peers,
@@ -286,7 +311,6 @@ fn main() -> Result<()> {
 			training,
 			rounds,
 			plot,
-			sign_flip,
 			#[cfg(feature = "adversary")]
 			adversary,
 		} => {
@@ -298,9 +322,16 @@ fn main() -> Result<()> {
 			let shard_set = Dataset::build(&grid, &profiles, &every(shard_hours(total, shard, cli.shards), cli.hours_step), true)?;
 			let test = Dataset::build(&grid, &profiles, &every(test_hours(total), cli.hours_step), true)?;
 			eprintln!("data: shard {shard} of {}: {} scenarios; held-out {}", cli.shards, shard_set.len(), test.len());
+			let validator = validator
+				.map(|v| {
+					use sp_core::crypto::Ss58Codec as _;
+					gridbrain_runtime::AccountId::from_ss58check(&v).map_err(|e| anyhow::anyhow!("--validator {v}: {e:?}"))
+				})
+				.transpose()?;
 			let opts = run::Options {
 				node,
 				suri,
+				validator,
 				base_path,
 				listen,
 				peers,
@@ -308,7 +339,6 @@ fn main() -> Result<()> {
 				batch,
 				lr,
 				seed,
-				sign_flip,
 				plot,
 				rounds,
 				#[cfg(feature = "adversary")]
@@ -317,6 +347,7 @@ fn main() -> Result<()> {
 			let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 			rt.block_on(run::run(opts, grid.clone(), shard_set, test, device))?;
 		},
+		Command::Identity { .. } => {},
 		Command::TrainLocal { training, out } => {
 			let Data { test, all, linear_metrics, .. } = load()?;
 			let epochs = training.epochs;

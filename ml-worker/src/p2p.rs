@@ -148,6 +148,10 @@ pub enum Command {
 	Report(GossipId, Verdict),
 	/// The peers allowed to connect (registered workers' peer ids); others are disconnected.
 	AllowPeers(Vec<PeerId>),
+	/// Test builds (feature `adversary`): send every connected peer `per_peer` requests padded
+	/// to `bytes` more than they are (`bytes` 0: stop padding requests).
+	#[cfg(feature = "adversary")]
+	Oversize { bytes: usize, per_peer: usize },
 }
 
 /// Verified items this worker serves to its peers.
@@ -199,6 +203,12 @@ impl Store {
 #[derive(Clone)]
 pub struct ScaleCodec {
 	max_response: usize,
+	/// Inbound requests refused (over [`MAX_REQUEST`] bytes or undecodable), all peers:
+	/// libp2p does not report a request that failed to read, so the codec counts them.
+	refused: Arc<AtomicUsize>,
+	/// Test builds (feature `adversary`): zero bytes appended to every request written.
+	#[cfg(feature = "adversary")]
+	pad: Arc<AtomicUsize>,
 }
 
 async fn read_scale<T: Decode, R: futures::AsyncRead + Unpin + Send>(io: &mut R, limit: usize) -> io::Result<T> {
@@ -223,12 +233,30 @@ impl request_response::Codec for ScaleCodec {
 	type Response = Response;
 
 	async fn read_request<T: futures::AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request> {
-		read_scale(io, MAX_REQUEST).await
+		let read = read_scale(io, MAX_REQUEST).await;
+		if let Err(e) = &read {
+			// Logged at the 1st, 2nd, 4th, 8th... refusal: a flood cannot flood the log.
+			let n = self.refused.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+			if n.is_power_of_two() {
+				eprintln!("p2p: refused {n} inbound request(s) so far (not answered): {e}");
+			}
+		}
+		read
 	}
 	async fn read_response<T: futures::AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response> {
 		read_scale(io, self.max_response).await
 	}
 	async fn write_request<T: futures::AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, req: Request) -> io::Result<()> {
+		#[cfg(feature = "adversary")]
+		{
+			let pad = self.pad.load(Ordering::Relaxed);
+			if pad > 0 {
+				let mut bytes = req.encode();
+				bytes.resize(bytes.len().saturating_add(pad), 0);
+				io.write_all(&bytes).await?;
+				return io.close().await;
+			}
+		}
 		write_scale(io, &req).await
 	}
 	async fn write_response<T: futures::AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, res: Response) -> io::Result<()> {
@@ -310,8 +338,15 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 		.map_err(|e| anyhow::anyhow!("gossipsub config: {e}"))?;
 	let gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
 		.map_err(|e| anyhow::anyhow!("gossipsub: {e}"))?;
+	#[cfg(feature = "adversary")]
+	let pad = Arc::new(AtomicUsize::new(0));
 	let fetch = request_response::Behaviour::with_codec(
-		ScaleCodec { max_response: limits.max_message },
+		ScaleCodec {
+			max_response: limits.max_message,
+			refused: Arc::new(AtomicUsize::new(0)),
+			#[cfg(feature = "adversary")]
+			pad: pad.clone(),
+		},
 		[(StreamProtocol::new("/gridbrain/fl/1"), ProtocolSupport::Full)],
 		request_response::Config::default()
 			.with_request_timeout(Duration::from_secs(30))
@@ -347,6 +382,8 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 		// Peers dialled by address, by the peer id they turned out to have.
 		let mut known: HashMap<Multiaddr, PeerId> = HashMap::new();
 		let mut allowed: Vec<PeerId> = Vec::new();
+		// Inbound requests that failed (oversized, undecodable, timed out), by peer.
+		let mut failed_requests: HashMap<PeerId, u64> = HashMap::new();
 		loop {
 			tokio::select! {
 				_ = redial.tick() => {
@@ -387,6 +424,16 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 						}
 						allowed = list;
 					},
+					#[cfg(feature = "adversary")]
+					Some(Command::Oversize { bytes, per_peer }) => {
+						pad.store(bytes, Ordering::Relaxed);
+						let peers: Vec<PeerId> = swarm.connected_peers().copied().collect();
+						for p in peers {
+							for _ in 0..per_peer {
+								swarm.behaviour_mut().fetch.send_request(&p, Request::Model { hash: [0; 32] });
+							}
+						}
+					},
 				},
 				event = swarm.select_next_some() => match event {
 					SwarmEvent::NewListenAddr { address, .. } => eprintln!("p2p: listening on {address}/p2p/{peer_id}"),
@@ -423,6 +470,15 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 							Response::Model(b) => { deliver(&inbound_tx, &counted, max_queued, Inbound::Model(b)); },
 							Response::NotFound => {},
 						},
+					},
+					SwarmEvent::Behaviour(BehaviourEvent::Fetch(request_response::Event::InboundFailure { peer, error, .. })) => {
+						// Logged at the 1st, 2nd, 4th, 8th... failure of each peer: a flood of
+						// bad requests cannot flood the log.
+						let n = failed_requests.entry(peer).or_insert(0);
+						*n = n.saturating_add(1);
+						if n.is_power_of_two() {
+							eprintln!("p2p: {n} inbound request(s) from {peer} failed so far (refused, not answered); last: {error}");
+						}
 					},
 					_ => {},
 				},
@@ -487,6 +543,28 @@ mod tests {
 		assert!(err.to_string().contains("over"), "{err}");
 		// An 8 MiB "request" is refused after MAX_REQUEST + 1 bytes.
 		assert!(read(MAX_REQUEST, vec![0; 8 << 20]).is_err());
+	}
+
+	#[test]
+	fn the_codec_refuses_and_counts_oversized_requests() {
+		use request_response::Codec as _;
+		let mut codec = ScaleCodec {
+			max_response: 1 << 20,
+			refused: Arc::new(AtomicUsize::new(0)),
+			#[cfg(feature = "adversary")]
+			pad: Arc::new(AtomicUsize::new(0)),
+		};
+		let protocol = StreamProtocol::new("/gridbrain/fl/1");
+		let good = Request::Model { hash: [4; 32] };
+		let mut padded = good.encode();
+		padded.resize(1 << 20, 0);
+		let read = |codec: &mut ScaleCodec, bytes: Vec<u8>| {
+			futures::executor::block_on(codec.read_request(&protocol, &mut futures::io::Cursor::new(bytes)))
+		};
+		assert!(read(&mut codec, padded).is_err(), "a 1 MiB request is refused");
+		assert!(read(&mut codec, vec![9, 9, 9]).is_err(), "an undecodable one too");
+		assert_eq!(read(&mut codec, good.encode()).unwrap(), good);
+		assert_eq!(codec.refused.load(Ordering::Relaxed), 2);
 	}
 
 	#[test]

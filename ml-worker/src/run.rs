@@ -29,7 +29,6 @@ use crate::{
 	model::{agg_err, DispatchNet},
 	p2p::{self, Command, Inbound, Network, Request, Verdict, WireUpdate},
 	plot,
-	simulate::sign_flipped,
 	updates::{Author, ChainView, Offer, UpdateCache},
 };
 use anyhow::{bail, Context, Result};
@@ -52,8 +51,11 @@ use std::{
 pub struct Options {
 	/// The node's WebSocket RPC endpoint.
 	pub node: String,
-	/// Secret URI of the validator account the worker signs extrinsics with.
+	/// Secret URI of the account the worker signs extrinsics with (the validator's, or one
+	/// the validator bound with `setWorkerAccount`).
 	pub suri: String,
+	/// The validator the worker acts for when it signs with a bound account of its own.
+	pub validator: Option<AccountId>,
 	/// Directory of the worker key, checkpoints, models and history.
 	pub base_path: PathBuf,
 	/// libp2p listen address.
@@ -68,15 +70,13 @@ pub struct Options {
 	pub lr: f64,
 	/// Seed of the initial model (the same on every worker).
 	pub seed: u64,
-	/// Testing only: send updates sign-flipped and scaled by this factor (0 = honest).
-	pub sign_flip: f64,
 	/// Write a PNG of loss and gap per finalized round.
 	pub plot: Option<PathBuf>,
 	/// Exit after adopting this many global models (0 = run until stopped).
 	pub rounds: u32,
-	/// Test builds only: the attack this worker runs instead of behaving.
+	/// Test builds only: the attacks this worker runs instead of behaving, one per round.
 	#[cfg(feature = "adversary")]
-	pub adversary: Option<crate::adversary::Adversary>,
+	pub adversary: Vec<crate::adversary::Adversary>,
 }
 
 /// A round's checkpoint: written before the commit is sent, so a restarted worker can reveal.
@@ -155,6 +155,9 @@ struct Worker {
 	said: HashSet<(u32, &'static str)>,
 	adopted_version: u32,
 	history: Vec<Finalized>,
+	/// Test builds only: which attack runs in which round.
+	#[cfg(feature = "adversary")]
+	schedule: crate::adversary::Schedule,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -456,6 +459,7 @@ impl Worker {
 		};
 		let r = round.index;
 		if r != self.current_round {
+			self.report_rejections(self.current_round);
 			self.current_round = r;
 			self.updates.advance(r);
 			self.revealed.retain(|(pr, _), _| pr.saturating_add(1) >= r);
@@ -482,7 +486,55 @@ impl Worker {
 			Phase::Finalized => {},
 			Phase::Failed(reason) => self.say_once(r, "failed", || format!("round {r}: failed ({reason:?})")),
 		}
+		#[cfg(feature = "adversary")]
+		self.network_attack(r, round.phase);
 		Ok(false)
+	}
+
+	/// Prints how many updates of `round` were rejected, by claimed author and first reason
+	/// (the first copy of each was logged when it arrived).
+	fn report_rejections(&self, round: u32) {
+		let mut rows: Vec<_> = self.rejected.iter().filter(|((r, _), _)| *r == round).collect();
+		rows.sort_by_key(|((_, author), _)| *author);
+		for ((_, author), (why, n)) in rows {
+			println!("round {round}: rejected {n} update(s) under {}'s name ({why})", short(author));
+		}
+	}
+
+	/// Test builds: the network side of the round's attack, on every block from the reveal
+	/// on (once the worker's own update is on chain).
+	#[cfg(feature = "adversary")]
+	fn network_attack(&mut self, r: u32, phase: Phase) {
+		use crate::adversary::{self, Adversary};
+		if !matches!(phase, Phase::Reveal | Phase::Attest | Phase::Aggregate) {
+			return;
+		}
+		match self.schedule.at(r) {
+			Some(Adversary::Flood) => {
+				let Some(s) = self.state.as_ref().filter(|s| s.round == r) else { return };
+				let own = self.keys.iter().find(|(_, k)| **k == self.key.verifying_key()).map(|(a, _)| *a);
+				let victims: Vec<[u8; 32]> = self.participants.iter().filter(|p| Some(**p) != own).copied().collect();
+				let forged = adversary::forgeries(&s.update, &victims, &self.key, adversary::FORGERIES_PER_BLOCK, rand::random());
+				println!("round {r}: flooding {} forged updates under {} other workers' names (adversary: testing)", forged.len(), victims.len());
+				for f in forged {
+					if let Ok(mut store) = self.net.store.lock() {
+						store.add_update(f.clone());
+					}
+					let _ = self.net.commands.send(Command::Publish(f));
+				}
+			},
+			Some(Adversary::Oversize) => {
+				println!(
+					"round {r}: sending {} requests of {} bytes to every peer (adversary: testing)",
+					adversary::OVERSIZE_PER_BLOCK,
+					adversary::OVERSIZE_REQUEST
+				);
+				let _ = self.net.commands.send(Command::Oversize { bytes: adversary::OVERSIZE_REQUEST, per_peer: adversary::OVERSIZE_PER_BLOCK });
+			},
+			_ => {
+				let _ = self.net.commands.send(Command::Oversize { bytes: 0, per_peer: 0 });
+			},
+		}
 	}
 
 	async fn commit_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
@@ -510,23 +562,28 @@ impl Worker {
 				let loss = net.train(x, y, self.opts.epochs, self.opts.batch, self.opts.lr, seed)?;
 				Ok((net.to_fixed()?, loss))
 			})?;
-			let local = if self.opts.sign_flip != 0.0 { sign_flipped(&base, &local, self.opts.sign_flip)? } else { local };
-			let update = make_update(&local, &base, r, self.shard.len() as u64, &self.key)?;
 			#[cfg(feature = "adversary")]
-			let update = match self.opts.adversary {
+			let attack = self.schedule.start(r);
+			#[cfg(feature = "adversary")]
+			let local = match attack {
 				Some(a) => {
 					println!("round {r}: adversary {a:?} (testing)");
-					a.tamper(update, &self.key)?
+					a.model(&base, local)?
 				},
+				None => local,
+			};
+			let update = make_update(&local, &base, r, self.shard.len() as u64, &self.key)?;
+			#[cfg(feature = "adversary")]
+			let update = match attack {
+				Some(a) => a.tamper(update, &self.key)?,
 				None => update,
 			};
 			println!(
-				"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}{}",
+				"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}",
 				self.opts.epochs,
 				self.shard.len(),
 				started.elapsed().as_secs_f64(),
 				short(&update.hash),
-				if self.opts.sign_flip != 0.0 { " (sign-flipped: testing)" } else { "" }
 			);
 			self.state = Some(RoundState {
 				round: r,
@@ -584,7 +641,7 @@ impl Worker {
 		let Some(s) = self.state.as_mut() else { return Ok(()) };
 		let wire = WireUpdate { worker: account_bytes(chain.account()), update: s.update.clone() };
 		#[cfg(feature = "adversary")]
-		if self.opts.adversary.is_some_and(|a| !a.serves_own_update()) {
+		if self.schedule.at(s.round).is_some_and(|a| !a.serves_own_update()) {
 			// Withholding: attest its own update, serve it to nobody.
 			if !s.published {
 				s.published = true;
@@ -884,14 +941,29 @@ fn check_chain_of_base_path(base: &Path, genesis: H256) -> Result<()> {
 /// Makes sure the validator account has this worker registered (registers it if not).
 async fn ensure_registered(chain: &Chain, key: &SigningKey, peer_id: &libp2p::PeerId) -> Result<()> {
 	let mine = key.verifying_key().to_bytes();
+	let bound = chain.account() != chain.signer_account();
 	for attempt in 0..20u32 {
 		let (hash, number) = chain.best().await?;
 		let workers = chain.workers(hash).await?;
+		let acts_for = if bound { chain.acts_for(hash).await? } else { None };
 		match workers.iter().find(|w| &w.validator == chain.account()) {
-			Some(w) if w.worker_key.0 == mine => {
-				println!("worker registered for {} (peer {peer_id})", chain.account());
+			Some(w) if w.worker_key.0 == mine && (!bound || acts_for.as_ref() == Some(chain.account())) => {
+				if bound {
+					println!("worker registered for {} (peer {peer_id}), signing with {}", chain.account(), chain.signer_account());
+				} else {
+					println!("worker registered for {} (peer {peer_id})", chain.account());
+				}
 				return Ok(());
 			},
+			_ if bound && attempt == 0 => println!(
+				"waiting for validator {} to register this worker and bind its account: from the validator's account, registerWorker(0x{}, 0x{}) and setWorkerAccount({}) (scripts/polkadot-js/fl-bind.mjs does both)",
+				chain.account(),
+				hex::encode(peer_id.to_bytes()),
+				hex::encode(mine),
+				chain.signer_account()
+			),
+			// Never registers itself: only the validator's account may.
+			_ if bound => {},
 			Some(w) => bail!(
 				"{} registered the worker key 0x{}, but this worker's key is 0x{}: start it with the base path of that worker, or deregister the old worker first",
 				chain.account(),
@@ -924,7 +996,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 	let mut pending_parts = Some((opts.clone(), grid, shard, test, device, key, initial));
 	loop {
 		let chain = tokio::select! {
-			c = Chain::connect(&opts.node, signer.clone()) => c,
+			c = Chain::connect(&opts.node, signer.clone(), opts.validator.clone()) => c,
 			_ = &mut shutdown => return Ok(()),
 		};
 		let chain = match chain {
@@ -947,6 +1019,8 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 			let reference = initial.clone();
 			let test_tensors = test.tensors(&device)?;
 			let shard_tensors = shard.tensors(&device)?;
+			#[cfg(feature = "adversary")]
+			let adversary_attacks = opts.adversary.clone();
 			let mut w = Worker {
 				opts,
 				grid,
@@ -974,6 +1048,8 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				said: HashSet::new(),
 				adopted_version: 0,
 				history: Vec::new(),
+				#[cfg(feature = "adversary")]
+				schedule: crate::adversary::Schedule::new(adversary_attacks),
 			};
 			if let Ok(text) = std::fs::read_to_string(w.opts.base_path.join("global")) {
 				w.adopted_version = text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);

@@ -58,6 +58,10 @@ struct Costs {
 	trades: (Balance, Balance, u32),
 	/// Fill an interval's readings: device deposits locked (and certificates from a registrar).
 	readings: Balance,
+	/// Keep every normal transaction (orders, readings, transfers) out of one block: the fee of
+	/// its normal-class weight, and of its normal-class length (at least: the extrinsics'
+	/// weight comes on top).
+	block: (Balance, Balance),
 }
 
 fn costs() -> Costs {
@@ -95,6 +99,18 @@ fn costs() -> Costs {
 			takers,
 		),
 		readings: Balance::from(readings) * device_deposit,
+		block: {
+			use frame_support::dispatch::DispatchClass;
+			let normal = RuntimeBlockWeights::get().get(DispatchClass::Normal).max_total.unwrap();
+			let length = *<Runtime as frame_system::Config>::BlockLength::get().max.get(DispatchClass::Normal);
+			(
+				<Runtime as pallet_transaction_payment::Config>::WeightToFee::weight_to_fee(&normal),
+				<Runtime as pallet_transaction_payment::Config>::LengthToFee::weight_to_fee(&Weight::from_parts(
+					u64::from(length),
+					0,
+				)),
+			)
+		},
 	}
 }
 
@@ -109,6 +125,13 @@ fn cost_to_block_the_market_matches_the_readme_table() {
 		row("interval books", c.interval_books),
 		format!("trades: {} spent, {} at risk, {} takers", grid(c.trades.0), grid(c.trades.1), c.trades.2),
 		format!("readings: {} locked", grid(c.readings)),
+		format!(
+			"block space: {} by weight, {} by length per block; {} per interval of {} blocks",
+			grid(c.block.0),
+			grid(c.block.1),
+			grid(c.block.0.min(c.block.1) * Balance::from(gridbrain_runtime::INTERVAL_BLOCKS)),
+			gridbrain_runtime::INTERVAL_BLOCKS
+		),
 	];
 	for line in &table {
 		println!("{line}");
@@ -117,9 +140,10 @@ fn cost_to_block_the_market_matches_the_readme_table() {
 }
 
 /// The figures of the README table, in the order of its rows.
-const README_TABLE: [&str; 4] = [
-	"book: 0.280 spent, 12.930 locked, 2 accounts",
-	"interval books: 8.942 spent, 413.760 locked, 64 accounts",
-	"trades: 23.937 spent, 1000.000 at risk, 157 takers",
+const README_TABLE: [&str; 5] = [
+	"book: 0.290 spent, 12.930 locked, 2 accounts",
+	"interval books: 9.250 spent, 413.760 locked, 64 accounts",
+	"trades: 25.437 spent, 1000.000 at risk, 157 takers",
 	"readings: 100000.000 locked",
+	"block space: 1.500 by weight, 1.967 by length per block; 15.000 per interval of 10 blocks",
 ];

@@ -244,6 +244,30 @@ async function main() {
   const attest = await send(api, api.tx.federatedLearning.attestAvailability(now.index, []), alice);
   check(['federatedLearning.AttestTooEarly', 'federatedLearning.AttestTooLate'].includes(attest.error),
     `an attestation in round ${now.index.toNumber()} (${now.phase.type}) is rejected as too early or too late (got ${attest.error})`);
+  // A worker account of its own: Alice binds it; its round calls then count as hers.
+  const aliceWorker = sr.addFromUri('//Alice//worker');
+  await fails(api, api.tx.federatedLearning.setWorkerAccount(alice.address), alice, 'federatedLearning.AccountIsValidator',
+    'binding the validator\'s own account');
+  await ok(api, api.tx.balances.transferKeepAlive(aliceWorker.address, UNIT), alice, 'Alice funds her worker account (fees)');
+  const bind = await ok(api, api.tx.federatedLearning.setWorkerAccount(aliceWorker.address), alice,
+    'setWorkerAccount(//Alice//worker)');
+  check(find(api, bind.events, 'federatedLearning', 'WorkerAccountSet').length === 1 &&
+    (await api.query.federatedLearning.actsFor(aliceWorker.address)).unwrapOr(null)?.toString() === alice.address,
+  'WorkerAccountSet, and actsFor(worker account) is Alice');
+  // In a commit phase with room for three transactions: the worker account commits, and the
+  // commitment is Alice's; unbound, the same account is nobody.
+  const commitRound = await waitUntil('a commit phase with 6 blocks left', async () => {
+    const r = await api.call.federatedLearningApi.currentRound();
+    const n = (await api.rpc.chain.getHeader()).number.toNumber();
+    return r.isSome && r.unwrap().phase.isCommit && r.unwrap().commitEnd.toNumber() - n >= 6 ? r.unwrap() : null;
+  }, 180);
+  const byWorker = await ok(api, api.tx.federatedLearning.commitUpdate(commitRound.index, '0x' + '33'.repeat(32)), aliceWorker,
+    `the worker account commits in round ${commitRound.index.toNumber()}`);
+  check(find(api, byWorker.events, 'federatedLearning', 'UpdateCommitted').some((e) => e.data.worker.toString() === alice.address),
+    'UpdateCommitted names Alice, not the worker account');
+  await ok(api, api.tx.federatedLearning.setWorkerAccount(null), alice, 'setWorkerAccount(null) unbinds it');
+  await fails(api, api.tx.federatedLearning.commitUpdate(commitRound.index, '0x' + '33'.repeat(32)), aliceWorker,
+    'federatedLearning.NotParticipant', 'unbound, the worker account\'s commitment');
   await api.disconnect();
 }
 

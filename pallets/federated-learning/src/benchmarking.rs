@@ -11,8 +11,8 @@ use super::*;
 use crate::{
 	functions::Outcome,
 	pallet::{
-		Attestations, Call, CleanRounds, Commits, Config, CurrentRound, NextRoundIndex, Pallet,
-		Reveals, Rounds, Strikes, Tallies, Votes,
+		ActsFor, Attestations, Call, CleanRounds, Commits, Config, CurrentRound, NextRoundIndex,
+		Pallet, Reveals, Rounds, Strikes, Tallies, Votes, WorkerAccounts,
 	},
 };
 use alloc::vec::Vec;
@@ -51,6 +51,15 @@ fn worker<T: Config>(i: u32) -> T::AccountId {
 	Pallet::<T>::register_worker(RawOrigin::Signed(who.clone()).into(), peer_id::<T>(i), key(i))
 		.expect("benchmark worker registers");
 	who
+}
+
+/// A fresh account bound to `who`'s worker with `setWorkerAccount`: round calls signed by it
+/// read `ActsFor` (the worst case of resolving the participant).
+fn bound<T: Config>(who: &T::AccountId, i: u32) -> T::AccountId {
+	let account: T::AccountId = account("worker-account", i, 0);
+	Pallet::<T>::set_worker_account(RawOrigin::Signed(who.clone()).into(), Some(account.clone()))
+		.expect("benchmark worker account binds");
+	account
 }
 
 fn update_hash<T: Config>(who: &T::AccountId) -> H256 {
@@ -119,21 +128,41 @@ fn to_aggregate<T: Config>(round: RoundIndex, available: &[T::AccountId]) {
 mod benchmarks {
 	use super::*;
 
+	/// The registrant's account is bound to another validator's worker: that binding ends.
 	#[benchmark]
 	fn register_worker() {
 		let who = validator::<T>(1);
+		let other = worker::<T>(2);
+		Pallet::<T>::set_worker_account(RawOrigin::Signed(other.clone()).into(), Some(who.clone()))
+			.expect("binds");
 		let peer = peer_id::<T>(1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), peer, key(1));
 		assert!(Workers::<T>::contains_key(&who));
+		assert!(!WorkerAccounts::<T>::contains_key(&other));
 	}
 
+	/// With a bound worker account, which is unbound.
 	#[benchmark]
 	fn deregister_worker() {
 		let who = worker::<T>(1);
+		let account = bound::<T>(&who, 1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(!Workers::<T>::contains_key(&who));
+		assert!(!ActsFor::<T>::contains_key(&account));
+	}
+
+	/// Replacing a bound account with another (both maps read and written twice).
+	#[benchmark]
+	fn set_worker_account() {
+		let who = worker::<T>(1);
+		let old = bound::<T>(&who, 1);
+		let new: T::AccountId = account("worker-account", 2, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Some(new.clone()));
+		assert_eq!(ActsFor::<T>::get(&new), Some(who.clone()));
+		assert!(!ActsFor::<T>::contains_key(&old));
 	}
 
 	/// The largest round (MaxWorkers participants); the caller is the last participant.
@@ -141,8 +170,9 @@ mod benchmarks {
 	fn commit_update() {
 		let (round, ws) = start_round::<T>(T::MaxWorkers::get(), 1);
 		let who = ws.last().cloned().expect("participants");
+		let signer = bound::<T>(&who, 1);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), round, H256::repeat_byte(1));
+		_(RawOrigin::Signed(signer), round, H256::repeat_byte(1));
 		assert!(Commits::<T>::contains_key(round, &who));
 	}
 
@@ -152,8 +182,9 @@ mod benchmarks {
 		commit_all::<T>(round, &ws);
 		set_phase::<T>(round, Phase::Reveal);
 		let who = ws.last().cloned().expect("participants");
+		let signer = bound::<T>(&who, 1);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), round, update_hash::<T>(&who), SALT, 1000, 1234);
+		_(RawOrigin::Signed(signer), round, update_hash::<T>(&who), SALT, 1000, 1234);
 		assert!(Reveals::<T>::contains_key(round, &who));
 	}
 
@@ -166,9 +197,10 @@ mod benchmarks {
 		reveal_all::<T>(round, &ws);
 		to_aggregate::<T>(round, &ws[..i as usize]);
 		let who = ws[0].clone();
+		let signer = bound::<T>(&who, 1);
 		let set = included::<T>(&ws[..i as usize]);
 		#[extrinsic_call]
-		submit_aggregate(RawOrigin::Signed(who.clone()), round, H256::repeat_byte(9), set);
+		submit_aggregate(RawOrigin::Signed(signer), round, H256::repeat_byte(9), set);
 		assert!(Votes::<T>::contains_key(round, &who));
 		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Aggregate);
 	}
@@ -195,6 +227,7 @@ mod benchmarks {
 		let (caller, others) = ws.split_last().expect("p ≥ 1");
 		let (voters, dissenters) = others.split_at(quorum - 1);
 		to_aggregate::<T>(round, core::slice::from_ref(caller));
+		let signer = bound::<T>(caller, 1);
 		let win = H256::repeat_byte(9);
 		let mine = included::<T>(core::slice::from_ref(caller));
 		for w in voters {
@@ -206,7 +239,7 @@ mod benchmarks {
 				.expect("vote");
 		}
 		#[extrinsic_call]
-		submit_aggregate(RawOrigin::Signed(caller.clone()), round, win, mine);
+		submit_aggregate(RawOrigin::Signed(signer), round, win, mine);
 		assert_eq!(Rounds::<T>::get(round).expect("round").phase, Phase::Finalized);
 		assert_eq!(Strikes::<T>::get(caller), 0, "the caller's strike was forgiven");
 		if let Some(w) = dissenters.first() {
@@ -223,9 +256,10 @@ mod benchmarks {
 		reveal_all::<T>(round, &ws);
 		set_phase::<T>(round, Phase::Attest);
 		let who = ws[0].clone();
+		let signer = bound::<T>(&who, 1);
 		let held = included::<T>(&ws[..n as usize]);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), round, held);
+		_(RawOrigin::Signed(signer), round, held);
 		assert_eq!(Attestations::<T>::get(round, &who).map(|h| h.len() as u32), Some(n));
 	}
 

@@ -49,13 +49,45 @@ impl<T: Config> Pallet<T> {
 		};
 		Workers::<T>::insert(&who, info);
 		WorkerKeys::<T>::insert(worker_key, &who);
+		// A validator's own registration wins over another validator's binding of its account.
+		if let Some(other) = ActsFor::<T>::take(&who) {
+			WorkerAccounts::<T>::remove(&other);
+			Self::deposit_event(Event::WorkerAccountSet { validator: other, account: None });
+		}
 		Self::deposit_event(Event::WorkerRegistered { validator: who, peer_id, worker_key, deposit });
+		Ok(())
+	}
+
+	/// The participant a round transaction of `signer` acts for: the validator that bound it
+	/// with `setWorkerAccount`, else the signer itself.
+	pub(crate) fn principal(signer: T::AccountId) -> T::AccountId {
+		ActsFor::<T>::get(&signer).unwrap_or(signer)
+	}
+
+	pub(crate) fn do_set_worker_account(who: T::AccountId, account: Option<T::AccountId>) -> DispatchResult {
+		ensure!(Workers::<T>::contains_key(&who), Error::<T>::NotRegistered);
+		if let Some(a) = &account {
+			ensure!(*a != who, Error::<T>::AccountIsValidator);
+			ensure!(!Workers::<T>::contains_key(a), Error::<T>::AccountInUse);
+			ensure!(ActsFor::<T>::get(a).is_none_or(|v| v == who), Error::<T>::AccountInUse);
+		}
+		if let Some(old) = WorkerAccounts::<T>::take(&who) {
+			ActsFor::<T>::remove(old);
+		}
+		if let Some(a) = &account {
+			WorkerAccounts::<T>::insert(&who, a);
+			ActsFor::<T>::insert(a, &who);
+		}
+		Self::deposit_event(Event::WorkerAccountSet { validator: who, account });
 		Ok(())
 	}
 
 	pub(crate) fn do_deregister_worker(who: T::AccountId) -> DispatchResult {
 		let info = Workers::<T>::take(&who).ok_or(Error::<T>::NotRegistered)?;
 		WorkerKeys::<T>::remove(info.worker_key);
+		if let Some(account) = WorkerAccounts::<T>::take(&who) {
+			ActsFor::<T>::remove(account);
+		}
 		// Releases what is held, at most the deposit; `BestEffort` never fails on a shortfall.
 		let released = T::Currency::release(
 			&HoldReason::WorkerDeposit.into(),
@@ -652,6 +684,14 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(workers == Workers::<T>::count(), "worker counter");
 		ensure!(WorkerKeys::<T>::iter().count() == workers as usize, "stale worker keys");
+		let mut bound = 0usize;
+		for (validator, account) in WorkerAccounts::<T>::iter() {
+			bound = bound.saturating_add(1);
+			ensure!(Workers::<T>::contains_key(&validator), "a worker account of an unregistered validator");
+			ensure!(!Workers::<T>::contains_key(&account) && account != validator, "a worker account with a worker of its own");
+			ensure!(ActsFor::<T>::get(&account).as_ref() == Some(&validator), "worker account maps disagree");
+		}
+		ensure!(ActsFor::<T>::iter().count() == bound, "stale ActsFor entries");
 		if let Some(g) = GlobalModel::<T>::get() {
 			ensure!(g.version <= next && g.round < next, "global model ahead of rounds");
 		}

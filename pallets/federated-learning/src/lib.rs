@@ -8,8 +8,9 @@
 //! ## Pallet API
 //!
 //! Calls (polkadot.js names): [`registerWorker`](Pallet::register_worker),
-//! [`deregisterWorker`](Pallet::deregister_worker), [`commitUpdate`](Pallet::commit_update),
-//! [`revealUpdate`](Pallet::reveal_update), [`submitAggregate`](Pallet::submit_aggregate); admin
+//! [`deregisterWorker`](Pallet::deregister_worker), [`setWorkerAccount`](Pallet::set_worker_account),
+//! [`commitUpdate`](Pallet::commit_update), [`revealUpdate`](Pallet::reveal_update),
+//! [`attestAvailability`](Pallet::attest_availability), [`submitAggregate`](Pallet::submit_aggregate); admin
 //! ([`Config::AdminOrigin`], sudo on dev/local): [`setAggregationRule`](Pallet::set_aggregation_rule),
 //! [`setPhaseLengths`](Pallet::set_phase_lengths), [`resetStrikes`](Pallet::reset_strikes).
 //! Runtime API: [`runtime_api::FederatedLearningApi`] (current round, a round's submissions, the
@@ -19,7 +20,10 @@
 //!
 //! **Workers.** A validator's account registers its worker: the libp2p peer id and the ed25519
 //! key that signs its updates off chain (a deposit is held until `deregisterWorker`). The
-//! validator's account is also the account the worker signs its extrinsics with.
+//! worker signs its round transactions with the validator's account, or with an account the
+//! validator bound with `setWorkerAccount` (`WorkerAccounts` / `ActsFor`), so that the
+//! validator's secret need not live on the worker's host; such a transaction counts as the
+//! validator's in every respect.
 //!
 //! **Rounds** are opened and advanced by `on_initialize`. When a round opens, its
 //! **participants** are fixed: the registered workers whose account is a current validator and
@@ -278,6 +282,16 @@ pub mod pallet {
 	pub type WorkerKeys<T: Config> =
 		StorageMap<_, Blake2_128Concat, ed25519::Public, T::AccountId>;
 
+	/// The account a validator's worker signs its round transactions with, when it is not the
+	/// validator's own (`setWorkerAccount`): the validator's secret need not live on the
+	/// worker's host. At most one per registered worker.
+	#[pallet::storage]
+	pub type WorkerAccounts<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId>;
+
+	/// The validator a worker account acts for: the inverse of `WorkerAccounts`.
+	#[pallet::storage]
+	pub type ActsFor<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId>;
+
 	/// Strikes per worker account.
 	#[pallet::storage]
 	pub type Strikes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
@@ -410,6 +424,9 @@ pub mod pallet {
 		PhaseLengthsSet { lengths: PhaseLengths },
 		/// The admin cleared a worker's strikes.
 		StrikesReset { worker: T::AccountId, previous: u32 },
+		/// A validator let `account` sign its worker's round transactions (`None`: only the
+		/// validator's own account from now on).
+		WorkerAccountSet { validator: T::AccountId, account: Option<T::AccountId> },
 	}
 
 	#[pallet::error]
@@ -476,6 +493,11 @@ pub mod pallet {
 		InvalidPhaseLength,
 		/// A counter would overflow (unreachable with sane constants).
 		Overflow,
+		/// The account already signs for another validator's worker, or has a worker of its
+		/// own: one account acts for one participant.
+		AccountInUse,
+		/// A validator's own account always signs for its worker: bind another account.
+		AccountIsValidator,
 	}
 
 	#[pallet::hooks]
@@ -508,11 +530,13 @@ pub mod pallet {
 		/// updates. Holds `WorkerDeposit`.
 		///
 		/// ## Dispatch Origin
-		/// Signed by the account of a current validator. The worker signs its extrinsics with
-		/// this account.
+		/// Signed by the account of a current validator. The worker signs its round
+		/// transactions with this account, or with one bound by `setWorkerAccount`.
 		///
 		/// ## Details
-		/// The worker takes part in rounds that open from the next block on.
+		/// The worker takes part in rounds that open from the next block on. If the caller's
+		/// account was bound to another validator's worker, that binding ends
+		/// (`WorkerAccountSet` with `None` for that validator).
 		///
 		/// ## Errors
 		/// `NotValidator`, `AlreadyRegistered`, `InvalidPeerId`, `WorkerKeyInUse`,
@@ -556,7 +580,8 @@ pub mod pallet {
 		/// account)` with the caller's 32-byte account id.
 		///
 		/// ## Dispatch Origin
-		/// Signed by a participant of the round.
+		/// Signed by a participant of the round (or the account it bound with
+		/// `setWorkerAccount`).
 		///
 		/// ## Errors
 		/// `UnknownRound`, `WrongPhase` (not in Commit), `NotParticipant`, `AlreadyCommitted`.
@@ -570,7 +595,7 @@ pub mod pallet {
 			round: RoundIndex,
 			commitment: H256,
 		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
+			let who = Self::principal(ensure_signed(origin)?);
 			Self::do_commit(who, round, commitment)
 		}
 
@@ -578,7 +603,8 @@ pub mod pallet {
 		/// its training loss (× 10⁶).
 		///
 		/// ## Dispatch Origin
-		/// Signed by a participant that committed in the round.
+		/// Signed by a participant that committed in the round (or the account it bound with
+		/// `setWorkerAccount`).
 		///
 		/// ## Errors
 		/// `UnknownRound`, `RevealTooEarly` (still Commit), `RevealTooLate` (Aggregate or
@@ -597,7 +623,7 @@ pub mod pallet {
 			num_samples: u64,
 			train_loss: u64,
 		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
+			let who = Self::principal(ensure_signed(origin)?);
 			Self::do_reveal(who, round, update_hash, salt, num_samples, train_loss)
 		}
 
@@ -606,7 +632,8 @@ pub mod pallet {
 		/// round finalizes in this call when it is the `⌈2n/3⌉`-th equal submission.
 		///
 		/// ## Dispatch Origin
-		/// Signed by a participant of the round.
+		/// Signed by a participant of the round (or the account it bound with
+		/// `setWorkerAccount`).
 		///
 		/// ## Details
 		/// `included` may come in any order; it is compared as a set. Finalizing also records
@@ -632,7 +659,7 @@ pub mod pallet {
 			aggregate_hash: H256,
 			included: WorkerSet<T>,
 		) -> DispatchResultWithPostInfo {
-			let who = ensure_signed(origin)?;
+			let who = Self::principal(ensure_signed(origin)?);
 			Self::do_submit_aggregate(who, round, aggregate_hash, included)
 		}
 
@@ -708,7 +735,8 @@ pub mod pallet {
 		/// author's worker key signed it, it is the revealed hash, its layout is the model's).
 		///
 		/// ## Dispatch Origin
-		/// Signed by a participant of the round.
+		/// Signed by a participant of the round (or the account it bound with
+		/// `setWorkerAccount`).
 		///
 		/// ## Details
 		/// `held` may come in any order and may be empty. When the attest phase ends, the
@@ -733,8 +761,36 @@ pub mod pallet {
 			round: RoundIndex,
 			held: WorkerSet<T>,
 		) -> DispatchResultWithPostInfo {
-			let who = ensure_signed(origin)?;
+			let who = Self::principal(ensure_signed(origin)?);
 			Self::do_attest(who, round, held)
+		}
+
+		/// Let `account` sign the caller's worker's round transactions (`commitUpdate`,
+		/// `revealUpdate`, `attestAvailability`, `submitAggregate`) on the caller's behalf, or
+		/// with `None` stop letting any account but the caller's own do so.
+		///
+		/// ## Dispatch Origin
+		/// Signed by a validator with a registered worker.
+		///
+		/// ## Details
+		/// The worker then holds only `account`'s secret (and pays its fees from it), never the
+		/// validator's. Everything the account does counts as the validator's: strikes,
+		/// participation and events name the validator. One account per worker; binding
+		/// another replaces it; deregistering the worker removes it. An account that later
+		/// registers a worker of its own is unbound then (a validator's own registration always
+		/// wins, so binding a validator's account cannot keep it from registering).
+		///
+		/// ## Errors
+		/// `NotRegistered`, `AccountIsValidator` (the caller's own account),
+		/// `AccountInUse` (bound to another validator's worker, or has a worker itself).
+		///
+		/// ## Events
+		/// `WorkerAccountSet`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_worker_account())]
+		pub fn set_worker_account(origin: OriginFor<T>, account: Option<T::AccountId>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_worker_account(who, account)
 		}
 	}
 }

@@ -1105,3 +1105,142 @@ fn migration_v1_to_v2_inserts_the_attest_phase_or_makes_every_revealer_available
 		assert_eq!(Rounds::<Test>::get(1).unwrap().encode(), before.encode());
 	});
 }
+
+// ---------------------------------------------------------------- worker accounts
+
+/// Accounts that hold no validator secret: what a worker host signs with.
+const ALICE_WORKER: u64 = 21;
+const OTHER_WORKER: u64 = 22;
+
+fn bind(validator: u64, account: Option<u64>) -> sp_runtime::DispatchResult {
+	FederatedLearning::set_worker_account(RuntimeOrigin::signed(validator), account)
+}
+
+#[test]
+fn a_bound_account_runs_the_round_for_its_validator() {
+	build_and_execute(|| {
+		register(ALICE);
+		assert_ok!(bind(ALICE, Some(ALICE_WORKER)));
+		assert_last_event(Event::WorkerAccountSet { validator: ALICE, account: Some(ALICE_WORKER) });
+		assert_eq!(WorkerAccounts::<Test>::get(ALICE), Some(ALICE_WORKER));
+		assert_eq!(ActsFor::<Test>::get(ALICE_WORKER), Some(ALICE));
+		open_round_0(&[BOB, CHARLIE]);
+		let ws = [ALICE, BOB, CHARLIE];
+		assert_eq!(Rounds::<Test>::get(0).unwrap().participants.to_vec(), ws.to_vec());
+		// The account commits, reveals, attests and votes as Alice: the commitment is over
+		// Alice's account, every event names Alice.
+		assert_ok!(FederatedLearning::commit_update(
+			RuntimeOrigin::signed(ALICE_WORKER),
+			0,
+			commitment_of(ALICE, update_hash(ALICE), salt(ALICE))
+		));
+		assert!(Commits::<Test>::contains_key(0, ALICE));
+		assert!(!Commits::<Test>::contains_key(0, ALICE_WORKER));
+		// Alice's own account still acts for her (here: a second commit is refused as hers).
+		assert_noop!(commit(ALICE, 0), Error::<Test>::AlreadyCommitted);
+		assert_ok!(commit(BOB, 0));
+		assert_ok!(commit(CHARLIE, 0));
+		run_to_block(COMMIT_END);
+		assert_ok!(FederatedLearning::reveal_update(
+			RuntimeOrigin::signed(ALICE_WORKER),
+			0,
+			update_hash(ALICE),
+			salt(ALICE),
+			100,
+			1_000
+		));
+		assert!(fl_events().contains(&Event::UpdateRevealed {
+			round: 0,
+			worker: ALICE,
+			update_hash: update_hash(ALICE),
+			num_samples: 100,
+			train_loss: 1_000,
+		}));
+		assert_ok!(reveal(BOB, 0));
+		assert_ok!(reveal(CHARLIE, 0));
+		run_to_block(REVEAL_END);
+		assert_ok!(attest(ALICE_WORKER, 0, &ws));
+		assert_last_event(Event::AvailabilityAttested { round: 0, worker: ALICE, held: 3 });
+		assert_ok!(attest(BOB, 0, &ws));
+		assert_ok!(attest(CHARLIE, 0, &ws));
+		run_to_block(ATTEST_END);
+		assert_ok!(vote(ALICE_WORKER, 0, X, &ws));
+		assert!(Votes::<Test>::contains_key(0, ALICE));
+		assert_ok!(vote(BOB, 0, X, &ws));
+		assert_eq!(phase(0), Phase::Finalized);
+		assert_eq!(Strikes::<Test>::get(ALICE), 0);
+		assert_eq!(Strikes::<Test>::get(ALICE_WORKER), 0);
+	});
+}
+
+#[test]
+fn an_unbound_account_is_nobody_in_a_round() {
+	build_and_execute(|| {
+		register(ALICE);
+		assert_ok!(bind(ALICE, Some(ALICE_WORKER)));
+		assert_ok!(bind(ALICE, None));
+		assert_last_event(Event::WorkerAccountSet { validator: ALICE, account: None });
+		assert!(WorkerAccounts::<Test>::get(ALICE).is_none());
+		assert!(ActsFor::<Test>::get(ALICE_WORKER).is_none());
+		open_round_0(&[BOB]);
+		assert_noop!(
+			FederatedLearning::commit_update(RuntimeOrigin::signed(ALICE_WORKER), 0, H256::zero()),
+			Error::<Test>::NotParticipant
+		);
+		assert_ok!(commit(ALICE, 0));
+	});
+}
+
+#[test]
+fn set_worker_account_rejects_each_bad_request() {
+	build_and_execute(|| {
+		assert_noop!(bind(ALICE, Some(ALICE_WORKER)), Error::<Test>::NotRegistered);
+		register(ALICE);
+		register(BOB);
+		assert_noop!(bind(ALICE, Some(ALICE)), Error::<Test>::AccountIsValidator);
+		// Bob's account has a worker of its own.
+		assert_noop!(bind(ALICE, Some(BOB)), Error::<Test>::AccountInUse);
+		// An account signs for one validator only.
+		assert_ok!(bind(BOB, Some(OTHER_WORKER)));
+		assert_noop!(bind(ALICE, Some(OTHER_WORKER)), Error::<Test>::AccountInUse);
+		// Binding the account it already has is a no-op that succeeds.
+		assert_ok!(bind(BOB, Some(OTHER_WORKER)));
+		assert_eq!(ActsFor::<Test>::get(OTHER_WORKER), Some(BOB));
+	});
+}
+
+#[test]
+fn rebinding_replaces_the_account_and_deregistering_unbinds_it() {
+	build_and_execute(|| {
+		register(ALICE);
+		assert_ok!(bind(ALICE, Some(ALICE_WORKER)));
+		assert_ok!(bind(ALICE, Some(OTHER_WORKER)));
+		assert!(ActsFor::<Test>::get(ALICE_WORKER).is_none());
+		assert_eq!(ActsFor::<Test>::get(OTHER_WORKER), Some(ALICE));
+		assert_ok!(FederatedLearning::deregister_worker(RuntimeOrigin::signed(ALICE)));
+		assert!(WorkerAccounts::<Test>::get(ALICE).is_none());
+		assert!(ActsFor::<Test>::get(OTHER_WORKER).is_none());
+		// The account is free for another validator.
+		register(BOB);
+		assert_ok!(bind(BOB, Some(OTHER_WORKER)));
+	});
+}
+
+/// The attack: a validator binds another validator's account to keep it from registering (or
+/// to make that account's round calls count as its own). The victim's registration wins.
+#[test]
+fn binding_a_validators_account_cannot_keep_it_from_registering() {
+	build_and_execute(|| {
+		register(ALICE);
+		assert_ok!(bind(ALICE, Some(DAVE)));
+		register(DAVE);
+		assert!(fl_events().contains(&Event::WorkerAccountSet { validator: ALICE, account: None }));
+		assert!(WorkerAccounts::<Test>::get(ALICE).is_none());
+		assert!(ActsFor::<Test>::get(DAVE).is_none());
+		open_round_0(&[]);
+		// Dave's calls are his own again.
+		assert_ok!(commit(DAVE, 0));
+		assert!(Commits::<Test>::contains_key(0, DAVE));
+		assert!(!Commits::<Test>::contains_key(0, ALICE));
+	});
+}

@@ -27,9 +27,9 @@
 // --output-analysis
 // min-squares
 // --template
-// /work/avail/scripts/frame-weight-template.hbs
+// /work/main/scripts/frame-weight-template.hbs
 // --output
-// /work/avail/pallets/federated-learning/src/weights.rs
+// /work/main/pallets/federated-learning/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -44,6 +44,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn register_worker() -> Weight;
 	fn deregister_worker() -> Weight;
+	fn set_worker_account() -> Weight;
 	fn commit_update() -> Weight;
 	fn reveal_update() -> Weight;
 	fn submit_aggregate(i: u32, ) -> Weight;
@@ -73,47 +74,74 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:1)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `FederatedLearning::WorkerAccounts` (r:0 w:1)
+	/// Proof: `FederatedLearning::WorkerAccounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn register_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `277`
+		//  Measured:  `732`
 		//  Estimated: `3631`
-		// Minimum execution time: 91_566_000 picoseconds.
-		Weight::from_parts(169_457_000, 3631)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Minimum execution time: 115_336_000 picoseconds.
+		Weight::from_parts(151_821_000, 3631)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `FederatedLearning::Workers` (r:1 w:1)
 	/// Proof: `FederatedLearning::Workers` (`max_values`: None, `max_size`: Some(166), added: 2641, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::CounterForWorkers` (r:1 w:1)
 	/// Proof: `FederatedLearning::CounterForWorkers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `FederatedLearning::WorkerAccounts` (r:1 w:1)
+	/// Proof: `FederatedLearning::WorkerAccounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `FederatedLearning::ActsFor` (r:0 w:1)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::WorkerKeys` (r:0 w:1)
 	/// Proof: `FederatedLearning::WorkerKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn deregister_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `415`
+		//  Measured:  `554`
 		//  Estimated: `3631`
-		// Minimum execution time: 84_292_000 picoseconds.
-		Weight::from_parts(133_840_000, 3631)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Minimum execution time: 79_007_000 picoseconds.
+		Weight::from_parts(98_732_000, 3631)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
+	/// Storage: `FederatedLearning::Workers` (r:2 w:0)
+	/// Proof: `FederatedLearning::Workers` (`max_values`: None, `max_size`: Some(166), added: 2641, mode: `MaxEncodedLen`)
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:2)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `FederatedLearning::WorkerAccounts` (r:1 w:1)
+	/// Proof: `FederatedLearning::WorkerAccounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn set_worker_account() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `374`
+		//  Estimated: `6272`
+		// Minimum execution time: 39_547_000 picoseconds.
+		Weight::from_parts(50_772_000, 6272)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:0)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Rounds` (r:1 w:1)
 	/// Proof: `FederatedLearning::Rounds` (`max_values`: None, `max_size`: Some(2109), added: 4584, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Commits` (r:1 w:1)
 	/// Proof: `FederatedLearning::Commits` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	fn commit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1248`
+		//  Measured:  `1456`
 		//  Estimated: `5574`
-		// Minimum execution time: 64_401_000 picoseconds.
-		Weight::from_parts(84_464_000, 5574)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 54_571_000 picoseconds.
+		Weight::from_parts(118_708_000, 5574)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:0)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Rounds` (r:1 w:1)
 	/// Proof: `FederatedLearning::Rounds` (`max_values`: None, `max_size`: Some(2109), added: 4584, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Commits` (r:1 w:0)
@@ -122,13 +150,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `FederatedLearning::Reveals` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn reveal_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1834`
+		//  Measured:  `1977`
 		//  Estimated: `5574`
-		// Minimum execution time: 92_674_000 picoseconds.
-		Weight::from_parts(128_092_000, 5574)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 75_313_000 picoseconds.
+		Weight::from_parts(119_876_000, 5574)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:0)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Rounds` (r:1 w:1)
 	/// Proof: `FederatedLearning::Rounds` (`max_values`: None, `max_size`: Some(2109), added: 4584, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Votes` (r:1 w:1)
@@ -140,17 +170,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[1, 32]`.
 	fn submit_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2041 + i * (98 ±0)`
+		//  Measured:  `2181 + i * (98 ±0)`
 		//  Estimated: `5574 + i * (2583 ±0)`
-		// Minimum execution time: 125_958_000 picoseconds.
-		Weight::from_parts(162_254_995, 5574)
-			// Standard Error: 109_812
-			.saturating_add(Weight::from_parts(11_206_454, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 91_367_000 picoseconds.
+		Weight::from_parts(127_913_321, 5574)
+			// Standard Error: 160_746
+			.saturating_add(Weight::from_parts(8_268_405, 0).saturating_mul(i.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(i.into()))
 	}
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:0)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Rounds` (r:1 w:1)
 	/// Proof: `FederatedLearning::Rounds` (`max_values`: None, `max_size`: Some(2109), added: 4584, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Votes` (r:32 w:1)
@@ -170,18 +202,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 32]`.
 	fn submit_aggregate_finalize(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `548 + p * (417 ±0)`
-		//  Estimated: `5574 + p * (2583 ±6)`
-		// Minimum execution time: 108_050_000 picoseconds.
-		Weight::from_parts(136_980_304, 5574)
-			// Standard Error: 388_192
-			.saturating_add(Weight::from_parts(78_781_499, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `650 + p * (400 ±0)`
+		//  Estimated: `5574 + p * (2583 ±0)`
+		// Minimum execution time: 125_530_000 picoseconds.
+		Weight::from_parts(94_276_276, 5574)
+			// Standard Error: 659_603
+			.saturating_add(Weight::from_parts(66_916_369, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
+	/// Storage: `FederatedLearning::ActsFor` (r:1 w:0)
+	/// Proof: `FederatedLearning::ActsFor` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Rounds` (r:1 w:1)
 	/// Proof: `FederatedLearning::Rounds` (`max_values`: None, `max_size`: Some(2109), added: 4584, mode: `MaxEncodedLen`)
 	/// Storage: `FederatedLearning::Attestations` (r:1 w:1)
@@ -191,13 +225,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 32]`.
 	fn attest_availability(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2038 + n * (66 ±0)`
+		//  Measured:  `2178 + n * (66 ±0)`
 		//  Estimated: `5574 + n * (2583 ±0)`
-		// Minimum execution time: 64_779_000 picoseconds.
-		Weight::from_parts(125_133_695, 5574)
-			// Standard Error: 66_702
-			.saturating_add(Weight::from_parts(10_452_106, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 69_518_000 picoseconds.
+		Weight::from_parts(132_081_995, 5574)
+			// Standard Error: 112_296
+			.saturating_add(Weight::from_parts(8_982_171, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(n.into()))
@@ -219,10 +253,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `458 + p * (252 ±0)`
 		//  Estimated: `8571 + p * (3560 ±0)`
-		// Minimum execution time: 50_767_000 picoseconds.
-		Weight::from_parts(45_679_769, 8571)
-			// Standard Error: 174_206
-			.saturating_add(Weight::from_parts(26_117_467, 0).saturating_mul(p.into()))
+		// Minimum execution time: 53_858_000 picoseconds.
+		Weight::from_parts(64_622_875, 8571)
+			// Standard Error: 194_303
+			.saturating_add(Weight::from_parts(31_616_569, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -235,8 +269,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_173_000 picoseconds.
-		Weight::from_parts(15_335_000, 0)
+		// Minimum execution time: 9_129_000 picoseconds.
+		Weight::from_parts(15_913_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `FederatedLearning::Phases` (r:0 w:1)
@@ -245,8 +279,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_796_000 picoseconds.
-		Weight::from_parts(24_540_000, 0)
+		// Minimum execution time: 8_206_000 picoseconds.
+		Weight::from_parts(12_626_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `FederatedLearning::Strikes` (r:1 w:1)
@@ -257,8 +291,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `117`
 		//  Estimated: `3517`
-		// Minimum execution time: 18_755_000 picoseconds.
-		Weight::from_parts(29_025_000, 3517)
+		// Minimum execution time: 18_500_000 picoseconds.
+		Weight::from_parts(25_047_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -270,8 +304,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1281`
 		//  Estimated: `5574`
-		// Minimum execution time: 40_976_000 picoseconds.
-		Weight::from_parts(61_961_000, 5574)
+		// Minimum execution time: 28_862_000 picoseconds.
+		Weight::from_parts(41_300_000, 5574)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -290,10 +324,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `204 + p * (87 ±0)`
 		//  Estimated: `990 + p * (2583 ±0)`
-		// Minimum execution time: 48_583_000 picoseconds.
-		Weight::from_parts(28_475_926, 990)
-			// Standard Error: 123_732
-			.saturating_add(Weight::from_parts(38_215_223, 0).saturating_mul(p.into()))
+		// Minimum execution time: 34_435_000 picoseconds.
+		Weight::from_parts(22_292_014, 990)
+			// Standard Error: 174_523
+			.saturating_add(Weight::from_parts(27_218_152, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
@@ -331,10 +365,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `14750 + w * (85 ±0)`
 		//  Estimated: `115550 + w * (2641 ±0)`
-		// Minimum execution time: 10_051_000 picoseconds.
-		Weight::from_parts(423_210_134, 115550)
-			// Standard Error: 1_265_283
-			.saturating_add(Weight::from_parts(21_470_715, 0).saturating_mul(w.into()))
+		// Minimum execution time: 8_260_000 picoseconds.
+		Weight::from_parts(430_091_151, 115550)
+			// Standard Error: 1_386_757
+			.saturating_add(Weight::from_parts(15_263_109, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(111_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes(109_u64))
@@ -346,53 +380,58 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn register_worker() -> Weight {
-		Weight::from_parts(169_457_000, 3631)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		Weight::from_parts(151_821_000, 3631)
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn deregister_worker() -> Weight {
-		Weight::from_parts(133_840_000, 3631)
+		Weight::from_parts(98_732_000, 3631)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
+	}
+	fn set_worker_account() -> Weight {
+		Weight::from_parts(50_772_000, 6272)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit_update() -> Weight {
-		Weight::from_parts(84_464_000, 5574)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		Weight::from_parts(118_708_000, 5574)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn reveal_update() -> Weight {
-		Weight::from_parts(128_092_000, 5574)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
+		Weight::from_parts(119_876_000, 5574)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn submit_aggregate(i: u32, ) -> Weight {
-		Weight::from_parts(162_254_995, 5574)
-			.saturating_add(Weight::from_parts(11_206_454, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
+		Weight::from_parts(127_913_321, 5574)
+			.saturating_add(Weight::from_parts(8_268_405, 0).saturating_mul(i.into()))
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(i.into()))
 	}
 	fn submit_aggregate_finalize(p: u32, ) -> Weight {
-		Weight::from_parts(136_980_304, 5574)
-			.saturating_add(Weight::from_parts(78_781_499, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
+		Weight::from_parts(94_276_276, 5574)
+			.saturating_add(Weight::from_parts(66_916_369, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
 	fn attest_availability(n: u32, ) -> Weight {
-		Weight::from_parts(125_133_695, 5574)
-			.saturating_add(Weight::from_parts(10_452_106, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		Weight::from_parts(132_081_995, 5574)
+			.saturating_add(Weight::from_parts(8_982_171, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(n.into()))
 	}
 	fn decide_availability(p: u32, ) -> Weight {
-		Weight::from_parts(45_679_769, 8571)
-			.saturating_add(Weight::from_parts(26_117_467, 0).saturating_mul(p.into()))
+		Weight::from_parts(64_622_875, 8571)
+			.saturating_add(Weight::from_parts(31_616_569, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -400,33 +439,33 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3560).saturating_mul(p.into()))
 	}
 	fn set_aggregation_rule() -> Weight {
-		Weight::from_parts(15_335_000, 0)
+		Weight::from_parts(15_913_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_phase_lengths() -> Weight {
-		Weight::from_parts(24_540_000, 0)
+		Weight::from_parts(12_626_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reset_strikes() -> Weight {
-		Weight::from_parts(29_025_000, 3517)
+		Weight::from_parts(25_047_000, 3517)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn advance_phase() -> Weight {
-		Weight::from_parts(61_961_000, 5574)
+		Weight::from_parts(41_300_000, 5574)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn close_round(p: u32, ) -> Weight {
-		Weight::from_parts(28_475_926, 990)
-			.saturating_add(Weight::from_parts(38_215_223, 0).saturating_mul(p.into()))
+		Weight::from_parts(22_292_014, 990)
+			.saturating_add(Weight::from_parts(27_218_152, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
 	fn open_round(w: u32, ) -> Weight {
-		Weight::from_parts(423_210_134, 115550)
-			.saturating_add(Weight::from_parts(21_470_715, 0).saturating_mul(w.into()))
+		Weight::from_parts(430_091_151, 115550)
+			.saturating_add(Weight::from_parts(15_263_109, 0).saturating_mul(w.into()))
 			.saturating_add(RocksDbWeight::get().reads(111_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(w.into())))
 			.saturating_add(RocksDbWeight::get().writes(109_u64))

@@ -483,13 +483,23 @@ impl Harness<'_> {
 		let participants: Vec<AccountId> = pallet_federated_learning::Rounds::<Runtime>::get(round)
 			.map(|r| r.participants.into_inner())
 			.unwrap_or_default();
+		// A participant's signer: mostly the validator itself, sometimes the account it bound
+		// with `setWorkerAccount` (when that account is one of the actors).
 		let participant = |h: &Self, u: &mut Unstructured| -> Result<usize> {
 			if participants.is_empty() || u.ratio(1u8, 10)? {
 				h.any_signer(u)
 			} else {
 				let who = u.choose(&participants)?.clone();
-				h.signer_of(u, &who)
+				match pallet_federated_learning::WorkerAccounts::<Runtime>::get(&who) {
+					Some(bound) if u.ratio(1u8, 2)? && h.actors.accounts.contains(&bound) => h.signer_of(u, &bound),
+					_ => h.signer_of(u, &who),
+				}
 			}
+		};
+		// The participant a signer's round call counts for.
+		let principal = |signer: usize, h: &Self| -> AccountId {
+			let a = h.actors.accounts[signer].clone();
+			pallet_federated_learning::ActsFor::<Runtime>::get(&a).unwrap_or(a)
 		};
 		// Mostly the call the round's phase expects, so that rounds reach reveal and quorum.
 		let phase = pallet_federated_learning::Rounds::<Runtime>::get(round).map(|r| r.phase);
@@ -498,7 +508,7 @@ impl Harness<'_> {
 			Some(pallet_federated_learning::Phase::Reveal) if !u.ratio(1u8, 4)? => 5,
 			Some(pallet_federated_learning::Phase::Attest) if !u.ratio(1u8, 4)? => 10,
 			Some(pallet_federated_learning::Phase::Aggregate) if !u.ratio(1u8, 4)? => 7,
-			_ => u.int_in_range(0u8..=11)?,
+			_ => u.int_in_range(0u8..=12)?,
 		};
 		match choice {
 			0..=1 => {
@@ -510,9 +520,16 @@ impl Harness<'_> {
 				Ok((signer, RuntimeCall::FederatedLearning(C::register_worker { peer_id, worker_key })))
 			},
 			2 => Ok((self.any_signer(u)?, RuntimeCall::FederatedLearning(C::deregister_worker {}))),
+			12 => {
+				// A validator binds an actor's account (a validator's too: registering wins), or
+				// unbinds.
+				let signer = if u.ratio(1u8, 5)? { self.any_signer(u)? } else { u.int_in_range(0..=3)? };
+				let account = if u.ratio(1u8, 4)? { None } else { Some(self.actors.accounts[self.any_signer(u)?].clone()) };
+				Ok((signer, RuntimeCall::FederatedLearning(C::set_worker_account { account })))
+			},
 			3..=4 => {
 				let signer = participant(self, u)?;
-				let who = self.actors.accounts[signer].clone();
+				let who = principal(signer, self);
 				let update = H256::repeat_byte(u.int_in_range(0u8..=3)?);
 				let salt = H256::repeat_byte(u.arbitrary()?);
 				self.commits.insert((round, who.clone()), (update, salt));
@@ -526,7 +543,7 @@ impl Harness<'_> {
 			},
 			5..=6 => {
 				let signer = participant(self, u)?;
-				let who = self.actors.accounts[signer].clone();
+				let who = principal(signer, self);
 				let (update_hash, salt) = match self.commits.get(&(round, who)) {
 					Some(&c) if !u.ratio(1u8, 15)? => c,
 					_ => (H256::repeat_byte(u.arbitrary()?), H256::repeat_byte(u.arbitrary()?)),

@@ -7,7 +7,7 @@ use frame_support::{
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::WEIGHT_REF_TIME_PER_SECOND,
-		IdentityFee, Weight,
+		ConstantMultiplier, IdentityFee, Weight,
 	},
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
@@ -23,7 +23,7 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, INTERVAL_BLOCKS, MILLISECS_PER_BLOCK, MILLI_UNIT, SLOT_DURATION,
+	System, EXISTENTIAL_DEPOSIT, INTERVAL_BLOCKS, MICRO_UNIT, MILLISECS_PER_BLOCK, MILLI_UNIT, SLOT_DURATION,
 	SS58_PREFIX,
 	UNIT, VERSION,
 };
@@ -141,6 +141,13 @@ impl pallet_balances::Config for Runtime {
 
 parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// Fee per byte of a transaction (0.5 µGRID): filling a block's normal-class length
+	/// (3.75 MiB) costs 1.97 GRID, at least what filling its normal-class weight (1.5 s at one
+	/// planck per picosecond) costs, so large transactions crowd out others no more cheaply
+	/// than heavy ones (`runtime/tests/fl_block_space.rs`). At one planck per byte (runtime
+	/// 110) three 1.2 MB remarks filled a block for 0.0003 GRID. A 150-byte order pays
+	/// 0.000075 GRID for its bytes.
+	pub const TransactionByteFee: Balance = MICRO_UNIT / 2;
 }
 
 impl pallet_transaction_payment::Config for Runtime {
@@ -148,7 +155,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
 	type WeightInfo = crate::weights::pallet_transaction_payment::WeightInfo<Runtime>;
 }
