@@ -59,16 +59,26 @@ fn commitment_of(who: u64, hash: H256, salt: H256) -> H256 {
 }
 
 fn commit(who: u64, round: RoundIndex) -> sp_runtime::DispatchResult {
+	commit_as(who, who, round)
+}
+
+/// `who`'s commitment, signed by `signer` (`who` itself, or the account it bound).
+fn commit_as(signer: u64, who: u64, round: RoundIndex) -> sp_runtime::DispatchResult {
 	FederatedLearning::commit_update(
-		RuntimeOrigin::signed(who),
+		RuntimeOrigin::signed(signer),
 		round,
 		commitment_of(who, update_hash(who), salt(who)),
 	)
 }
 
 fn reveal(who: u64, round: RoundIndex) -> sp_runtime::DispatchResult {
+	reveal_as(who, who, round)
+}
+
+/// `who`'s reveal, signed by `signer` (`who` itself, or the account it bound).
+fn reveal_as(signer: u64, who: u64, round: RoundIndex) -> sp_runtime::DispatchResult {
 	FederatedLearning::reveal_update(
-		RuntimeOrigin::signed(who),
+		RuntimeOrigin::signed(signer),
 		round,
 		update_hash(who),
 		salt(who),
@@ -889,16 +899,25 @@ fn behaviour() -> impl proptest::strategy::Strategy<Value = Behaviour> {
 proptest::proptest! {
 	#![proptest_config(proptest::test_runner::Config::with_cases(96))]
 
-	/// Five workers play random behaviours for five rounds. A reference model predicts the
-	/// participants (strike threshold 2), the available set, the outcome, the strikes (with
-	/// decay after 2 clean rounds) and the global model version of every round; the pallet must
-	/// agree and keep its invariants. Honest workers are never struck.
+	/// Five workers play random behaviours for five rounds, some of them signing every round
+	/// call with an account their validator bound (`setWorkerAccount`), which must change
+	/// nothing. A reference model predicts the participants (strike threshold 2), the available
+	/// set, the outcome, the strikes (with decay after 2 clean rounds) and the global model
+	/// version of every round; the pallet must agree and keep its invariants. Honest workers are
+	/// never struck.
 	#[test]
-	fn rounds_follow_the_reference_model(plan in proptest::collection::vec(proptest::collection::vec(behaviour(), 5), 5)) {
+	fn rounds_follow_the_reference_model(
+		plan in proptest::collection::vec(proptest::collection::vec(behaviour(), 5), 5),
+		bound in proptest::collection::vec(proptest::bool::ANY, 5),
+	) {
 		build_and_execute(|| {
 			use Behaviour::*;
 			let all = [ALICE, BOB, CHARLIE, DAVE, EVE];
 			open_round_0(&all);
+			let signer: Vec<u64> = (0..5).map(|i| if bound[i] { 30 + i as u64 } else { all[i] }).collect();
+			for i in (0..5).filter(|&i| bound[i]) {
+				assert_ok!(bind(all[i], Some(signer[i])));
+			}
 			let mut strikes = [0u32; 5];
 			let mut clean = [0u32; 5];
 			let mut version = 0u32;
@@ -914,7 +933,7 @@ proptest::proptest! {
 				let mut struck = [false; 5];
 				for (i, a) in acts.iter().enumerate() {
 					if matches!(a, Silent) { continue; }
-					let r = commit(all[i], round);
+					let r = commit_as(signer[i], all[i], round);
 					if part(i) { assert_ok!(r); } else { assert_eq!(r, Err(Error::<Test>::NotParticipant.into())); }
 				}
 				let commits = (0..5).filter(|&i| part(i) && !matches!(acts[i], Silent)).count();
@@ -926,7 +945,7 @@ proptest::proptest! {
 					let revealers: Vec<usize> =
 						(0..5).filter(|&i| part(i) && !matches!(acts[i], Silent | CommitOnly)).collect();
 					for &i in &revealers {
-						assert_ok!(reveal(all[i], round));
+						assert_ok!(reveal_as(signer[i], all[i], round));
 					}
 					run_to_block(info.reveal_end);
 					if revealers.is_empty() {
@@ -940,7 +959,7 @@ proptest::proptest! {
 						for &i in &attesters {
 							let mut held = served.clone();
 							if matches!(acts[i], Withhold) { held.push(all[i]); held.sort(); }
-							assert_ok!(attest(all[i], round, &held));
+							assert_ok!(attest(signer[i], round, &held));
 						}
 						// The model's availability: a served update is attested by every attester,
 						// a withheld one by its revealer only.
@@ -962,7 +981,7 @@ proptest::proptest! {
 							let mut voted: Vec<(usize, H256)> = vec![];
 							for &i in &revealers {
 								let h = if matches!(acts[i], Dissent) { Y } else { X };
-								let r = vote(all[i], round, h, &available);
+								let r = vote(signer[i], round, h, &available);
 								if winner.is_some() {
 									assert_eq!(r, Err(Error::<Test>::WrongPhase.into()));
 									continue;
