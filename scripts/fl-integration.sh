@@ -264,9 +264,10 @@ HONEST_ACCOUNTS=$(for i in "${HONEST[@]}"; do account "${NAMES[$i]}"; done | pas
 [ -n "$ADV_ACCOUNT" ] && [ -n "$HONEST_ACCOUNTS" ] || die "cannot read the workers' accounts from their logs"
 # round_json R -> that round's JSON line.
 round_json() { jq -c --argjson r "$1" 'select(.round == $r)' "$REPORT"; }
-# strikes_of R ACCOUNTS -> strikes recorded in round R for any of the comma-separated ACCOUNTS.
-strikes_of() { round_json "$1" | jq -r --arg a "$2" '[.strikes[] | select(.worker as $w | ($a | split(",")) | index($w))] | length'; }
+# reasons_of R ACCOUNTS -> the reasons of the strikes recorded in round R for any of the
+# comma-separated ACCOUNTS, space-separated; strikes_of R ACCOUNTS -> how many.
 reasons_of() { round_json "$1" | jq -r --arg a "$2" '[.strikes[] | select(.worker as $w | ($a | split(",")) | index($w)) | .reason] | join(" ")'; }
+strikes_of() { reasons_of "$1" "$2" | wc -w; }
 # rejected R -> forged updates of round R the honest workers rejected (sum of their logs).
 rejected() {
 	local total=0 i k

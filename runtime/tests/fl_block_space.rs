@@ -76,6 +76,24 @@ impl Chain {
 		)
 	}
 
+	/// Applies `call` signed by `pair` until the block has no room for another
+	/// (`ExhaustsResources`); returns how many were applied, which must stay below `max`.
+	fn stuff(&mut self, pair: &sr25519::Pair, call: &RuntimeCall, what: &str, max: u32) -> u32 {
+		let mut applied = 0u32;
+		loop {
+			let xt = self.signed(pair, call.clone(), 0);
+			match Executive::apply_extrinsic(xt) {
+				Ok(r) => {
+					r.unwrap();
+					applied += 1;
+				},
+				Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)) => return applied,
+				Err(e) => panic!("{what} {applied} rejected with {e:?}"),
+			}
+			assert!(applied < max, "the normal class never filled up");
+		}
+	}
+
 	fn apply_ok(&mut self, pair: &sr25519::Pair, call: RuntimeCall) {
 		let xt = self.signed(pair, call, 0);
 		Executive::apply_extrinsic(xt).unwrap().unwrap();
@@ -167,21 +185,10 @@ fn transfers_filling_the_reveal_phase_do_not_keep_a_reveal_out() {
 		// The first block of the reveal phase, stuffed with the attacker's transfers.
 		chain.start_block();
 		Executive::apply_extrinsic(transfer_xt).unwrap().unwrap();
-		let mut transfers = 1u32;
 		let mut fees: Balance = 0;
 		let free_before = frame_system::Account::<Runtime>::get(AccountId::from(attacker.public())).data.free;
-		loop {
-			let xt = chain.signed(&attacker, transfer.clone(), 0);
-			match Executive::apply_extrinsic(xt) {
-				Ok(r) => {
-					r.unwrap();
-					transfers += 1;
-				},
-				Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)) => break,
-				Err(e) => panic!("transfer {transfers} rejected with {e:?}"),
-			}
-			assert!(transfers < 100_000, "the normal class never filled up");
-		}
+		// The one applied above, and as many more as fit (fewer than 100,000 in all).
+		let transfers = 1 + chain.stuff(&attacker, &transfer, "transfer", 99_999);
 		let free_after = frame_system::Account::<Runtime>::get(AccountId::from(attacker.public())).data.free;
 		fees += free_before - free_after - Balance::from(transfers - 1) * UNIT;
 		let weights = <Runtime as frame_system::Config>::BlockWeights::get();
@@ -222,19 +229,7 @@ fn remarks_filling_the_block_length_cost_at_least_the_weight_and_do_not_keep_a_r
 		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![0xAB; REMARK_BYTES] });
 		chain.start_block();
 		let free_before = frame_system::Account::<Runtime>::get(&who).data.free;
-		let mut remarks = 0u32;
-		loop {
-			let xt = chain.signed(&attacker, remark.clone(), 0);
-			match Executive::apply_extrinsic(xt) {
-				Ok(r) => {
-					r.unwrap();
-					remarks += 1;
-				},
-				Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)) => break,
-				Err(e) => panic!("remark {remarks} rejected with {e:?}"),
-			}
-			assert!(remarks < 100, "the normal class never filled up");
-		}
+		let remarks = chain.stuff(&attacker, &remark, "remark", 100);
 		let fees = free_before - frame_system::Account::<Runtime>::get(&who).data.free;
 		let length = <Runtime as frame_system::Config>::BlockLength::get();
 		let normal_length = *length.max.get(DispatchClass::Normal);
