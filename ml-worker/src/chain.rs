@@ -3,12 +3,13 @@
 //!
 //! The worker is compiled against `gridbrain-runtime`, so calls and transaction extensions are
 //! encoded exactly as the runtime decodes them. A forkless runtime upgrade does not stop it:
-//! what it depends on is the encoding of transactions (`transaction_version`, which the runtime
-//! bumps whenever call indices, argument encodings or transaction extensions change) and the
-//! `FederatedLearningApi` it queries (its version in the runtime's API list). [`Chain::connect`]
-//! and every [`Chain::submit`] check those two against the node's current runtime
-//! ([`compatibility`]) and sign with the node's current `spec_version`; an incompatible runtime
-//! is refused with a message saying what changed, instead of transactions failing one by one.
+//! [`Chain::connect`], and [`Chain::node_runtime`] at every head the round loop acts on when the
+//! node's runtime version changed, compare
+//! the type hashes of everything the worker encodes or decodes (its five calls, the storage it
+//! reads, the runtime API methods it calls, the transaction extensions) with the node's live
+//! metadata ([`crate::compat`]). The worker signs with the node's current `spec_version` and
+//! `transaction_version`; an upgrade that changed any of its items is refused with a message
+//! naming them ([`IncompatibleRuntime`]), instead of transactions failing one by one.
 
 use anyhow::{anyhow, Context, Result};
 use codec::{Decode, Encode};
@@ -24,6 +25,10 @@ use jsonrpsee::{
 use pallet_federated_learning::{runtime_api::WorkerView, GlobalModelInfo, RoundIndex, RoundSubmissions, RoundView};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_runtime::{generic::Era, traits::Header as _, MultiSignature};
+use std::sync::Mutex;
+
+pub use crate::compat::IncompatibleRuntime;
+use crate::compat::{Surface, METADATA_VERSION};
 
 /// A round as the worker sees it.
 pub type Round = RoundView<AccountId, BlockNumber>;
@@ -47,6 +52,26 @@ pub struct Chain {
 	signer_account: AccountId,
 	/// The validator the worker acts for: the signer's own, or the one that bound it.
 	account: AccountId,
+	/// What the worker uses of the runtime it was built with ([`crate::compat`]).
+	built: Surface,
+	/// The node's runtime, once its metadata has been checked against `built`.
+	checked: Mutex<Option<NodeRuntime>>,
+}
+
+/// The versions of a node's runtime that go into a signed transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRuntime {
+	/// `spec_version`, checked by `CheckSpecVersion`.
+	pub spec_version: u32,
+	/// `transaction_version`, checked by `CheckTxVersion`.
+	pub transaction_version: u32,
+}
+
+impl NodeRuntime {
+	/// The runtime this worker was built with.
+	pub fn built() -> NodeRuntime {
+		NodeRuntime { spec_version: VERSION.spec_version, transaction_version: VERSION.transaction_version }
+	}
 }
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -72,23 +97,54 @@ impl Chain {
 			.context("chain_getBlockHash(0)")?;
 		let signer_account = AccountId::from(signer.public());
 		let account = validator.unwrap_or_else(|| signer_account.clone());
-		let chain = Chain { client, genesis, signer, signer_account, account };
-		let spec_version = chain.runtime_version().await.with_context(|| format!("the node at {url}"))?;
-		if spec_version != VERSION.spec_version {
+		let built = Surface::built()?;
+		let chain = Chain { client, genesis, signer, signer_account, account, built, checked: Mutex::new(None) };
+		let node = chain.node_runtime(None).await.with_context(|| format!("the node at {url}"))?;
+		if node != NodeRuntime::built() {
 			println!(
-				"the node runs runtime version {spec_version}, this worker was built with {}: compatible (same transaction encoding and FederatedLearningApi)",
-				VERSION.spec_version
+				"the node runs runtime version {} (transaction version {}), this worker was built with {} ({}): compatible (the {} calls, storage, runtime API methods and transaction extensions it uses are unchanged)",
+				node.spec_version,
+				node.transaction_version,
+				VERSION.spec_version,
+				VERSION.transaction_version,
+				chain.built.len(),
 			);
 		}
 		Ok(chain)
 	}
 
-	/// The node's current runtime `spec_version`, after checking that the worker can use that
-	/// runtime ([`compatibility`]).
-	pub async fn runtime_version(&self) -> Result<u32> {
+	/// The node's runtime at block `at` (its best block when `None`), after checking that the
+	/// worker can use it: the same chain, and, the first time this `spec_version` is seen, the
+	/// same type hashes for everything the worker uses ([`Surface::check`]).
+	pub async fn node_runtime(&self, at: Option<H256>) -> Result<NodeRuntime> {
 		let version: serde_json::Value =
-			self.client.request("state_getRuntimeVersion", rpc_params![]).await.context("state_getRuntimeVersion")?;
-		compatibility(&version)
+			self.client.request("state_getRuntimeVersion", rpc_params![at]).await.context("state_getRuntimeVersion")?;
+		let node = parse_version(&version)?;
+		let known = *self.checked.lock().map_err(|_| anyhow!("runtime cache poisoned"))?;
+		if known == Some(node) {
+			return Ok(node);
+		}
+		let raw: String = self
+			.client
+			.request("state_call", rpc_params!["Metadata_metadata_at_version", hex0x(&METADATA_VERSION.encode()), at])
+			.await
+			.context("state_call Metadata_metadata_at_version")?;
+		let metadata = Option::<Vec<u8>>::decode(&mut &unhex(&raw)?[..]).context("cannot decode the node's metadata")?;
+		let metadata = metadata.ok_or_else(|| {
+			IncompatibleRuntime(format!(
+				"the node's runtime (version {}) serves no metadata V{METADATA_VERSION}: rebuild the worker from the node's source",
+				node.spec_version
+			))
+		})?;
+		self.built.check(&Surface::from_bytes(&metadata)?, node.spec_version)?;
+		*self.checked.lock().map_err(|_| anyhow!("runtime cache poisoned"))? = Some(node);
+		Ok(node)
+	}
+
+	/// The node's runtime as last checked by [`Chain::node_runtime`].
+	pub fn runtime(&self) -> Result<NodeRuntime> {
+		let known = *self.checked.lock().map_err(|_| anyhow!("runtime cache poisoned"))?;
+		known.context("internal: the node's runtime was never checked")
 	}
 
 	/// The validator the worker acts for: every round call counts as this account's.
@@ -193,9 +249,10 @@ impl Chain {
 			.request("system_accountNextIndex", rpc_params![self.signer_account.to_string()])
 			.await
 			.context("system_accountNextIndex")?;
-		// Checked before every transaction: a runtime upgrade may have happened since the last.
-		let spec_version = self.runtime_version().await?;
-		let xt = signed_extrinsic(call, &self.signer, nonce, self.genesis, spec_version, at);
+		// The runtime checked at the latest head (the round loop calls `node_runtime` for every
+		// block it acts on, so an upgrade is seen before a transaction is signed for it).
+		let runtime = self.runtime()?;
+		let xt = signed_extrinsic(call, &self.signer, nonce, self.genesis, runtime, at);
 		let hash: H256 = self
 			.client
 			.request("author_submitExtrinsic", rpc_params![hex0x(&xt.encode())])
@@ -231,71 +288,28 @@ pub fn era_birth(best: BlockNumber, finalized: (H256, BlockNumber)) -> Birth {
 	}
 }
 
-/// The node's runtime is one the worker cannot use (another chain, transaction encoding or
-/// `FederatedLearningApi` version): retrying does not help, rebuilding the worker does.
-#[derive(Debug)]
-pub struct IncompatibleRuntime(pub String);
-
-impl std::fmt::Display for IncompatibleRuntime {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		f.write_str(&self.0)
-	}
-}
-
-impl std::error::Error for IncompatibleRuntime {}
-
-/// The id of the `FederatedLearningApi` runtime API in a runtime's version (`blake2_64` of its
-/// name).
-fn fl_api_id() -> [u8; 8] {
-	sp_crypto_hashing::blake2_64(b"FederatedLearningApi")
-}
-
-/// Whether the worker can use the runtime whose `state_getRuntimeVersion` answer is `version`:
-/// the same chain (`spec_name`), the same transaction encoding (`transaction_version`) and the
-/// same `FederatedLearningApi` version as the runtime the worker was built with. Returns the
-/// runtime's `spec_version` (signed into every transaction).
-pub fn compatibility(version: &serde_json::Value) -> Result<u32> {
+/// The versions in a `state_getRuntimeVersion` answer, after checking it is this chain's
+/// runtime (`spec_name`).
+pub fn parse_version(version: &serde_json::Value) -> Result<NodeRuntime> {
 	let field = |name: &str| version.get(name).and_then(serde_json::Value::as_u64);
 	let spec_name = version.get("specName").and_then(serde_json::Value::as_str).unwrap_or_default();
 	let spec_version = u32::try_from(field("specVersion").context("runtime version without specVersion")?)?;
 	let transaction_version =
 		u32::try_from(field("transactionVersion").context("runtime version without transactionVersion")?)?;
-	let rebuild = "rebuild the worker from the node's source";
-	let incompatible = |msg: String| Err(IncompatibleRuntime(msg).into());
 	if spec_name != &*VERSION.spec_name {
-		return incompatible(format!("the node runs runtime {spec_name}, not {}: wrong chain", VERSION.spec_name));
+		return Err(IncompatibleRuntime(format!("the node runs runtime {spec_name}, not {}: wrong chain", VERSION.spec_name)).into());
 	}
-	if transaction_version != VERSION.transaction_version {
-		return incompatible(format!(
-			"the node's runtime (version {spec_version}) encodes transactions differently (transaction_version {transaction_version}, this worker: {}): {rebuild}",
-			VERSION.transaction_version
-		));
-	}
-	let id = fl_api_id();
-	let wanted = VERSION.apis.iter().find(|(api, _)| *api == id).map(|(_, v)| *v);
-	let have = version.get("apis").and_then(serde_json::Value::as_array).and_then(|apis| {
-		apis.iter().find_map(|entry| {
-			let pair = entry.as_array()?;
-			let api = unhex(pair.first()?.as_str()?).ok()?;
-			(api == id).then(|| pair.get(1)?.as_u64())?
-		})
-	});
-	if have.map(|v| u64::from(wanted.unwrap_or(0)) == v) != Some(true) {
-		return incompatible(format!(
-			"the node's runtime (version {spec_version}) has FederatedLearningApi version {have:?}, this worker needs {wanted:?}: {rebuild}"
-		));
-	}
-	Ok(spec_version)
+	Ok(NodeRuntime { spec_version, transaction_version })
 }
 
-/// A signed extrinsic of the worker's account for a runtime of `spec_version`, mortal for
+/// A signed extrinsic of the worker's account for the node's `runtime`, mortal for
 /// [`MORTALITY`] blocks from `at`.
 pub fn signed_extrinsic(
 	call: RuntimeCall,
 	signer: &sr25519::Pair,
 	nonce: u32,
 	genesis: H256,
-	spec_version: u32,
+	runtime: NodeRuntime,
 	at: (H256, BlockNumber),
 ) -> UncheckedExtrinsic {
 	let (at_hash, at_number) = at;
@@ -309,7 +323,7 @@ pub fn signed_extrinsic(
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 	);
-	let implicit = ((), spec_version, VERSION.transaction_version, genesis, at_hash, (), (), ());
+	let implicit = ((), runtime.spec_version, runtime.transaction_version, genesis, at_hash, (), (), ());
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	let account = AccountId::from(signer.public());
@@ -334,7 +348,7 @@ mod tests {
 			commitment: H256([3; 32]),
 		});
 		let (genesis, at) = (H256([1; 32]), (H256([2; 32]), 100));
-		let xt = signed_extrinsic(call.clone(), &signer, 5, genesis, VERSION.spec_version, at);
+		let xt = signed_extrinsic(call.clone(), &signer, 5, genesis, NodeRuntime::built(), at);
 		let decoded = UncheckedExtrinsic::decode(&mut &xt.encode()[..]).unwrap();
 		assert_eq!(decoded, xt);
 		assert_eq!(decoded.function, call);
@@ -385,31 +399,32 @@ mod tests {
 	}
 
 	#[test]
-	fn a_runtime_upgrade_that_keeps_transactions_and_the_api_is_compatible() {
-		assert_eq!(compatibility(&node_version(|_| {})).unwrap(), VERSION.spec_version);
-		// Another spec_version (an upgrade, or the release before): signed with the node's.
-		let upgraded = node_version(|v| v["specVersion"] = serde_json::json!(VERSION.spec_version + 1));
-		assert_eq!(compatibility(&upgraded).unwrap(), VERSION.spec_version + 1);
+	fn the_node_s_versions_are_signed_and_another_chain_is_refused() {
+		assert_eq!(parse_version(&node_version(|_| {})).unwrap(), NodeRuntime::built());
+		// An upgrade that bumped both versions: the worker signs with the node's.
+		let upgraded = node_version(|v| {
+			v["specVersion"] = serde_json::json!(VERSION.spec_version + 1);
+			v["transactionVersion"] = serde_json::json!(VERSION.transaction_version + 1);
+		});
+		let node = parse_version(&upgraded).unwrap();
+		assert_eq!((node.spec_version, node.transaction_version), (VERSION.spec_version + 1, VERSION.transaction_version + 1));
+		let err = parse_version(&node_version(|v| v["specName"] = serde_json::json!("polkadot"))).unwrap_err();
+		assert!(err.downcast_ref::<IncompatibleRuntime>().is_some());
+		assert!(err.to_string().contains("wrong chain"));
+		assert!(parse_version(&node_version(|v| v["transactionVersion"] = serde_json::Value::Null)).is_err());
 	}
 
 	#[test]
-	fn another_transaction_encoding_api_version_or_chain_is_refused() {
-		let tx = node_version(|v| v["transactionVersion"] = serde_json::json!(VERSION.transaction_version + 1));
-		let err = compatibility(&tx).unwrap_err();
-		assert!(err.downcast_ref::<IncompatibleRuntime>().is_some());
-		assert!(err.to_string().contains("encodes transactions differently"));
-		let id = hex0x(&fl_api_id());
-		let api = node_version(|v| {
-			for entry in v["apis"].as_array_mut().unwrap() {
-				if entry[0] == serde_json::json!(id) {
-					entry[1] = serde_json::json!(99);
-				}
-			}
-		});
-		assert!(compatibility(&api).unwrap_err().to_string().contains("FederatedLearningApi version Some(99)"));
-		let no_api = node_version(|v| v["apis"] = serde_json::json!([]));
-		assert!(compatibility(&no_api).unwrap_err().to_string().contains("FederatedLearningApi version None"));
-		let chain = node_version(|v| v["specName"] = serde_json::json!("polkadot"));
-		assert!(compatibility(&chain).unwrap_err().to_string().contains("wrong chain"));
+	fn a_transaction_signed_for_another_transaction_version_does_not_verify_for_this_one() {
+		let signer = sr25519::Pair::from_string("//Alice", None).unwrap();
+		let call = RuntimeCall::FederatedLearning(pallet_federated_learning::Call::commit_update { round: 1, commitment: H256([3; 32]) });
+		let (genesis, at) = (H256([1; 32]), (H256([2; 32]), 100));
+		let bumped = NodeRuntime { transaction_version: VERSION.transaction_version + 1, ..NodeRuntime::built() };
+		let xt = signed_extrinsic(call.clone(), &signer, 0, genesis, bumped, at);
+		let sp_runtime::generic::Preamble::Signed(_, signature, extension) = xt.preamble else { panic!("unsigned") };
+		let account = AccountId::from(signer.public());
+		let payload = |tx: u32| SignedPayload::from_raw(call.clone(), extension.clone(), ((), VERSION.spec_version, tx, genesis, at.0, (), (), ()));
+		assert!(payload(bumped.transaction_version).using_encoded(|b| signature.verify(b, &account)));
+		assert!(!payload(VERSION.transaction_version).using_encoded(|b| signature.verify(b, &account)));
 	}
 }

@@ -12,6 +12,7 @@
 #[cfg(feature = "adversary")]
 pub mod adversary;
 pub mod chain;
+pub mod compat;
 pub mod data;
 pub mod federated;
 pub mod model;

@@ -1069,6 +1069,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 		}
 		match follow(&chain, w, &mut shutdown).await {
 			Ok(()) => return Ok(()),
+			Err(e) if e.downcast_ref::<crate::chain::IncompatibleRuntime>().is_some() => return Err(e),
 			Err(e) => {
 				eprintln!("lost the node: {e:#}; reconnecting in 3 s");
 				tokio::time::sleep(Duration::from_secs(3)).await;
@@ -1088,6 +1089,9 @@ async fn follow(
 			head = heads.next() => {
 				let header = head.context("the node closed the block subscription")??;
 				let (hash, number) = (crate::chain::block_hash(&header), header.number);
+				// A runtime upgrade takes effect at some block: see it before acting on that block
+				// (one RPC; the metadata is fetched and checked only when the version changed).
+				chain.node_runtime(Some(hash)).await?;
 				if w.on_head(chain, hash, number).await? {
 					println!("adopted {} global models; exiting (--rounds)", w.history.len());
 					return Ok(());
