@@ -18,12 +18,17 @@
 #   4. dave's worker is restarted from its checkpoints as a test-only adversary (cargo feature
 #      `adversary`, built here while the honest rounds run, never in the release binary) that
 #      runs one attack per round: `wrong-layout` (a correctly signed update with an extra
-#      tensor), `withhold` (revealed, never served), `flood` (gossip and answers full of
+#      tensor), `withhold` (revealed, never served), `withhold-from-one` (revealed, never
+#      gossiped, served on request to every peer but one honest worker: enough holders for it
+#      to be available, one honest worker without it: the old vote-splitting attack), `flood`
+#      (gossip and answers full of
 #      updates forged under the other workers' names: the old cache-overwrite attack),
 #      `oversize` (1 MiB requests, 32 per peer and block), `sign-flip` (a Byzantine update
 #      scaled by 20);
 #   5. every attack round must finalize, with the same model on every honest worker; dave must
-#      be struck (`Unavailable`) for the wrong layout and the withheld update; alice, bob and
+#      be struck (`Unavailable`) for the wrong layout and the withheld update; the update
+#      withheld from one worker must be available and nobody struck (or, if too few honest
+#      workers fetched it in time, dave struck `Unavailable`); alice, bob and
 #      charlie are never struck; the flood must have been rejected and the oversized requests
 #      refused by the honest workers; after the sign-flip round the held-out MSE must stay
 #      within 1.5x of the last honest round's (FedAvg would not: see `simulate --sign-flip`),
@@ -211,7 +216,7 @@ log "block stuffing of round 1: $STUFFED"
 account() { grep -o '5[1-9A-HJ-NP-Za-km-z]\{47\}' "$DIR/logs/$1-worker.log" | head -1; }
 
 wait "$ADVERSARY_BUILD" || { tail -20 "$DIR/logs/adversary-build.log"; die "the adversarial worker did not build"; }
-ATTACKS=(wrong-layout withhold flood oversize sign-flip)
+ATTACKS=(wrong-layout withhold withhold-from-one flood oversize sign-flip)
 log "restarting dave's worker as an adversary: --adversary $(IFS=,; echo "${ATTACKS[*]}")"
 stop_pids "${WORKER_PIDS[$ADV]}"
 WORKER_PIDS[$ADV]=""
@@ -318,9 +323,10 @@ for r in $(seq 0 "$maxr"); do
 done
 row "wrong layout" "$first" "$(rejected "$first") wrong-layout copies"
 row "withholding" "$((first + 1))" "-"
-row "cache-overwrite flood" "$((first + 2))" "$(rejected $((first + 2))) forged updates"
-row "oversized requests" "$((first + 3))" "at least $(refused) requests"
-row "sign flip x20" "$((first + 4))" "-"
+row "withholding from one honest worker" "$((first + 2))" "- ($(round_json $((first + 2)) | jq -r .votes) aggregate votes)"
+row "cache-overwrite flood" "$((first + 3))" "$(rejected $((first + 3))) forged updates"
+row "oversized requests" "$((first + 4))" "at least $(refused) requests"
+row "sign flip x20" "$((first + 5))" "-"
 echo
 cat "$TABLE"
 echo
@@ -336,9 +342,18 @@ done
 for r in "$first" $((first + 1)); do
 	[ "$(reasons_of "$r" "$ADV_ACCOUNT")" = Unavailable ] || die "dave was not struck Unavailable in round $r: $(round_json "$r")"
 done
-[ "$(rejected $((first + 2)))" -gt 0 ] || die "no forged update was rejected: the flood did not reach the honest workers"
+# Withheld from one honest worker: available (the others serve it to the one left out) with
+# nobody struck, or, if too few fetched it in time, not available and dave struck for it.
+r=$((first + 2))
+grep -q "round $r: serving update .* to every peer but" "$DIR/logs/dave-worker.log" || die "dave did not withhold its round $r update from one worker"
+if [ "$(round_json "$r" | jq -r '.available == .revealed')" = true ]; then
+	[ "$(strikes_of "$r" "$ADV_ACCOUNT")" = 0 ] || die "dave's available update earned it a strike in round $r: $(round_json "$r")"
+else
+	[ "$(reasons_of "$r" "$ADV_ACCOUNT")" = Unavailable ] || die "round $r left dave's update out without striking dave: $(round_json "$r")"
+fi
+[ "$(rejected $((first + 3)))" -gt 0 ] || die "no forged update was rejected: the flood did not reach the honest workers"
 [ "$(refused)" -gt 0 ] || die "no oversized request was refused: the attack did not reach the honest workers"
-grep -q "round $((first + 4)): adversary SignFlip" "$DIR/logs/dave-worker.log" || die "dave did not send a sign-flipped update"
+grep -q "round $((first + 5)): adversary SignFlip" "$DIR/logs/dave-worker.log" || die "dave did not send a sign-flipped update"
 mse_honest=$(field 0 2 test_mse)
 mse_last=$(field 0 "$n" test_mse)
 awk -v a="$mse_honest" -v b="$mse_last" 'BEGIN { exit !(b <= 1.5 * a) }' \

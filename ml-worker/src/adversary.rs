@@ -4,6 +4,10 @@
 //! - [`Adversary::WrongLayout`]: reveals, publishes and serves a correctly signed update with
 //!   an extra tensor (before availability, this made aggregation fail on every honest worker).
 //! - [`Adversary::Withhold`]: reveals its update on chain but never publishes or serves it.
+//! - [`Adversary::WithholdFromOne`]: reveals, never gossips, and answers every peer's request
+//!   for its update but one honest worker's: enough holders for the update to be available,
+//!   one honest worker without it (before availability, this split the honest votes on the
+//!   aggregate and earned the left-out worker a `Dissented` strike).
 //! - [`Adversary::Flood`]: behaves, and floods gossip with updates under the other
 //!   participants' names (signed with its own key), and answers requests for their updates
 //!   with those forgeries (before updates were checked on arrival, any peer could overwrite
@@ -42,6 +46,8 @@ pub enum Adversary {
 	WrongLayout,
 	/// Reveal, but never publish or serve the update.
 	Withhold,
+	/// Reveal, never gossip, and serve the update to every peer but one.
+	WithholdFromOne,
 	/// Flood gossip and answers with updates forged under other workers' names.
 	Flood,
 	/// Send oversized requests to every peer.
@@ -72,9 +78,17 @@ impl Adversary {
 		}
 	}
 
-	/// Whether the worker publishes and serves its own update.
+	/// Whether the worker publishes and serves its own update to every peer.
 	pub fn serves_own_update(self) -> bool {
-		self != Adversary::Withhold
+		!matches!(self, Adversary::Withhold | Adversary::WithholdFromOne)
+	}
+
+	/// The honest worker [`Adversary::WithholdFromOne`] leaves out: the first other
+	/// participant (by account) with a registered peer id.
+	pub fn left_out<P: Clone>(own: &[u8; 32], participants: &[[u8; 32]], peers: &[([u8; 32], P)]) -> Option<([u8; 32], P)> {
+		let mut others: Vec<&[u8; 32]> = participants.iter().filter(|p| *p != own).collect();
+		others.sort();
+		others.into_iter().find_map(|p| peers.iter().find(|(a, _)| a == p).cloned())
 	}
 }
 
@@ -177,13 +191,26 @@ mod tests {
 		assert_eq!(check_update(&wrong, &key.verifying_key(), &base).err(), Some(Rejected::WrongLayout));
 		let flipped = Adversary::SignFlip.model(&base, local.clone()).unwrap();
 		assert_eq!(flipped.tensors()[0].values, vec![-10, -30, 30]);
-		for a in [Adversary::Withhold, Adversary::Flood, Adversary::Oversize, Adversary::SignFlip] {
+		for a in [Adversary::Withhold, Adversary::WithholdFromOne, Adversary::Flood, Adversary::Oversize, Adversary::SignFlip] {
 			assert_eq!(a.tamper(honest.clone(), &key).unwrap(), honest);
 		}
-		for a in [Adversary::WrongLayout, Adversary::Withhold, Adversary::Flood, Adversary::Oversize] {
+		for a in [Adversary::WrongLayout, Adversary::Withhold, Adversary::WithholdFromOne, Adversary::Flood, Adversary::Oversize] {
 			assert_eq!(a.model(&base, local.clone()).unwrap(), local);
 		}
 		assert!(!Adversary::Withhold.serves_own_update());
+		assert!(!Adversary::WithholdFromOne.serves_own_update());
 		assert!(Adversary::Flood.serves_own_update());
+	}
+
+	#[test]
+	fn withholding_from_one_leaves_out_the_first_other_participant_with_a_peer() {
+		let (own, a, b, c) = ([5; 32], [1; 32], [2; 32], [9; 32]);
+		let participants = [c, own, b, a];
+		let peers = [(c, "pc"), (b, "pb"), (own, "po"), (a, "pa")];
+		assert_eq!(Adversary::left_out(&own, &participants, &peers), Some((a, "pa")));
+		// Never itself, and only a participant with a known peer.
+		assert_eq!(Adversary::left_out(&own, &participants, &peers[..3]), Some((b, "pb")));
+		assert_eq!(Adversary::left_out(&own, &[own], &peers), None);
+		assert_eq!(Adversary::left_out(&own, &participants, &[] as &[([u8; 32], &str)]), None);
 	}
 }

@@ -159,6 +159,10 @@ pub enum Command {
 pub struct Store {
 	updates: BTreeMap<(u32, [u8; 32]), WireUpdate>,
 	models: Vec<([u8; 32], Vec<u8>)>,
+	/// Test builds (feature `adversary`): the (round, author) update answered `NotFound` to
+	/// this one peer.
+	#[cfg(feature = "adversary")]
+	pub refuse: Option<(u32, [u8; 32], PeerId)>,
 }
 
 impl Store {
@@ -185,7 +189,13 @@ impl Store {
 		self.models.push((hash, bytes));
 	}
 
-	fn answer(&self, req: &Request) -> Response {
+	fn answer(&self, _peer: &PeerId, req: &Request) -> Response {
+		#[cfg(feature = "adversary")]
+		if let (Some((r, w, refused)), Request::Update { round, worker }) = (&self.refuse, req) {
+			if (r, w, refused) == (round, worker, _peer) {
+				return Response::NotFound;
+			}
+		}
 		match req {
 			Request::Update { round, worker } =>
 				self.update(*round, worker).cloned().map_or(Response::NotFound, Response::Update),
@@ -460,9 +470,9 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 							},
 						}
 					},
-					SwarmEvent::Behaviour(BehaviourEvent::Fetch(request_response::Event::Message { message, .. })) => match message {
+					SwarmEvent::Behaviour(BehaviourEvent::Fetch(request_response::Event::Message { peer, message, .. })) => match message {
 						request_response::Message::Request { request, channel, .. } => {
-							let answer = serving.lock().map(|s| s.answer(&request)).unwrap_or(Response::NotFound);
+							let answer = serving.lock().map(|s| s.answer(&peer, &request)).unwrap_or(Response::NotFound);
 							let _ = swarm.behaviour_mut().fetch.send_response(channel, answer);
 						},
 						request_response::Message::Response { response, .. } => match response {
@@ -569,16 +579,31 @@ mod tests {
 
 	#[test]
 	fn store_serves_what_it_holds_and_forgets_old_rounds() {
+		let peer = PeerId::random();
 		let mut s = Store::default();
 		s.add_update(update(1, 1));
-		assert_eq!(s.answer(&Request::Update { round: 1, worker: [1; 32] }), Response::Update(update(1, 1)));
-		assert_eq!(s.answer(&Request::Update { round: 1, worker: [2; 32] }), Response::NotFound);
+		assert_eq!(s.answer(&peer, &Request::Update { round: 1, worker: [1; 32] }), Response::Update(update(1, 1)));
+		assert_eq!(s.answer(&peer, &Request::Update { round: 1, worker: [2; 32] }), Response::NotFound);
 		s.add_update(update(1 + KEEP_ROUNDS, 2));
-		assert_eq!(s.answer(&Request::Update { round: 1, worker: [1; 32] }), Response::NotFound);
+		assert_eq!(s.answer(&peer, &Request::Update { round: 1, worker: [1; 32] }), Response::NotFound);
 		for k in 0..=KEEP_MODELS as u8 {
 			s.add_model([k; 32], vec![k]);
 		}
-		assert_eq!(s.answer(&Request::Model { hash: [0; 32] }), Response::NotFound);
-		assert_eq!(s.answer(&Request::Model { hash: [1; 32] }), Response::Model(vec![1]));
+		assert_eq!(s.answer(&peer, &Request::Model { hash: [0; 32] }), Response::NotFound);
+		assert_eq!(s.answer(&peer, &Request::Model { hash: [1; 32] }), Response::Model(vec![1]));
+	}
+
+	#[cfg(feature = "adversary")]
+	#[test]
+	fn an_adversarial_store_refuses_one_peer_one_update() {
+		let (left_out, other) = (PeerId::random(), PeerId::random());
+		let mut s = Store::default();
+		s.add_update(update(1, 1));
+		s.add_update(update(1, 2));
+		s.refuse = Some((1, [1; 32], left_out));
+		let ask = |w: u8| Request::Update { round: 1, worker: [w; 32] };
+		assert_eq!(s.answer(&left_out, &ask(1)), Response::NotFound);
+		assert_eq!(s.answer(&other, &ask(1)), Response::Update(update(1, 1)));
+		assert_eq!(s.answer(&left_out, &ask(2)), Response::Update(update(1, 2)));
 	}
 }

@@ -158,6 +158,9 @@ struct Worker {
 	/// Test builds only: which attack runs in which round.
 	#[cfg(feature = "adversary")]
 	schedule: crate::adversary::Schedule,
+	/// Test builds only: registered workers' peer ids by account.
+	#[cfg(feature = "adversary")]
+	peers: Vec<(Author, libp2p::PeerId)>,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -434,6 +437,13 @@ impl Worker {
 			.filter_map(|w| VerifyingKey::from_bytes(&w.worker_key.0).ok().map(|k| (account_bytes(&w.validator), k)))
 			.collect();
 		let peers: Vec<libp2p::PeerId> = workers.iter().filter_map(|w| libp2p::PeerId::from_bytes(&w.peer_id).ok()).collect();
+		#[cfg(feature = "adversary")]
+		{
+			self.peers = workers
+				.iter()
+				.filter_map(|w| libp2p::PeerId::from_bytes(&w.peer_id).ok().map(|p| (account_bytes(&w.validator), p)))
+				.collect();
+		}
 		let _ = self.net.commands.send(Command::AllowPeers(peers));
 		Ok(())
 	}
@@ -641,12 +651,23 @@ impl Worker {
 		let Some(s) = self.state.as_mut() else { return Ok(()) };
 		let wire = WireUpdate { worker: account_bytes(chain.account()), update: s.update.clone() };
 		#[cfg(feature = "adversary")]
-		if self.schedule.at(s.round).is_some_and(|a| !a.serves_own_update()) {
-			// Withholding: attest its own update, serve it to nobody.
-			if !s.published {
-				s.published = true;
+		if let Some(attack) = self.schedule.at(s.round).filter(|a| !a.serves_own_update()) {
+			use crate::adversary::Adversary;
+			// Withholding: attest its own update, never gossip it; serve it to nobody, or to
+			// every peer but one honest worker.
+			let left_out = (attack == Adversary::WithholdFromOne)
+				.then(|| Adversary::left_out(&wire.worker, &self.participants, &self.peers))
+				.flatten();
+			if let (Some((author, peer)), Ok(mut store)) = (left_out, self.net.store.lock()) {
+				store.add_update(wire.clone());
+				store.refuse = Some((s.round, wire.worker, peer));
+				if !s.published {
+					println!("round {}: serving update {} to every peer but {} ({peer}) (adversary: testing)", s.round, short(&s.update.hash), short(&author));
+				}
+			} else if !s.published {
 				println!("round {}: withholding update {} (adversary: testing)", s.round, short(&s.update.hash));
 			}
+			s.published = true;
 			let _ = self.updates.offer(wire, &ChainView {
 				round: self.current_round,
 				participants: &self.participants,
@@ -1050,6 +1071,8 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				history: Vec::new(),
 				#[cfg(feature = "adversary")]
 				schedule: crate::adversary::Schedule::new(adversary_attacks),
+				#[cfg(feature = "adversary")]
+				peers: Vec::new(),
 			};
 			if let Ok(text) = std::fs::read_to_string(w.opts.base_path.join("global")) {
 				w.adopted_version = text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
