@@ -161,6 +161,45 @@ pub fn verify_update(u: &SignedUpdate, key: &VerifyingKey, revealed_hash: &[u8; 
 	Ok(decode_signed(u, key)?)
 }
 
+/// Local training parameters: one set for every round of `run` and `simulate` (the CLI's
+/// `--epochs --batch --lr --seed`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainParams {
+	/// Local epochs per round.
+	pub epochs: usize,
+	/// Mini-batch size.
+	pub batch: usize,
+	/// Learning rate (AdamW).
+	pub lr: f64,
+	/// Seed of the initial model; with the round and the worker it also seeds the batch order.
+	pub seed: u64,
+}
+
+impl TrainParams {
+	/// The batch-order seed of `worker` in `round`.
+	pub fn round_seed(&self, round: u32, worker: u64) -> u64 {
+		self.seed ^ (u64::from(round) << 32) ^ worker
+	}
+}
+
+/// One worker's local training in a round, as `run` and `simulate` both do it: the global
+/// model `base` loaded into a fresh network for `grid`, `params.epochs` epochs on the shard
+/// `(x, y)`; returns the local model in fixed point and the last epoch's training MSE.
+pub fn train_local(
+	grid: &gridbrain_dispatch::Grid,
+	device: &candle_core::Device,
+	base: &agg::Model,
+	(x, y): &(candle_core::Tensor, candle_core::Tensor),
+	params: &TrainParams,
+	round: u32,
+	worker: u64,
+) -> Result<(agg::Model, f32)> {
+	let mut net = crate::model::DispatchNet::for_grid(grid, params.seed, device)?;
+	net.load_fixed(base)?;
+	let loss = net.train(x, y, params.epochs, params.batch, params.lr, params.round_seed(round, worker))?;
+	Ok((net.to_fixed()?, loss))
+}
+
 /// The next global model from verified updates (any order gives the same bytes).
 pub fn aggregate(rule: &agg::AggregationRule, global: &agg::Model, updates: &[(u64, agg::Model)]) -> Result<agg::Model> {
 	let c: Vec<agg::Contribution<'_>> =

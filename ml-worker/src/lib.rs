@@ -18,6 +18,7 @@ pub mod federated;
 pub mod model;
 pub mod p2p;
 pub mod plot;
+pub mod round;
 pub mod run;
 pub mod simulate;
 pub mod updates;

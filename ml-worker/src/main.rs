@@ -11,6 +11,7 @@ use gridbrain_dispatch::{
 };
 use gridbrain_ml_worker::{
 	data::{evaluate, Dataset, ToTensors},
+	federated::TrainParams,
 	model::DispatchNet,
 	plot,
 	select_device,
@@ -72,6 +73,12 @@ struct RoundTraining {
 	/// Seed of the initial model: the same on every worker of a chain.
 	#[arg(long, default_value_t = 7)]
 	seed: u64,
+}
+
+impl RoundTraining {
+	fn params(&self) -> TrainParams {
+		TrainParams { epochs: self.epochs, batch: self.batch, lr: self.lr, seed: self.seed }
+	}
 }
 
 /// Centralized training on all shards (`train-local`, `compare`).
@@ -314,7 +321,6 @@ fn main() -> Result<()> {
 			#[cfg(feature = "adversary")]
 			adversary,
 		} => {
-			let RoundTraining { epochs, batch, lr, seed } = training;
 			let suri = run::resolve_suri(suri_file.as_deref(), suri, std::env::var(run::SURI_ENV).ok())?;
 			if shard >= cli.shards {
 				bail!("--shard {shard} must be below --shards {}", cli.shards);
@@ -335,10 +341,7 @@ fn main() -> Result<()> {
 				base_path,
 				listen,
 				peers,
-				epochs,
-				batch,
-				lr,
-				seed,
+				training: training.params(),
 				plot,
 				rounds,
 				#[cfg(feature = "adversary")]
@@ -478,7 +481,7 @@ fn main() -> Result<()> {
 			println!("cost: model {cost:.2} $/h, LP {:.2} $/h, gap {:.3} %", opt.cost, 100.0 * (cost - opt.cost) / opt.cost);
 		},
 		Command::Simulate { rounds, training, rule, trim_ppm, sign_flip, plot } => {
-			let RoundTraining { epochs, batch, lr, seed } = training;
+			let TrainParams { epochs, batch, lr, seed } = training.params();
 			let rule = match rule {
 				RuleName::Fedavg => AggregationRule::FedAvg { max_samples: 100_000 },
 				RuleName::TrimmedMean => AggregationRule::TrimmedMean { trim_ppm },
@@ -488,7 +491,7 @@ fn main() -> Result<()> {
 				bail!("invalid rule {rule:?}");
 			}
 			let Data { test, shards, all, linear_metrics } = load()?;
-			let settings = Settings { rounds, epochs, batch, lr, rule, sign_flip, seed };
+			let settings = Settings { rounds, training: training.params(), rule, sign_flip };
 			println!("round  train-MSE  test-MSE  mean-gap  worst-gap  infeasible-after  seconds  params-hash");
 			let (_, reports) = simulate::run(&grid, &shards, &test, &device, &settings, |r| {
 				println!(

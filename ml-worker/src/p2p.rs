@@ -4,6 +4,10 @@
 //! - **request-response** (`/gridbrain/fl/1`), where any worker serves the updates and global
 //!   models it holds, so a worker that missed a gossip message, or restarted, fetches them.
 //!
+//! [`start`] spawns the event loop, which owns the swarm and the [`Store`] of verified items
+//! it serves, and returns the run loop's [`Client`]: commands in ([`Command`]), received
+//! messages out ([`Client::recv`]); nothing is shared behind a lock.
+//!
 //! Messages are SCALE-encoded and size-limited. Nothing received here is trusted: the run loop
 //! checks every update on arrival (author's registered worker key, hash, layout, on-chain
 //! reveal) and every model against the on-chain `params_hash` before keeping it, and tells
@@ -34,7 +38,7 @@ use std::{
 	io,
 	sync::{
 		atomic::{AtomicUsize, Ordering},
-		Arc, Mutex,
+		Arc,
 	},
 	time::Duration,
 };
@@ -148,6 +152,14 @@ pub enum Command {
 	Report(GossipId, Verdict),
 	/// The peers allowed to connect (registered workers' peer ids); others are disconnected.
 	AllowPeers(Vec<PeerId>),
+	/// Serve this verified update to peers that ask for it.
+	Serve(WireUpdate),
+	/// Serve this verified model (hash, canonical bytes) to peers that ask for it.
+	ServeModel([u8; 32], Vec<u8>),
+	/// Test builds (feature `adversary`): answer `NotFound` to this peer for this (round,
+	/// author) update.
+	#[cfg(feature = "adversary")]
+	Refuse { round: u32, worker: [u8; 32], peer: PeerId },
 	/// Test builds (feature `adversary`): send every connected peer `per_peer` requests padded
 	/// to `bytes` more than they are (`bytes` 0: stop padding requests).
 	#[cfg(feature = "adversary")]
@@ -162,7 +174,7 @@ pub struct Store {
 	/// Test builds (feature `adversary`): the (round, author) update answered `NotFound` to
 	/// this one peer.
 	#[cfg(feature = "adversary")]
-	pub refuse: Option<(u32, [u8; 32], PeerId)>,
+	refuse: Option<(u32, [u8; 32], PeerId)>,
 }
 
 impl Store {
@@ -282,21 +294,25 @@ struct Behaviour {
 	fetch: request_response::Behaviour<ScaleCodec>,
 }
 
-/// Handles to the running network task.
-pub struct Network {
+/// The run loop's handle to the network: commands go to the event loop (the task [`start`]
+/// spawns, which owns the swarm and the [`Store`] it serves from), received messages come back.
+pub struct Client {
 	/// This worker's peer id.
 	pub peer_id: PeerId,
-	/// Commands to the network.
-	pub commands: mpsc::UnboundedSender<Command>,
-	/// Updates and models received (unverified): read with [`Network::recv`].
+	/// Commands to the event loop.
+	commands: mpsc::UnboundedSender<Command>,
+	/// Updates and models received (unverified): read with [`Client::recv`].
 	inbound: mpsc::Receiver<Inbound>,
-	/// Verified items served to peers.
-	pub store: Arc<Mutex<Store>>,
 	/// Bytes of received messages not yet taken by the run loop.
 	queued: Arc<AtomicUsize>,
 }
 
-impl Network {
+impl Client {
+	/// Sends `command` to the event loop (a stopped loop shows as the lost inbound channel).
+	pub fn send(&self, command: Command) {
+		let _ = self.commands.send(command);
+	}
+
 	/// The next received message; its bytes no longer count against the queue's limit.
 	pub async fn recv(&mut self) -> Option<Inbound> {
 		let msg = self.inbound.recv().await?;
@@ -335,7 +351,7 @@ pub fn identity(secret: [u8; 32]) -> Result<identity::Keypair> {
 /// Starts the network: listens on `listen`, dials `peers` (and re-dials them every 10 s while
 /// not connected), subscribes to the chain's topic. Nobody may connect until the run loop sends
 /// the first [`Command::AllowPeers`].
-pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, genesis: [u8; 32], limits: Limits) -> Result<Network> {
+pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, genesis: [u8; 32], limits: Limits) -> Result<Client> {
 	let peer_id = key.public().to_peer_id();
 	let topic = gossipsub::IdentTopic::new(format!("/gridbrain/fl/updates/{}", hex::encode(&genesis[..8])));
 	let config = gossipsub::ConfigBuilder::default()
@@ -382,8 +398,8 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 	swarm.listen_on(listen.clone()).with_context(|| format!("cannot listen on {listen}"))?;
 	let (commands, mut command_rx) = mpsc::unbounded_channel::<Command>();
 	let (inbound_tx, inbound) = mpsc::channel::<Inbound>(256);
-	let store = Arc::new(Mutex::new(Store::default()));
-	let serving = store.clone();
+	// The event loop owns what it serves; the run loop adds to it by command.
+	let mut store = Store::default();
 	let queued = Arc::new(AtomicUsize::new(0));
 	let counted = queued.clone();
 	let max_queued = limits.max_queued_bytes;
@@ -425,6 +441,10 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 						};
 						let _ = swarm.behaviour_mut().gossip.report_message_validation_result(&id, &source, acceptance);
 					},
+					Some(Command::Serve(update)) => store.add_update(update),
+					Some(Command::ServeModel(hash, bytes)) => store.add_model(hash, bytes),
+					#[cfg(feature = "adversary")]
+					Some(Command::Refuse { round, worker, peer }) => store.refuse = Some((round, worker, peer)),
 					Some(Command::AllowPeers(list)) => {
 						for p in allowed.iter().filter(|p| !list.contains(p)) {
 							swarm.behaviour_mut().allowed.disallow_peer(*p);
@@ -472,7 +492,7 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 					},
 					SwarmEvent::Behaviour(BehaviourEvent::Fetch(request_response::Event::Message { peer, message, .. })) => match message {
 						request_response::Message::Request { request, channel, .. } => {
-							let answer = serving.lock().map(|s| s.answer(&peer, &request)).unwrap_or(Response::NotFound);
+							let answer = store.answer(&peer, &request);
 							let _ = swarm.behaviour_mut().fetch.send_response(channel, answer);
 						},
 						request_response::Message::Response { response, .. } => match response {
@@ -495,7 +515,7 @@ pub fn start(key: identity::Keypair, listen: Multiaddr, peers: Vec<Multiaddr>, g
 			}
 		}
 	});
-	Ok(Network { peer_id, commands, inbound, store, queued })
+	Ok(Client { peer_id, commands, inbound, queued })
 }
 
 #[cfg(test)]

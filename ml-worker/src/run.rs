@@ -17,6 +17,11 @@
 //!    from a peer and checked against `params_hash`), writes it to disk and prints the held-out
 //!    metrics of the new model.
 //!
+//! What to do at a block is decided by the pure core in [`crate::round`] from the chain's view
+//! of the round and the worker's own state; this module is the event loop around it: it reads
+//! the chain, carries out the steps, keeps the round checkpoints and models on disk, and talks
+//! to peers through [`crate::p2p::Client`].
+//!
 //! Everything the worker decides is derived from chain state, so it is idempotent: a
 //! transaction that did not land is sent again; a restarted worker reads its checkpoint of the
 //! round (salt and update, written *before* the commit is sent) and goes on where it stopped.
@@ -25,10 +30,11 @@
 use crate::{
 	chain::{Chain, Round},
 	data::{evaluate, Dataset, ToTensors},
-	federated::{aggregate, make_update, Rejected, SignedUpdate},
+	federated::{aggregate, make_update, train_local, Rejected, SignedUpdate, TrainParams},
 	model::{agg_err, DispatchNet},
-	p2p::{self, Command, Inbound, Network, Request, Verdict, WireUpdate},
+	p2p::{self, Command, Inbound, Request, Verdict, WireUpdate},
 	plot,
+	round::{decide, ChainRound, Local, Note, Step, Tx},
 	updates::{Author, ChainView, Offer, UpdateCache},
 };
 use anyhow::{bail, Context, Result};
@@ -62,14 +68,9 @@ pub struct Options {
 	pub listen: libp2p::Multiaddr,
 	/// Peers to dial.
 	pub peers: Vec<libp2p::Multiaddr>,
-	/// Local epochs per round.
-	pub epochs: usize,
-	/// Mini-batch size.
-	pub batch: usize,
-	/// Learning rate.
-	pub lr: f64,
-	/// Seed of the initial model (the same on every worker).
-	pub seed: u64,
+	/// Local training (the same parameters as `simulate`); its seed also seeds the initial
+	/// model (the same on every worker).
+	pub training: TrainParams,
 	/// Write a PNG of loss and gap per finalized round.
 	pub plot: Option<PathBuf>,
 	/// Exit after adopting this many global models (0 = run until stopped).
@@ -105,22 +106,8 @@ struct Finalized {
 	seconds: Option<f64>,
 }
 
-/// Kinds of transactions the loop sends (for re-sending when they do not land).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-enum Action {
-	Commit,
-	Reveal,
-	Attest,
-	Aggregate,
-}
-
 /// Rounds of checkpoints, models and bookkeeping kept.
 const KEEP_ROUNDS: u32 = 8;
-
-/// Blocks to wait for a sent transaction to show in state before sending it again (a second copy
-/// takes the next nonce: if the first lands after all, the second fails harmlessly with
-/// `AlreadyCommitted`/`AlreadyRevealed`/`AlreadySubmitted`).
-const RESEND_AFTER: BlockNumber = 2;
 
 struct Worker {
 	opts: Options,
@@ -131,7 +118,7 @@ struct Worker {
 	test_tensors: (Tensor, Tensor),
 	shard_tensors: (Tensor, Tensor),
 	key: SigningKey,
-	net: Network,
+	net: p2p::Client,
 	initial_hash: [u8; 32],
 	models: HashMap<[u8; 32], agg::Model>,
 	model_order: std::collections::VecDeque<[u8; 32]>,
@@ -150,7 +137,7 @@ struct Worker {
 	participants: Vec<[u8; 32]>,
 	current_round: u32,
 	state: Option<RoundState>,
-	sent: HashMap<(u32, Action), BlockNumber>,
+	sent: HashMap<(u32, Tx), BlockNumber>,
 	round_seen: HashMap<u32, Instant>,
 	said: HashSet<(u32, &'static str)>,
 	adopted_version: u32,
@@ -247,6 +234,25 @@ pub fn resolve_suri(file: Option<&Path>, arg: Option<String>, env: Option<String
 		bail!("the secret URI is empty");
 	}
 	Ok(suri)
+}
+
+/// The chain's view of `round` at block `block` for worker `me`, without its own submissions
+/// (those are filled in from `round_submissions`).
+fn round_view<'a>(round: &Round, block: BlockNumber, me: &Author, reveals: &'a [(Author, [u8; 32])], available: &'a [Author]) -> ChainRound<'a> {
+	ChainRound {
+		index: round.index,
+		phase: round.phase,
+		block,
+		reveal_end: round.reveal_end,
+		attest_end: round.attest_end,
+		aggregate_end: round.aggregate_end,
+		participant: round.participants.iter().any(|p| account_bytes(p) == *me),
+		committed: false,
+		revealed: false,
+		attested: false,
+		reveals,
+		available,
+	}
 }
 
 fn short(h: &[u8; 32]) -> String {
@@ -358,20 +364,13 @@ impl Worker {
 
 	fn want_model(&mut self, hash: [u8; 32]) {
 		self.wanted_models.insert(hash);
-		let _ = self.net.commands.send(Command::Fetch(Request::Model { hash }));
+		self.net.send(Command::Fetch(Request::Model { hash }));
 	}
 
-	fn may_send(&mut self, round: u32, action: Action, now: BlockNumber) -> bool {
-		match self.sent.get(&(round, action)) {
-			Some(&at) if now < at.saturating_add(RESEND_AFTER) => false,
-			_ => {
-				self.sent.insert((round, action), now);
-				true
-			},
-		}
-	}
-
-	async fn send(&mut self, chain: &Chain, call: Call<Runtime>, at: (H256, BlockNumber), what: &str, round: u32) {
+	/// Sends `call` (kind `tx`) and records when, so it is sent again only if it does not show
+	/// in state within [`crate::round::RESEND_AFTER`] blocks.
+	async fn send(&mut self, chain: &Chain, call: Call<Runtime>, at: (H256, BlockNumber), tx: Tx, what: &str, round: u32) {
+		self.sent.insert((round, tx), at.1);
 		match chain.submit(call, at).await {
 			Ok(tx) => println!("round {round}: sent {what} (tx {tx:?}, block #{})", at.1),
 			Err(e) => eprintln!("round {round}: {what} not sent: {e:#}"),
@@ -383,7 +382,7 @@ impl Worker {
 			Inbound::Update(u, gossip) => {
 				let verdict = self.offer_update(*u);
 				if let Some(id) = gossip {
-					let _ = self.net.commands.send(Command::Report(id, verdict));
+					self.net.send(Command::Report(id, verdict));
 				}
 			},
 			Inbound::Model(bytes) => {
@@ -411,9 +410,7 @@ impl Worker {
 		};
 		match self.updates.offer(u.clone(), &view) {
 			Offer::Kept => {
-				if let Ok(mut store) = self.net.store.lock() {
-					store.add_update(u);
-				}
+				self.net.send(Command::Serve(u));
 				Verdict::Accept
 			},
 			Offer::AlreadyHeld | Offer::Irrelevant => Verdict::Ignore,
@@ -444,7 +441,7 @@ impl Worker {
 				.filter_map(|w| libp2p::PeerId::from_bytes(&w.peer_id).ok().map(|p| (account_bytes(&w.validator), p)))
 				.collect();
 		}
-		let _ = self.net.commands.send(Command::AllowPeers(peers));
+		self.net.send(Command::AllowPeers(peers));
 		Ok(())
 	}
 
@@ -481,25 +478,106 @@ impl Worker {
 			self.prune_disk(r)?;
 		}
 		self.participants = round.participants.iter().map(account_bytes).collect();
-		if !round.participants.contains(chain.account()) {
-			self.say_once(r, "not-participant", || {
-				format!("round {r}: this worker is not a participant (not registered when it opened, not a validator, or too many strikes)")
-			});
+		let me = account_bytes(chain.account());
+		if !self.participants.contains(&me) || round.phase.is_closed() {
+			let sent = HashMap::new();
+			let local = Local { checkpoint: false, base_model: false, aggregated: false, holds: &|_, _| false, sent: &sent };
+			let steps = decide(&round_view(&round, number, &me, &[], &[]), &local);
+			self.note_steps(r, &steps);
 			return Ok(false);
 		}
 		self.round_seen.entry(r).or_insert_with(Instant::now);
-		match round.phase {
-			Phase::Commit => self.commit_phase(chain, &round, (hash, number)).await?,
-			Phase::Reveal => self.reveal_phase(chain, &round, (hash, number)).await?,
-			Phase::Attest => self.attest_phase(chain, &round, (hash, number)).await?,
-			Phase::Aggregate => self.aggregate_phase(chain, &round, (hash, number)).await?,
-			Phase::Finalized => {},
-			Phase::Failed(reason) => self.say_once(r, "failed", || format!("round {r}: failed ({reason:?})")),
+		let subs = chain.submissions(hash, r).await?;
+		self.note_reveals(r, &subs.reveals);
+		let checkpoint = self.load_state(r)?;
+		let aggregated = self.state.as_ref().is_some_and(|s| s.round == r && s.aggregate.is_some());
+		// The global model is needed to train (commit phase, before the checkpoint exists) and
+		// to aggregate onto.
+		let needs_base = match round.phase {
+			Phase::Commit => !checkpoint,
+			Phase::Aggregate => !aggregated,
+			_ => false,
+		};
+		let base_hash = if needs_base {
+			Some(chain.global_model(hash).await?.map_or(self.initial_hash, |g| g.params_hash.0))
+		} else {
+			None
+		};
+		let base = match base_hash {
+			Some(h) => self.model(&h)?,
+			None => None,
+		};
+		let reveals: Vec<(Author, [u8; 32])> =
+			subs.reveals.iter().map(|(a, rv)| (account_bytes(a), rv.update_hash.0)).collect();
+		// A kept copy that is not the revealed update is dropped here, so the revealed one can
+		// still be fetched.
+		for (who, h) in &reveals {
+			self.updates.take_revealed(r, who, h);
+		}
+		let available: Vec<Author> = round.available.iter().map(account_bytes).collect();
+		let chain_round = ChainRound {
+			committed: subs.commits.iter().any(|(a, _)| a == chain.account()),
+			revealed: subs.reveals.iter().any(|(a, _)| a == chain.account()),
+			attested: subs.attestations.iter().any(|(a, _)| a == chain.account()),
+			..round_view(&round, number, &me, &reveals, &available)
+		};
+		let updates = &self.updates;
+		let holds = |who: &Author, h: &[u8; 32]| updates.holds(r, who, h);
+		let local = Local { checkpoint, base_model: base.is_some(), aggregated, holds: &holds, sent: &self.sent };
+		let steps = decide(&chain_round, &local);
+		self.note_steps(r, &steps);
+		let at = (hash, number);
+		for step in steps {
+			match step {
+				Step::Note(_) => {},
+				Step::FetchModel => {
+					if let Some(h) = base_hash {
+						self.say_once(r, "wait-model", || format!("round {r}: fetching global model {} from peers", short(&h)));
+						self.want_model(h);
+					}
+				},
+				Step::Train => {
+					let (Some(h), Some(m)) = (base_hash, base.as_ref()) else { bail!("internal: training without the global model") };
+					self.train(r, &me, h, m)?;
+				},
+				Step::Send(Tx::Commit) => self.send_commit(chain, r, &me, at).await,
+				Step::Send(Tx::Reveal) => self.send_reveal(chain, r, at).await,
+				Step::Send(tx) => bail!("internal: {tx:?} is not sent on its own"),
+				Step::Publish => self.publish(chain)?,
+				Step::Fetch(workers) =>
+					for worker in workers {
+						self.net.send(Command::Fetch(Request::Update { round: r, worker }));
+					},
+				Step::Attest(held) => self.attest(chain, r, held, reveals.len(), at).await?,
+				Step::Aggregate(set) => {
+					let Some(m) = base.as_ref() else { bail!("internal: aggregating without the global model") };
+					self.aggregate(chain, &round, m, &set, &reveals, &subs, at).await?;
+				},
+			}
 		}
 		#[cfg(feature = "adversary")]
 		self.network_attack(r, round.phase);
 		Ok(false)
 	}
+
+	/// Logs each note of `steps` once per round.
+	fn note_steps(&mut self, r: u32, steps: &[Step]) {
+		for step in steps {
+			let Step::Note(note) = step else { continue };
+			let (key, text): (&'static str, String) = match note {
+				Note::NotParticipant => ("not-participant", format!("round {r}: this worker is not a participant (not registered when it opened, not a validator, or too many strikes)")),
+				Note::LostCheckpoint => ("lost", format!("round {r}: committed before a restart, but its checkpoint is gone; sitting the round out")),
+				Note::JoinedLate => ("no-update", format!("round {r}: no update of this worker (it joined late)")),
+				Note::CommitMissed => ("no-commit", format!("round {r}: the commitment did not land in time; nothing to reveal")),
+				Note::AvailableUnrevealed => ("available-unrevealed", format!("round {r}: an available worker has no reveal on chain; not voting")),
+				Note::MissingAvailable(n) => ("missing-available", format!("round {r}: {n} available update(s) never arrived; not voting this round")),
+				Note::NothingAvailable => ("no-updates", format!("round {r}: nothing available to aggregate")),
+				Note::Failed(reason) => ("failed", format!("round {r}: failed ({reason:?})")),
+			};
+			self.say_once(r, key, || text);
+		}
+	}
+
 
 	/// Prints how many updates of `round` were rejected, by claimed author and first reason
 	/// (the first copy of each was logged when it arrived).
@@ -527,10 +605,8 @@ impl Worker {
 				let forged = adversary::forgeries(&s.update, &victims, &self.key, adversary::FORGERIES_PER_BLOCK, rand::random());
 				println!("round {r}: flooding {} forged updates under {} other workers' names (adversary: testing)", forged.len(), victims.len());
 				for f in forged {
-					if let Ok(mut store) = self.net.store.lock() {
-						store.add_update(f.clone());
-					}
-					let _ = self.net.commands.send(Command::Publish(f));
+					self.net.send(Command::Serve(f.clone()));
+					self.net.send(Command::Publish(f));
 				}
 			},
 			Some(Adversary::Oversize) => {
@@ -539,109 +615,139 @@ impl Worker {
 					adversary::OVERSIZE_PER_BLOCK,
 					adversary::OVERSIZE_REQUEST
 				);
-				let _ = self.net.commands.send(Command::Oversize { bytes: adversary::OVERSIZE_REQUEST, per_peer: adversary::OVERSIZE_PER_BLOCK });
+				self.net.send(Command::Oversize { bytes: adversary::OVERSIZE_REQUEST, per_peer: adversary::OVERSIZE_PER_BLOCK });
 			},
 			_ => {
-				let _ = self.net.commands.send(Command::Oversize { bytes: 0, per_peer: 0 });
+				self.net.send(Command::Oversize { bytes: 0, per_peer: 0 });
 			},
 		}
 	}
 
-	async fn commit_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
-		let r = round.index;
-		let me = account_bytes(chain.account());
-		let subs = chain.submissions(at.0, r).await?;
-		let committed = subs.commits.iter().any(|(a, _)| a == chain.account());
-		if !self.load_state(r)? {
-			if committed {
-				self.say_once(r, "lost", || format!("round {r}: committed before a restart, but its checkpoint is gone; sitting the round out"));
-				return Ok(());
-			}
-			let base_hash = chain.global_model(at.0).await?.map_or(self.initial_hash, |g| g.params_hash.0);
-			let Some(base) = self.model(&base_hash)? else {
-				self.say_once(r, "wait-model", || format!("round {r}: fetching global model {} from peers", short(&base_hash)));
-				self.want_model(base_hash);
-				return Ok(());
-			};
-			let started = Instant::now();
-			let (local, loss) = tokio::task::block_in_place(|| -> Result<(agg::Model, f32)> {
-				let mut net = DispatchNet::for_grid(&self.grid, self.opts.seed, &self.device)?;
-				net.load_fixed(&base)?;
-				let seed = self.opts.seed ^ (u64::from(r) << 32) ^ u64::from(me[0]);
-				let (x, y) = &self.shard_tensors;
-				let loss = net.train(x, y, self.opts.epochs, self.opts.batch, self.opts.lr, seed)?;
-				Ok((net.to_fixed()?, loss))
-			})?;
-			#[cfg(feature = "adversary")]
-			let attack = self.schedule.start(r);
-			#[cfg(feature = "adversary")]
-			let local = match attack {
-				Some(a) => {
-					println!("round {r}: adversary {a:?} (testing)");
-					a.model(&base, local)?
-				},
-				None => local,
-			};
-			let update = make_update(&local, &base, r, self.shard.len() as u64, &self.key)?;
-			#[cfg(feature = "adversary")]
-			let update = match attack {
-				Some(a) => a.tamper(update, &self.key)?,
-				None => update,
-			};
-			println!(
-				"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}",
-				self.opts.epochs,
-				self.shard.len(),
-				started.elapsed().as_secs_f64(),
-				short(&update.hash),
-			);
-			self.state = Some(RoundState {
-				round: r,
-				base_hash,
-				salt: rand::random(),
-				update,
-				train_loss: (f64::from(loss) * 1e6).round() as u64,
-				published: false,
-				aggregate: None,
-			});
-			// The checkpoint goes to disk before the commitment goes out.
-			self.save_state()?;
+	/// Trains round `r`'s update on the global model `base` and writes the checkpoint (salt
+	/// and update) before any commitment goes out.
+	fn train(&mut self, r: u32, me: &Author, base_hash: [u8; 32], base: &agg::Model) -> Result<()> {
+		let started = Instant::now();
+		let params = self.opts.training;
+		let (local, loss) = tokio::task::block_in_place(|| {
+			train_local(&self.grid, &self.device, base, &self.shard_tensors, &params, r, u64::from(me[0]))
+		})?;
+		#[cfg(feature = "adversary")]
+		let attack = self.schedule.start(r);
+		#[cfg(feature = "adversary")]
+		let local = match attack {
+			Some(a) => {
+				println!("round {r}: adversary {a:?} (testing)");
+				a.model(base, local)?
+			},
+			None => local,
+		};
+		let update = make_update(&local, base, r, self.shard.len() as u64, &self.key)?;
+		#[cfg(feature = "adversary")]
+		let update = match attack {
+			Some(a) => a.tamper(update, &self.key)?,
+			None => update,
+		};
+		println!(
+			"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}",
+			params.epochs,
+			self.shard.len(),
+			started.elapsed().as_secs_f64(),
+			short(&update.hash),
+		);
+		self.state = Some(RoundState {
+			round: r,
+			base_hash,
+			salt: rand::random(),
+			update,
+			train_loss: (f64::from(loss) * 1e6).round() as u64,
+			published: false,
+			aggregate: None,
+		});
+		self.save_state()
+	}
+
+	async fn send_commit(&mut self, chain: &Chain, r: u32, me: &Author, at: (H256, BlockNumber)) {
+		let Some(s) = self.state.as_ref().filter(|s| s.round == r) else { return };
+		let commitment = agg::commitment(&s.update.hash, &s.salt, me);
+		let call = Call::commit_update { round: r, commitment: H256(commitment) };
+		self.send(chain, call, at, Tx::Commit, "commitment", r).await;
+	}
+
+	async fn send_reveal(&mut self, chain: &Chain, r: u32, at: (H256, BlockNumber)) {
+		let Some(s) = self.state.as_ref().filter(|s| s.round == r) else { return };
+		let call = Call::reveal_update {
+			round: r,
+			update_hash: H256(s.update.hash),
+			salt: H256(s.salt),
+			num_samples: s.update.num_samples,
+			train_loss: s.train_loss,
+		};
+		self.send(chain, call, at, Tx::Reveal, "reveal", r).await;
+	}
+
+	/// Attests the revealed updates of `held` (of `revealed` on chain).
+	async fn attest(&mut self, chain: &Chain, r: u32, held: Vec<Author>, revealed: usize, at: (H256, BlockNumber)) -> Result<()> {
+		if held.len() < revealed {
+			println!("round {r}: attesting {} of {revealed} revealed updates (the others not received or rejected)", held.len());
 		}
-		if !committed && self.may_send(r, Action::Commit, at.1) {
-			let Some(s) = &self.state else { return Ok(()) };
-			let commitment = agg::commitment(&s.update.hash, &s.salt, &me);
-			let call = Call::commit_update { round: r, commitment: H256(commitment) };
-			self.send(chain, call, at, "commitment", r).await;
-		}
+		let count = held.len();
+		let held: Vec<AccountId> = held.into_iter().map(AccountId::from).collect();
+		let call = Call::attest_availability {
+			round: r,
+			held: held.try_into().map_err(|_| anyhow::anyhow!("more revealers than MaxWorkers"))?,
+		};
+		self.send(chain, call, at, Tx::Attest, &format!("attestation of {count} updates"), r).await;
 		Ok(())
 	}
 
-	async fn reveal_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
+	/// Aggregates exactly the available updates of `set` (all held) onto `base` with the
+	/// round's rule and submits the result.
+	#[allow(clippy::too_many_arguments)]
+	async fn aggregate(
+		&mut self,
+		chain: &Chain,
+		round: &Round,
+		base: &agg::Model,
+		set: &[Author],
+		reveals: &[(Author, [u8; 32])],
+		subs: &crate::chain::Submissions,
+		at: (H256, BlockNumber),
+	) -> Result<()> {
 		let r = round.index;
-		if !self.load_state(r)? {
-			self.say_once(r, "no-update", || format!("round {r}: no update of this worker (it joined late)"));
-			return Ok(());
+		let mut updates: Vec<(u64, agg::Model)> = Vec::with_capacity(set.len());
+		for who in set {
+			let revealed = reveals.iter().find(|(a, _)| a == who).map(|(_, h)| *h);
+			let samples = subs.reveals.iter().find(|(a, _)| account_bytes(a) == *who).map(|(_, rv)| rv.num_samples);
+			let held = revealed.and_then(|h| self.updates.take_revealed(r, who, &h)).map(|(_, m)| m.clone());
+			let (Some(n), Some(model)) = (samples, held) else { bail!("internal: aggregating an update not held") };
+			updates.push((n, model));
 		}
-		let subs = chain.submissions(at.0, r).await?;
-		if !subs.commits.iter().any(|(a, _)| a == chain.account()) {
-			self.say_once(r, "no-commit", || format!("round {r}: the commitment did not land in time; nothing to reveal"));
-			return Ok(());
-		}
-		self.note_reveals(r, &subs.reveals);
-		let revealed = subs.reveals.iter().any(|(a, _)| a == chain.account());
-		if !revealed && self.may_send(r, Action::Reveal, at.1) {
-			let Some(s) = &self.state else { return Ok(()) };
-			let call = Call::reveal_update {
-				round: r,
-				update_hash: H256(s.update.hash),
-				salt: H256(s.salt),
-				num_samples: s.update.num_samples,
-				train_loss: s.train_loss,
-			};
-			self.send(chain, call, at, "reveal", r).await;
-		}
-		if revealed {
-			self.publish(chain)?;
+		// Every update was checked on arrival (layout included), so this cannot fail on a
+		// peer's input; if it fails anyway the round is sat out, the loop goes on.
+		let next = match aggregate(&round.rule, base, &updates) {
+			Ok(next) => next,
+			Err(e) => {
+				self.say_once(r, "aggregate-failed", || format!("round {r}: aggregation failed ({e:#}); no vote this round"));
+				return Ok(());
+			},
+		};
+		let hash = next.hash();
+		// Served at once, not only after adoption: a worker that could not aggregate (an
+		// update withheld from it until the quorum formed) fetches the new global model when
+		// the next round opens, and must not miss that round's commit phase waiting for it.
+		self.net.send(Command::ServeModel(hash, next.encode()));
+		self.remember_model(hash, next);
+		let accounts: Vec<AccountId> = set.iter().map(|w| AccountId::from(*w)).collect();
+		let call = Call::submit_aggregate {
+			round: r,
+			aggregate_hash: H256(hash),
+			included: accounts.try_into().map_err(|_| anyhow::anyhow!("more included workers than MaxWorkers"))?,
+		};
+		println!("round {r}: aggregate {} of {} updates ({:?})", short(&hash), set.len(), round.rule);
+		self.send(chain, call, at, Tx::Aggregate, "aggregate", r).await;
+		if let Some(s) = self.state.as_mut().filter(|s| s.round == r) {
+			s.aggregate = Some((hash, set.to_vec()));
+			self.save_state()?;
 		}
 		Ok(())
 	}
@@ -658,9 +764,9 @@ impl Worker {
 			let left_out = (attack == Adversary::WithholdFromOne)
 				.then(|| Adversary::left_out(&wire.worker, &self.participants, &self.peers))
 				.flatten();
-			if let (Some((author, peer)), Ok(mut store)) = (left_out, self.net.store.lock()) {
-				store.add_update(wire.clone());
-				store.refuse = Some((s.round, wire.worker, peer));
+			if let Some((author, peer)) = left_out {
+				self.net.send(Command::Serve(wire.clone()));
+				self.net.send(Command::Refuse { round: s.round, worker: wire.worker, peer });
 				if !s.published {
 					println!("round {}: serving update {} to every peer but {} ({peer}) (adversary: testing)", s.round, short(&s.update.hash), short(&author));
 				}
@@ -677,148 +783,15 @@ impl Worker {
 			});
 			return Ok(());
 		}
-		if let Ok(mut store) = self.net.store.lock() {
-			store.add_update(wire.clone());
-		}
+		self.net.send(Command::Serve(wire.clone()));
 		let published = s.published;
 		// The worker's own update goes through the same checks as everyone else's.
 		let _ = self.offer_update(wire.clone());
 		let Some(s) = self.state.as_mut() else { return Ok(()) };
 		if !published {
 			s.published = true;
-			let _ = self.net.commands.send(Command::Publish(wire));
+			self.net.send(Command::Publish(wire));
 			println!("round {}: published update {} to peers", s.round, short(&s.update.hash));
-			self.save_state()?;
-		}
-		Ok(())
-	}
-
-	/// Attests the revealed updates this worker holds and checked (its own included). Waits for
-	/// missing ones (asking peers) one block at most, then attests what it has: an update it
-	/// never got is simply not attested.
-	async fn attest_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
-		let r = round.index;
-		let has_state = self.load_state(r)?;
-		let subs = chain.submissions(at.0, r).await?;
-		if has_state && subs.reveals.iter().any(|(a, _)| a == chain.account()) {
-			self.publish(chain)?;
-		}
-		self.note_reveals(r, &subs.reveals);
-		if subs.attestations.iter().any(|(a, _)| a == chain.account()) {
-			return Ok(());
-		}
-		let mut held: Vec<AccountId> = Vec::new();
-		let mut missing = Vec::new();
-		for (account, reveal) in &subs.reveals {
-			let who = account_bytes(account);
-			if self.updates.take_revealed(r, &who, &reveal.update_hash.0).is_some() {
-				held.push(account.clone());
-			} else {
-				missing.push(who);
-			}
-		}
-		// Wait for missing updates one block at most (they come by gossip during the reveal
-		// phase, or by request now): the attestation must land before the phase ends, and a
-		// validator's own node may author only every third block.
-		let deadline = at.1 > round.reveal_end || at.1.saturating_add(2) >= round.attest_end;
-		if !missing.is_empty() && !deadline {
-			for worker in missing {
-				let _ = self.net.commands.send(Command::Fetch(Request::Update { round: r, worker }));
-			}
-			return Ok(());
-		}
-		if !self.may_send(r, Action::Attest, at.1) {
-			return Ok(());
-		}
-		if !missing.is_empty() {
-			let names: Vec<String> = missing.iter().map(short).collect();
-			println!("round {r}: attesting {} of {} revealed updates (not received or rejected: {})", held.len(), subs.reveals.len(), names.join(", "));
-		}
-		let count = held.len();
-		let call = Call::attest_availability {
-			round: r,
-			held: held.try_into().map_err(|_| anyhow::anyhow!("more revealers than MaxWorkers"))?,
-		};
-		self.send(chain, call, at, &format!("attestation of {count} updates"), r).await;
-		Ok(())
-	}
-
-	async fn aggregate_phase(&mut self, chain: &Chain, round: &Round, at: (H256, BlockNumber)) -> Result<()> {
-		let r = round.index;
-		let has_state = self.load_state(r)?;
-		if self.state.as_ref().is_some_and(|s| s.round == r && s.aggregate.is_some()) {
-			return Ok(());
-		}
-		let subs = chain.submissions(at.0, r).await?;
-		if subs.reveals.iter().any(|(a, _)| a == chain.account()) && has_state {
-			self.publish(chain)?;
-		}
-		let base_hash = chain.global_model(at.0).await?.map_or(self.initial_hash, |g| g.params_hash.0);
-		let Some(base) = self.model(&base_hash)? else {
-			self.want_model(base_hash);
-			return Ok(());
-		};
-		self.note_reveals(r, &subs.reveals);
-		// Exactly the round's available set: every update in it was attested by ≥ 2/3 of the
-		// participants, so an honest holder serves it to a worker that misses it.
-		let mut verified: Vec<([u8; 32], u64, agg::Model)> = Vec::new();
-		let mut missing = Vec::new();
-		for account in &round.available {
-			let who = account_bytes(account);
-			let Some((_, reveal)) = subs.reveals.iter().find(|(a, _)| a == account) else {
-				// The pallet's invariant says this cannot happen; never vote on a guess.
-				self.say_once(r, "available-unrevealed", || format!("round {r}: available worker {account} has no reveal on chain; not voting"));
-				return Ok(());
-			};
-			match self.updates.take_revealed(r, &who, &reveal.update_hash.0) {
-				Some((_, model)) => verified.push((who, reveal.num_samples, model.clone())),
-				None => missing.push(who),
-			}
-		}
-		if !missing.is_empty() {
-			let deadline = at.1.saturating_add(1) >= round.aggregate_end;
-			if deadline {
-				self.say_once(r, "missing-available", || {
-					format!("round {r}: {} available update(s) never arrived; not voting this round", missing.len())
-				});
-			} else {
-				for worker in missing {
-					let _ = self.net.commands.send(Command::Fetch(Request::Update { round: r, worker }));
-				}
-			}
-			return Ok(());
-		}
-		if verified.is_empty() {
-			self.say_once(r, "no-updates", || format!("round {r}: nothing available to aggregate"));
-			return Ok(());
-		}
-		verified.sort_by_key(|v| v.0);
-		let updates: Vec<(u64, agg::Model)> = verified.iter().map(|(_, n, m)| (*n, m.clone())).collect();
-		// Every update was checked on arrival (layout included), so this cannot fail on a
-		// peer's input; if it fails anyway the round is sat out, the loop goes on.
-		let next = match aggregate(&round.rule, &base, &updates) {
-			Ok(next) => next,
-			Err(e) => {
-				self.say_once(r, "aggregate-failed", || format!("round {r}: aggregation failed ({e:#}); no vote this round"));
-				return Ok(());
-			},
-		};
-		let hash = next.hash();
-		let included: Vec<[u8; 32]> = verified.iter().map(|(w, _, _)| *w).collect();
-		self.remember_model(hash, next);
-		if !self.may_send(r, Action::Aggregate, at.1) {
-			return Ok(());
-		}
-		let set: Vec<AccountId> = included.iter().map(|w| AccountId::from(*w)).collect();
-		let call = Call::submit_aggregate {
-			round: r,
-			aggregate_hash: H256(hash),
-			included: set.try_into().map_err(|_| anyhow::anyhow!("more included workers than MaxWorkers"))?,
-		};
-		println!("round {r}: aggregate {} of {} updates ({:?})", short(&hash), included.len(), round.rule);
-		self.send(chain, call, at, "aggregate", r).await;
-		if let Some(s) = self.state.as_mut().filter(|s| s.round == r) {
-			s.aggregate = Some((hash, included));
 			self.save_state()?;
 		}
 		Ok(())
@@ -840,10 +813,8 @@ impl Worker {
 		let bytes = model.encode();
 		write_atomic(&self.dir("models")?.join(format!("{}.model", hex::encode(hash))), &bytes)?;
 		write_atomic(&self.opts.base_path.join("global"), format!("{} 0x{}\n", gm.version, hex::encode(hash)).as_bytes())?;
-		if let Ok(mut store) = self.net.store.lock() {
-			store.add_model(hash, bytes);
-		}
-		let net = DispatchNet::for_grid(&self.grid, self.opts.seed, &self.device)?;
+		self.net.send(Command::ServeModel(hash, bytes));
+		let net = DispatchNet::for_grid(&self.grid, self.opts.training.seed, &self.device)?;
 		net.load_fixed(&model)?;
 		let (tx, ty) = &self.test_tensors;
 		let test_mse = net.loss(tx, ty)?;
@@ -1010,7 +981,7 @@ async fn ensure_registered(chain: &Chain, key: &SigningKey, peer_id: &libp2p::Pe
 pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, device: Device) -> Result<()> {
 	let key = load_or_create_key(&opts.base_path)?;
 	let signer = sr25519::Pair::from_string(&opts.suri, None).map_err(|e| anyhow::anyhow!("invalid --suri: {e:?}"))?;
-	let initial = DispatchNet::for_grid(&grid, opts.seed, &device)?.to_fixed()?;
+	let initial = DispatchNet::for_grid(&grid, opts.training.seed, &device)?.to_fixed()?;
 	let initial_hash = initial.hash();
 	let mut shutdown = Box::pin(shutdown_signal());
 	let mut worker: Option<Worker> = None;

@@ -4,7 +4,7 @@
 
 use crate::{
 	data::{evaluate, Dataset, Metrics, ToTensors},
-	federated::{aggregate, make_update, verify_update},
+	federated::{aggregate, make_update, train_local, verify_update, TrainParams},
 	model::DispatchNet,
 };
 use anyhow::{bail, Result};
@@ -18,18 +18,12 @@ use gridbrain_dispatch::Grid;
 pub struct Settings {
 	/// Rounds.
 	pub rounds: usize,
-	/// Local epochs per round.
-	pub epochs: usize,
-	/// Mini-batch size.
-	pub batch: usize,
-	/// Learning rate.
-	pub lr: f64,
+	/// Local training, as `run` does it (its seed also seeds the initial model).
+	pub training: TrainParams,
 	/// Aggregation rule.
 	pub rule: agg::AggregationRule,
 	/// Worker 0 sends its update sign-flipped and scaled by this factor (0 = honest).
 	pub sign_flip: f64,
-	/// Seed of the initial model.
-	pub seed: u64,
 }
 
 /// What one round produced.
@@ -61,7 +55,7 @@ pub fn run(
 	if shards.is_empty() {
 		bail!("no shards");
 	}
-	let global_net = DispatchNet::for_grid(grid, settings.seed, device)?;
+	let global_net = DispatchNet::for_grid(grid, settings.training.seed, device)?;
 	let mut global = global_net.to_fixed()?;
 	let keys: Vec<SigningKey> = (0..shards.len()).map(|k| SigningKey::from_bytes(&[k as u8 + 1; 32])).collect();
 	let tensors: Vec<_> = shards.iter().map(|s| s.tensors(device)).collect::<Result<_>>()?;
@@ -71,16 +65,13 @@ pub fn run(
 		let start = std::time::Instant::now();
 		let mut updates = Vec::new();
 		let mut losses = 0.0;
-		for (k, ((x, y), shard)) in tensors.iter().zip(shards).enumerate() {
-			let mut net = DispatchNet::for_grid(grid, settings.seed, device)?;
-			net.load_fixed(&global)?;
-			let seed = settings.seed ^ ((round as u64) << 32) ^ k as u64;
-			losses += net.train(x, y, settings.epochs, settings.batch, settings.lr, seed)?;
-			let mut local = net.to_fixed()?;
+		let r = u32::try_from(round)?;
+		for (k, (xy, shard)) in tensors.iter().zip(shards).enumerate() {
+			let (mut local, loss) = train_local(grid, device, &global, xy, &settings.training, r, k as u64)?;
+			losses += loss;
 			if k == 0 && settings.sign_flip != 0.0 {
 				local = sign_flipped(&global, &local, settings.sign_flip)?;
 			}
-			let r = u32::try_from(round)?;
 			updates.push((make_update(&local, &global, r, shard.len() as u64, &keys[k])?, keys[k].verifying_key()));
 		}
 		// Every worker verifies every update against the (revealed) hash and the peer's key...
@@ -96,7 +87,7 @@ pub fn run(
 			bail!("aggregation depends on the order of updates");
 		}
 		global = next;
-		let eval_net = DispatchNet::for_grid(grid, settings.seed, device)?;
+		let eval_net = DispatchNet::for_grid(grid, settings.training.seed, device)?;
 		eval_net.load_fixed(&global)?;
 		let metrics = evaluate(grid, test, |x| eval_net.predict(x))?;
 		let rep = RoundReport {
@@ -110,7 +101,7 @@ pub fn run(
 		report(&rep);
 		reports.push(rep);
 	}
-	let net = DispatchNet::for_grid(grid, settings.seed, device)?;
+	let net = DispatchNet::for_grid(grid, settings.training.seed, device)?;
 	net.load_fixed(&global)?;
 	Ok((net, reports))
 }

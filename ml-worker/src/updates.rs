@@ -98,6 +98,11 @@ impl UpdateCache {
 		self.kept.get(&key)
 	}
 
+	/// Whether it keeps `author`'s update of `round` with hash `hash`.
+	pub fn holds(&self, round: u32, author: &Author, hash: &[u8; 32]) -> bool {
+		self.kept.get(&(round, *author)).is_some_and(|(u, _)| &u.update.hash == hash)
+	}
+
 	/// Forgets rounds before `round - 1`.
 	pub fn advance(&mut self, round: u32) {
 		self.kept.retain(|(r, _), _| r.saturating_add(1) >= round);
