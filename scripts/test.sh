@@ -84,7 +84,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-120} s" fuzz_runtime
 	# Separate cargo invocations: building the worker together with the node would unify their
 	# dependencies' features and rebuild the node.
-	stage "ml-worker tests (release)" cargo_release test -p gridbrain-ml-worker
+	stage "ml-worker tests (release, with the test-only adversaries)" cargo_release test -p gridbrain-ml-worker --features adversary
 	stage "build ml-worker (release)" cargo_release build -p gridbrain-ml-worker
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	# The dashboard's browser test runs beside the scenario: both spend most of their time
@@ -99,7 +99,7 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up)" \
 		scripts/testnet-break-test.sh
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
-	stage "federated learning under attack: 4 validators + 4 workers, block stuffing, then 5 attacks by one worker" scripts/fl-integration.sh
+	stage "federated learning under attack: 4 validators + 4 workers, block stuffing, then 6 attacks by one worker" scripts/fl-integration.sh
 else
 	log "the node did not build: skipping the stages that need it"
 fi

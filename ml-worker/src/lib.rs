@@ -21,6 +21,7 @@ pub mod plot;
 pub mod round;
 pub mod run;
 pub mod simulate;
+pub mod store;
 pub mod updates;
 
 use candle_core::Device;

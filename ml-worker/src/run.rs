@@ -30,16 +30,16 @@
 use crate::{
 	chain::{Chain, Round},
 	data::{evaluate, Dataset, ToTensors},
-	federated::{aggregate, make_update, train_local, Rejected, SignedUpdate, TrainParams},
-	model::{agg_err, DispatchNet},
+	federated::{aggregate, make_update, train_local, Rejected, TrainParams},
+	model::DispatchNet,
 	p2p::{self, Command, Inbound, Request, Verdict, WireUpdate},
 	plot,
 	round::{decide, ChainRound, Local, Note, Step, Tx},
+	store::{check_chain_of_base_path, history_csv, load_history, write_atomic, DiskStore, Finalized, RoundState, KEEP_ROUNDS},
 	updates::{Author, ChainView, Offer, UpdateCache},
 };
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
-use codec::{Decode, Encode};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use gridbrain_aggregation as agg;
 use gridbrain_dispatch::Grid;
@@ -48,7 +48,7 @@ use pallet_federated_learning::{Call, Phase};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use std::{
 	collections::{HashMap, HashSet},
-	path::{Path, PathBuf},
+	path::PathBuf,
 	time::{Duration, Instant},
 };
 
@@ -80,48 +80,44 @@ pub struct Options {
 	pub adversary: Vec<crate::adversary::Adversary>,
 }
 
-/// A round's checkpoint: written before the commit is sent, so a restarted worker can reveal.
-#[derive(Clone, Debug, Encode, Decode)]
-struct RoundState {
-	round: u32,
-	base_hash: [u8; 32],
-	salt: [u8; 32],
-	update: SignedUpdate,
-	/// Last-epoch training MSE × 10⁶.
-	train_loss: u64,
-	/// Whether the update went out on gossipsub (after the reveal landed).
-	published: bool,
-	/// The aggregate submitted: hash and included workers.
-	aggregate: Option<([u8; 32], Vec<[u8; 32]>)>,
+/// The worker's training job: its grid, shard and held-out days, and the parameters `run` and
+/// `simulate` share.
+struct Trainer {
+	grid: Grid,
+	device: Device,
+	params: TrainParams,
+	shard: Dataset,
+	shard_tensors: (Tensor, Tensor),
+	test: Dataset,
+	test_tensors: (Tensor, Tensor),
 }
 
-/// One finalized round as the worker saw it.
-#[derive(Clone, Debug)]
-struct Finalized {
-	round: u32,
-	version: u32,
-	train_mse: f64,
-	test_mse: f32,
-	metrics: crate::data::Metrics,
-	seconds: Option<f64>,
-}
+impl Trainer {
+	/// Trains on `base` for `round` (batch order seeded by the round and `worker`); the local
+	/// model and the last epoch's training MSE.
+	fn train(&self, base: &agg::Model, round: u32, worker: u64) -> Result<(agg::Model, f32)> {
+		tokio::task::block_in_place(|| train_local(&self.grid, &self.device, base, &self.shard_tensors, &self.params, round, worker))
+	}
 
-/// Rounds of checkpoints, models and bookkeeping kept.
-const KEEP_ROUNDS: u32 = 8;
+	/// The held-out MSE and dispatch metrics of `model`.
+	fn evaluate(&self, model: &agg::Model) -> Result<(f32, crate::data::Metrics)> {
+		let net = DispatchNet::for_grid(&self.grid, self.params.seed, &self.device)?;
+		net.load_fixed(model)?;
+		let (tx, ty) = &self.test_tensors;
+		let test_mse = net.loss(tx, ty)?;
+		let metrics = tokio::task::block_in_place(|| evaluate(&self.grid, &self.test, |x| net.predict(x)))?;
+		Ok((test_mse, metrics))
+	}
+}
 
 struct Worker {
 	opts: Options,
-	grid: Grid,
-	device: Device,
-	shard: Dataset,
-	test: Dataset,
-	test_tensors: (Tensor, Tensor),
-	shard_tensors: (Tensor, Tensor),
+	/// Local training and held-out evaluation.
+	trainer: Trainer,
 	key: SigningKey,
 	net: p2p::Client,
-	initial_hash: [u8; 32],
-	models: HashMap<[u8; 32], agg::Model>,
-	model_order: std::collections::VecDeque<[u8; 32]>,
+	/// Round checkpoints and global models (disk and memory).
+	disk: DiskStore,
 	wanted_models: HashSet<[u8; 32]>,
 	/// Peers' updates that passed the checks on arrival: the first valid copy per (round,
 	/// author), current and previous round (bounded: participants × 2).
@@ -148,92 +144,6 @@ struct Worker {
 	/// Test builds only: registered workers' peer ids by account.
 	#[cfg(feature = "adversary")]
 	peers: Vec<(Author, libp2p::PeerId)>,
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-	write_atomic_mode(path, bytes, 0o644)
-}
-
-/// Writes `bytes` to a fresh temporary file created with `mode` (so a secret is never readable
-/// by others, not even for a moment), syncs it and renames it over `path`.
-fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-	use std::io::Write;
-	let tmp = path.with_extension("tmp");
-	// A leftover from a crash would make `create_new` fail; it holds nothing anyone needs.
-	let _ = std::fs::remove_file(&tmp);
-	let mut options = std::fs::OpenOptions::new();
-	options.write(true).create_new(true);
-	#[cfg(unix)]
-	{
-		use std::os::unix::fs::OpenOptionsExt;
-		options.mode(mode);
-	}
-	#[cfg(not(unix))]
-	let _ = mode;
-	{
-		let mut f = options.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-		f.write_all(bytes)?;
-		f.sync_all()?;
-	}
-	std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
-}
-
-/// Refuses a secret file that group or others may read (as ssh does with private keys).
-fn check_private(path: &Path) -> Result<()> {
-	#[cfg(unix)]
-	{
-		use std::os::unix::fs::PermissionsExt;
-		let mode = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.permissions().mode();
-		if mode & 0o077 != 0 {
-			bail!("{} is readable by group or others (mode {:o}): run `chmod 600 {}`", path.display(), mode & 0o777, path.display());
-		}
-	}
-	Ok(())
-}
-
-/// Loads the worker's ed25519 key from `<base>/worker.key` (hex), creating it on first start
-/// with mode 0600 (atomically: the file never exists with wider permissions).
-pub fn load_or_create_key(base: &Path) -> Result<SigningKey> {
-	std::fs::create_dir_all(base).with_context(|| format!("creating {}", base.display()))?;
-	let path = base.join("worker.key");
-	if path.exists() {
-		check_private(&path)?;
-		let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-		let bytes: [u8; 32] = hex::decode(text.trim())
-			.ok()
-			.and_then(|b| b.try_into().ok())
-			.with_context(|| format!("{} must hold 32 bytes in hex", path.display()))?;
-		return Ok(SigningKey::from_bytes(&bytes));
-	}
-	let secret: [u8; 32] = rand::random();
-	write_atomic_mode(&path, hex::encode(secret).as_bytes(), 0o600)?;
-	eprintln!("created worker key {}", path.display());
-	Ok(SigningKey::from_bytes(&secret))
-}
-
-/// The environment variable `run` reads the signing account's secret URI from when no
-/// `--suri-file` is given.
-pub const SURI_ENV: &str = "GRIDBRAIN_WORKER_SURI";
-
-/// The secret URI of the account the worker signs with: from `--suri-file` (mode 0600), else
-/// from `$GRIDBRAIN_WORKER_SURI`, else from `--suri` (visible in the process list: dev only).
-pub fn resolve_suri(file: Option<&Path>, arg: Option<String>, env: Option<String>) -> Result<String> {
-	let suri = if let Some(path) = file {
-		check_private(path)?;
-		std::fs::read_to_string(path).with_context(|| format!("reading --suri-file {}", path.display()))?
-	} else if let Some(s) = env.filter(|s| !s.trim().is_empty()) {
-		s
-	} else if let Some(s) = arg {
-		eprintln!("warning: --suri puts the secret in the process list; use --suri-file or ${SURI_ENV}");
-		s
-	} else {
-		bail!("no signing account: give --suri-file FILE (mode 0600) or set ${SURI_ENV}");
-	};
-	let suri = suri.trim().to_string();
-	if suri.is_empty() {
-		bail!("the secret URI is empty");
-	}
-	Ok(suri)
 }
 
 /// The chain's view of `round` at block `block` for worker `me`, without its own submissions
@@ -264,27 +174,17 @@ fn account_bytes(a: &AccountId) -> [u8; 32] {
 }
 
 impl Worker {
-	fn dir(&self, sub: &str) -> Result<PathBuf> {
-		let d = self.opts.base_path.join(sub);
-		std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-		Ok(d)
-	}
-
 	fn say_once(&mut self, round: u32, what: &'static str, text: impl FnOnce() -> String) {
 		if self.said.insert((round, what)) {
 			println!("{}", text());
 		}
 	}
 
-	fn state_path(&self, round: u32) -> Result<PathBuf> {
-		Ok(self.dir("rounds")?.join(format!("{round}.state")))
-	}
-
 	fn save_state(&self) -> Result<()> {
-		if let Some(s) = &self.state {
-			write_atomic(&self.state_path(s.round)?, &s.encode())?;
+		match &self.state {
+			Some(s) => self.disk.save_checkpoint(s),
+			None => Ok(()),
 		}
-		Ok(())
 	}
 
 	/// The checkpoint of `round`, from memory or disk.
@@ -292,74 +192,10 @@ impl Worker {
 		if self.state.as_ref().is_some_and(|s| s.round == round) {
 			return Ok(true);
 		}
-		let path = self.state_path(round)?;
-		if !path.exists() {
-			return Ok(false);
-		}
-		let bytes = std::fs::read(&path)?;
-		let s = RoundState::decode(&mut &bytes[..])
-			.with_context(|| format!("corrupt checkpoint {} (delete it to skip the round)", path.display()))?;
-		println!("round {round}: resumed from checkpoint {}", path.display());
+		let Some(s) = self.disk.load_checkpoint(round)? else { return Ok(false) };
+		println!("round {round}: resumed from its checkpoint");
 		self.state = Some(s);
 		Ok(true)
-	}
-
-	/// Removes round checkpoints older than `KEEP_ROUNDS` and all but the newest `KEEP_ROUNDS`
-	/// model files, so the base path does not grow without bound.
-	fn prune_disk(&mut self, round: u32) -> Result<()> {
-		for entry in std::fs::read_dir(self.dir("rounds")?)?.flatten() {
-			let name = entry.file_name();
-			let old = name
-				.to_str()
-				.and_then(|n| n.strip_suffix(".state"))
-				.and_then(|n| n.parse::<u32>().ok())
-				.is_some_and(|r| r.saturating_add(KEEP_ROUNDS) <= round);
-			if old {
-				let _ = std::fs::remove_file(entry.path());
-			}
-		}
-		let mut models: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(self.dir("models")?)?
-			.flatten()
-			.filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-			.collect();
-		models.sort();
-		let excess = models.len().saturating_sub(KEEP_ROUNDS as usize);
-		for (_, path) in models.into_iter().take(excess) {
-			let _ = std::fs::remove_file(path);
-		}
-		Ok(())
-	}
-
-	/// Keeps a model in memory; beyond `2 × KEEP_ROUNDS` the oldest go (never the initial one;
-	/// adopted models are on disk).
-	fn remember_model(&mut self, hash: [u8; 32], model: agg::Model) {
-		if self.models.insert(hash, model).is_none() {
-			self.model_order.push_back(hash);
-		}
-		while self.model_order.len() > 2 * KEEP_ROUNDS as usize {
-			if let Some(old) = self.model_order.pop_front() {
-				if old != self.initial_hash {
-					self.models.remove(&old);
-				}
-			}
-		}
-	}
-
-	/// A model by hash: memory, disk, or the seeded initial model.
-	fn model(&mut self, hash: &[u8; 32]) -> Result<Option<agg::Model>> {
-		if let Some(m) = self.models.get(hash) {
-			return Ok(Some(m.clone()));
-		}
-		let path = self.dir("models")?.join(format!("{}.model", hex::encode(hash)));
-		if path.exists() {
-			let m = agg::Model::decode(&std::fs::read(&path)?).map_err(agg_err)?;
-			if m.hash() == *hash {
-				self.remember_model(*hash, m.clone());
-				return Ok(Some(m));
-			}
-			eprintln!("warning: {} does not hash to its name; ignoring it", path.display());
-		}
-		Ok(None)
 	}
 
 	fn want_model(&mut self, hash: [u8; 32]) {
@@ -389,7 +225,7 @@ impl Worker {
 				if let Ok(m) = agg::Model::decode(&bytes) {
 					let h = m.hash();
 					if self.wanted_models.remove(&h) {
-						self.remember_model(h, m);
+						self.disk.remember(h, m);
 					}
 				}
 			},
@@ -475,7 +311,7 @@ impl Worker {
 			self.sent.retain(|(sr, _), _| *sr >= r);
 			self.said.retain(|(sr, _)| sr.saturating_add(KEEP_ROUNDS) > r);
 			self.round_seen.retain(|sr, _| sr.saturating_add(KEEP_ROUNDS) > r);
-			self.prune_disk(r)?;
+			self.disk.prune(r)?;
 		}
 		self.participants = round.participants.iter().map(account_bytes).collect();
 		let me = account_bytes(chain.account());
@@ -499,12 +335,12 @@ impl Worker {
 			_ => false,
 		};
 		let base_hash = if needs_base {
-			Some(chain.global_model(hash).await?.map_or(self.initial_hash, |g| g.params_hash.0))
+			Some(chain.global_model(hash).await?.map_or(self.disk.initial_hash(), |g| g.params_hash.0))
 		} else {
 			None
 		};
 		let base = match base_hash {
-			Some(h) => self.model(&h)?,
+			Some(h) => self.disk.model(&h)?,
 			None => None,
 		};
 		let reveals: Vec<(Author, [u8; 32])> =
@@ -627,10 +463,7 @@ impl Worker {
 	/// and update) before any commitment goes out.
 	fn train(&mut self, r: u32, me: &Author, base_hash: [u8; 32], base: &agg::Model) -> Result<()> {
 		let started = Instant::now();
-		let params = self.opts.training;
-		let (local, loss) = tokio::task::block_in_place(|| {
-			train_local(&self.grid, &self.device, base, &self.shard_tensors, &params, r, u64::from(me[0]))
-		})?;
+		let (local, loss) = self.trainer.train(base, r, u64::from(me[0]))?;
 		#[cfg(feature = "adversary")]
 		let attack = self.schedule.start(r);
 		#[cfg(feature = "adversary")]
@@ -641,7 +474,7 @@ impl Worker {
 			},
 			None => local,
 		};
-		let update = make_update(&local, base, r, self.shard.len() as u64, &self.key)?;
+		let update = make_update(&local, base, r, self.trainer.shard.len() as u64, &self.key)?;
 		#[cfg(feature = "adversary")]
 		let update = match attack {
 			Some(a) => a.tamper(update, &self.key)?,
@@ -649,8 +482,8 @@ impl Worker {
 		};
 		println!(
 			"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}",
-			params.epochs,
-			self.shard.len(),
+			self.trainer.params.epochs,
+			self.trainer.shard.len(),
 			started.elapsed().as_secs_f64(),
 			short(&update.hash),
 		);
@@ -736,7 +569,7 @@ impl Worker {
 		// update withheld from it until the quorum formed) fetches the new global model when
 		// the next round opens, and must not miss that round's commit phase waiting for it.
 		self.net.send(Command::ServeModel(hash, next.encode()));
-		self.remember_model(hash, next);
+		self.disk.remember(hash, next);
 		let accounts: Vec<AccountId> = set.iter().map(|w| AccountId::from(*w)).collect();
 		let call = Call::submit_aggregate {
 			round: r,
@@ -805,20 +638,15 @@ impl Worker {
 			return Ok(false);
 		}
 		let hash = gm.params_hash.0;
-		let Some(model) = self.model(&hash)? else {
+		let Some(model) = self.disk.model(&hash)? else {
 			self.say_once(gm.round, "fetch-final", || format!("round {}: fetching the finalized model {} from peers", gm.round, short(&hash)));
 			self.want_model(hash);
 			return Ok(false);
 		};
 		let bytes = model.encode();
-		write_atomic(&self.dir("models")?.join(format!("{}.model", hex::encode(hash))), &bytes)?;
-		write_atomic(&self.opts.base_path.join("global"), format!("{} 0x{}\n", gm.version, hex::encode(hash)).as_bytes())?;
+		self.disk.adopt(gm.version, hash, &bytes)?;
 		self.net.send(Command::ServeModel(hash, bytes));
-		let net = DispatchNet::for_grid(&self.grid, self.opts.training.seed, &self.device)?;
-		net.load_fixed(&model)?;
-		let (tx, ty) = &self.test_tensors;
-		let test_mse = net.loss(tx, ty)?;
-		let metrics = tokio::task::block_in_place(|| evaluate(&self.grid, &self.test, |x| net.predict(x)))?;
+let (test_mse, metrics) = self.trainer.evaluate(&model)?;
 		let seconds = self.round_seen.get(&gm.round).map(|t| t.elapsed().as_secs_f64());
 		let f = Finalized {
 			round: gm.round,
@@ -863,70 +691,6 @@ impl Worker {
 			)?;
 		}
 		Ok(())
-	}
-}
-
-/// `history.csv`: one row per adopted global model.
-fn history_csv(history: &[Finalized]) -> String {
-	let mut csv = String::from("round,version,train_mse,test_mse,mean_gap,worst_gap,infeasible_before,infeasible_after,seconds\n");
-	for f in history {
-		csv.push_str(&format!(
-			"{},{},{:.6},{:.6},{:.6},{:.6},{:.4},{:.4},{}\n",
-			f.round,
-			f.version,
-			f.train_mse,
-			f.test_mse,
-			f.metrics.mean_gap,
-			f.metrics.worst_gap,
-			f.metrics.infeasible_before,
-			f.metrics.infeasible_after,
-			f.seconds.map_or(String::new(), |s| format!("{s:.1}"))
-		));
-	}
-	csv
-}
-
-/// Reads back `history.csv` (rows that do not parse are skipped).
-fn load_history(path: &Path) -> Vec<Finalized> {
-	let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
-	text.lines()
-		.skip(1)
-		.filter_map(|line| {
-			let f: Vec<&str> = line.split(',').collect();
-			let num = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok());
-			Some(Finalized {
-				round: f.first()?.parse().ok()?,
-				version: f.get(1)?.parse().ok()?,
-				train_mse: num(2)?,
-				test_mse: num(3)? as f32,
-				metrics: crate::data::Metrics {
-					n: 0,
-					mean_gap: num(4)?,
-					worst_gap: num(5)?,
-					infeasible_before: num(6)?,
-					infeasible_after: num(7)?,
-					fallback: 0.0,
-				},
-				seconds: num(8),
-			})
-		})
-		.collect()
-}
-
-/// A base path holds one chain's checkpoints and models: `<base>/chain` records its genesis
-/// hash on first start, and a worker pointed at another chain (e.g. a restarted `--dev` chain)
-/// stops with a message instead of mixing the two.
-fn check_chain_of_base_path(base: &Path, genesis: H256) -> Result<()> {
-	let path = base.join("chain");
-	let mine = format!("{genesis:?}");
-	match std::fs::read_to_string(&path) {
-		Ok(text) if text.trim() == mine => Ok(()),
-		Ok(text) => bail!(
-			"{} belongs to the chain with genesis {}, but the node runs {mine}: use another --base-path (or delete its rounds/, models/, global and history.csv)",
-			base.display(),
-			text.trim()
-		),
-		Err(_) => write_atomic(&path, mine.as_bytes()),
 	}
 }
 
@@ -977,12 +741,13 @@ async fn ensure_registered(chain: &Chain, key: &SigningKey, peer_id: &libp2p::Pe
 	bail!("the worker of {} did not appear on chain after 60 s: is the account a validator with the deposit (see the node's log)?", chain.account())
 }
 
+pub use crate::store::{load_or_create_key, resolve_suri, SURI_ENV};
+
 /// The loop: see the module documentation.
 pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, device: Device) -> Result<()> {
 	let key = load_or_create_key(&opts.base_path)?;
 	let signer = sr25519::Pair::from_string(&opts.suri, None).map_err(|e| anyhow::anyhow!("invalid --suri: {e:?}"))?;
 	let initial = DispatchNet::for_grid(&grid, opts.training.seed, &device)?.to_fixed()?;
-	let initial_hash = initial.hash();
 	let mut shutdown = Box::pin(shutdown_signal());
 	let mut worker: Option<Worker> = None;
 	let mut pending_parts = Some((opts.clone(), grid, shard, test, device, key, initial));
@@ -1009,23 +774,24 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 			let limits = p2p::Limits::for_model(initial.encode().len());
 			let net = p2p::start(p2p::identity(secret)?, opts.listen.clone(), opts.peers.clone(), chain.genesis().0, limits)?;
 			let reference = initial.clone();
-			let test_tensors = test.tensors(&device)?;
-			let shard_tensors = shard.tensors(&device)?;
-			#[cfg(feature = "adversary")]
-			let adversary_attacks = opts.adversary.clone();
-			let mut w = Worker {
-				opts,
+			let trainer = Trainer {
+				params: opts.training,
+				test_tensors: test.tensors(&device)?,
+				shard_tensors: shard.tensors(&device)?,
 				grid,
 				device,
 				shard,
 				test,
-				test_tensors,
-				shard_tensors,
+			};
+			#[cfg(feature = "adversary")]
+			let adversary_attacks = opts.adversary.clone();
+			let disk = DiskStore::new(opts.base_path.clone(), initial);
+			let mut w = Worker {
+				opts,
+				trainer,
 				key,
 				net,
-				initial_hash,
-				models: HashMap::from([(initial_hash, initial)]),
-				model_order: Default::default(),
+				disk,
 				wanted_models: HashSet::new(),
 				updates: UpdateCache::default(),
 				keys: HashMap::new(),
@@ -1045,8 +811,8 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				#[cfg(feature = "adversary")]
 				peers: Vec::new(),
 			};
-			if let Ok(text) = std::fs::read_to_string(w.opts.base_path.join("global")) {
-				w.adopted_version = text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
+			w.adopted_version = w.disk.adopted_version();
+			if w.adopted_version > 0 {
 				w.history = load_history(&w.opts.base_path.join("history.csv"));
 				println!("resuming after global model v{} ({} rounds in history.csv)", w.adopted_version, w.history.len());
 			}
@@ -1121,119 +887,3 @@ async fn shutdown_signal() {
 	}
 }
 
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	fn tmp(name: &str) -> PathBuf {
-		let d = std::env::temp_dir().join(format!("gridbrain-run-{name}-{}", std::process::id()));
-		let _ = std::fs::remove_dir_all(&d);
-		d
-	}
-
-	#[test]
-	fn history_survives_a_restart() {
-		let f = |round, seconds| Finalized {
-			round,
-			version: round + 1,
-			train_mse: 0.0125,
-			test_mse: 0.03125,
-			metrics: crate::data::Metrics { n: 0, mean_gap: 0.015, worst_gap: 0.25, infeasible_before: 1.0, infeasible_after: 0.0, fallback: 0.0 },
-			seconds,
-		};
-		let history = vec![f(0, Some(66.5)), f(1, None)];
-		let dir = tmp("history");
-		std::fs::create_dir_all(&dir).unwrap();
-		let path = dir.join("history.csv");
-		write_atomic(&path, history_csv(&history).as_bytes()).unwrap();
-		let back = load_history(&path);
-		assert_eq!(back.len(), 2);
-		assert_eq!((back[0].round, back[0].version, back[0].seconds), (0, 1, Some(66.5)));
-		assert_eq!((back[1].round, back[1].seconds), (1, None));
-		assert_eq!(back[1].metrics.mean_gap, 0.015);
-		assert_eq!(back[1].test_mse, 0.03125);
-		// The file round-trips to the same text.
-		assert_eq!(history_csv(&back), history_csv(&history));
-		// A missing file is an empty history; a torn row is skipped.
-		assert!(load_history(&dir.join("none.csv")).is_empty());
-		std::fs::write(&path, "header\n1,2,0.1\n").unwrap();
-		assert!(load_history(&path).is_empty());
-		std::fs::remove_dir_all(&dir).unwrap();
-	}
-
-	#[test]
-	fn a_base_path_stays_with_its_chain() {
-		let dir = tmp("chain");
-		std::fs::create_dir_all(&dir).unwrap();
-		check_chain_of_base_path(&dir, H256([1; 32])).unwrap();
-		check_chain_of_base_path(&dir, H256([1; 32])).unwrap();
-		let err = check_chain_of_base_path(&dir, H256([2; 32])).unwrap_err().to_string();
-		assert!(err.contains("use another --base-path"), "{err}");
-		std::fs::remove_dir_all(&dir).unwrap();
-	}
-
-	#[test]
-	fn worker_key_is_created_once_and_reloaded() {
-		let dir = tmp("key");
-		let k1 = load_or_create_key(&dir).unwrap();
-		let k2 = load_or_create_key(&dir).unwrap();
-		assert_eq!(k1.to_bytes(), k2.to_bytes());
-		#[cfg(unix)]
-		{
-			use std::os::unix::fs::PermissionsExt;
-			let mode = std::fs::metadata(dir.join("worker.key")).unwrap().permissions().mode();
-			assert_eq!(mode & 0o777, 0o600, "created private");
-			// A key that others may read is refused, with the fix in the message.
-			std::fs::set_permissions(dir.join("worker.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
-			let err = load_or_create_key(&dir).unwrap_err().to_string();
-			assert!(err.contains("chmod 600"), "{err}");
-			std::fs::set_permissions(dir.join("worker.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
-		}
-		std::fs::write(dir.join("worker.key"), "not hex").unwrap();
-		let err = load_or_create_key(&dir).unwrap_err().to_string();
-		assert!(err.contains("must hold 32 bytes in hex"), "{err}");
-		// A crash between creating the temporary file and renaming it leaves a `.tmp` behind;
-		// the next start creates the key anyway.
-		std::fs::remove_file(dir.join("worker.key")).unwrap();
-		std::fs::write(dir.join("worker.tmp"), "torn").unwrap();
-		load_or_create_key(&dir).unwrap();
-		std::fs::remove_dir_all(&dir).unwrap();
-	}
-
-	#[test]
-	fn the_secret_uri_comes_from_a_private_file_or_the_environment() {
-		let dir = tmp("suri");
-		std::fs::create_dir_all(&dir).unwrap();
-		let file = dir.join("suri");
-		write_atomic_mode(&file, b"//Alice\n", 0o600).unwrap();
-		assert_eq!(resolve_suri(Some(&file), None, Some("//Bob".into())).unwrap(), "//Alice", "the file wins");
-		assert_eq!(resolve_suri(None, Some("//Carol".into()), Some("//Bob".into())).unwrap(), "//Bob");
-		assert_eq!(resolve_suri(None, Some("//Carol".into()), None).unwrap(), "//Carol");
-		assert!(resolve_suri(None, None, None).unwrap_err().to_string().contains("--suri-file"));
-		assert!(resolve_suri(None, None, Some("  ".into())).is_err());
-		#[cfg(unix)]
-		{
-			use std::os::unix::fs::PermissionsExt;
-			std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
-			assert!(resolve_suri(Some(&file), None, None).unwrap_err().to_string().contains("chmod 600"));
-		}
-		std::fs::remove_dir_all(&dir).unwrap();
-	}
-
-	#[test]
-	fn round_checkpoint_round_trips_and_a_torn_one_is_an_error() {
-		let s = RoundState {
-			round: 4,
-			base_hash: [1; 32],
-			salt: [2; 32],
-			update: SignedUpdate { round: 4, bytes: vec![5; 100], hash: [3; 32], signature: [4; 64], num_samples: 1260 },
-			train_loss: 18_662,
-			published: true,
-			aggregate: Some(([6; 32], vec![[7; 32], [8; 32]])),
-		};
-		let bytes = s.encode();
-		let back = RoundState::decode(&mut &bytes[..]).unwrap();
-		assert_eq!(back.encode(), bytes);
-		assert!(RoundState::decode(&mut &bytes[..bytes.len() - 3]).is_err());
-	}
-}
