@@ -102,7 +102,7 @@ impl Chain {
 		let node = chain.node_runtime(None).await.with_context(|| format!("the node at {url}"))?;
 		if node != NodeRuntime::built() {
 			println!(
-				"the node runs runtime version {} (transaction version {}), this worker was built with {} ({}): compatible (the {} calls, storage, runtime API methods and transaction extensions it uses are unchanged)",
+				"the node runs runtime version {} (transaction version {}), this worker was built with {} ({}): compatible (the {} items it uses, calls, storage, runtime API methods and transaction extensions, are unchanged)",
 				node.spec_version,
 				node.transaction_version,
 				VERSION.spec_version,
@@ -137,6 +137,12 @@ impl Chain {
 			))
 		})?;
 		self.built.check(&Surface::from_bytes(&metadata)?, node.spec_version)?;
+		if let Some(before) = known {
+			println!(
+				"the node's runtime changed from version {} (transaction version {}) to {} ({}): compatible, signing for the new one",
+				before.spec_version, before.transaction_version, node.spec_version, node.transaction_version
+			);
+		}
 		*self.checked.lock().map_err(|_| anyhow!("runtime cache poisoned"))? = Some(node);
 		Ok(node)
 	}
