@@ -4,7 +4,8 @@
 #   scripts/test.sh
 #
 #  1. unit and property tests of the pallets and maths crates (debug build, overflow checks
-#     on, no wasm needed), plus the pallets' benchmark test suites (runtime-benchmarks);
+#     on, no wasm needed) with the pallets' benchmark test suites, in one build (the pallets
+#     with runtime-benchmarks: one feature variant of the dependency graph, not two);
 #  2. clippy with the no-panic lints (unwrap/expect/indexing/arithmetic denied in runtime code);
 #  3. the release build of gridbrain-node;
 #  4. the runtime's tests (genesis presets, configuration, chain-spec lock) and the node's
@@ -19,8 +20,9 @@
 #     (--stop), restarts him (--restart) and he catches up;
 #  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
 #  8. scripts/fl-integration.sh: 4 validators + 4 ml-workers finalize federated rounds, one of
-#     them with its blocks stuffed by an outsider, then one worker runs five attacks in turn
-#     (wrong layout, withholding, forged-update flood, oversized requests, sign flip).
+#     them with its blocks stuffed by an outsider, then one worker runs six attacks in turn
+#     (wrong layout, withholding, withholding from one worker, forged-update flood, oversized
+#     requests, sign flip).
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,8 +33,9 @@ cd "$REPO_ROOT"
 # the runtime is already built.
 LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime --exclude gridbrain-ml-worker
 	--exclude gridbrain-runtime-fuzz)
-# Pallets with benchmarks.
-BENCHED=(-p pallet-energy-data -p pallet-energy-market -p pallet-federated-learning)
+# The pallets' benchmark test suites run with their unit tests: the pallets are built with
+# runtime-benchmarks (the node's release build and clippy compile them without it).
+BENCHED=pallet-energy-data/runtime-benchmarks,pallet-energy-market/runtime-benchmarks,pallet-federated-learning/runtime-benchmarks
 
 passed=0
 failed=0
@@ -72,8 +75,8 @@ stage() {
 	fi
 }
 
-stage "pallet and maths unit tests" env SKIP_WASM_BUILD=1 cargo test "${LIBS[@]}"
-stage "benchmark test suites" env SKIP_WASM_BUILD=1 cargo test "${BENCHED[@]}" --features runtime-benchmarks
+stage "pallet and maths unit tests, with the pallets' benchmark test suites" \
+	env SKIP_WASM_BUILD=1 cargo test "${LIBS[@]}" --features "$BENCHED"
 if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	stage "clippy (no-panic lints)" cargo_release clippy --workspace --exclude gridbrain-node --all-targets -- -D warnings
 	# The fuzzer is built and tested in the same cargo invocation as the runtime and the node:

@@ -384,7 +384,7 @@ impl Worker {
 					for worker in workers {
 						self.net.send(Command::Fetch(Request::Update { round: r, worker }));
 					},
-				Step::Attest(held) => self.attest(chain, r, held, reveals.len(), at).await?,
+				Step::Attest(held) => self.attest(chain, r, held, &reveals, at).await?,
 				Step::Aggregate(set) => {
 					let Some(m) = base.as_ref() else { bail!("internal: aggregating without the global model") };
 					self.aggregate(chain, &round, m, &set, &reveals, &subs, at).await?;
@@ -518,10 +518,16 @@ impl Worker {
 		self.send(chain, call, at, Tx::Reveal, "reveal", r).await;
 	}
 
-	/// Attests the revealed updates of `held` (of `revealed` on chain).
-	async fn attest(&mut self, chain: &Chain, r: u32, held: Vec<Author>, revealed: usize, at: (H256, BlockNumber)) -> Result<()> {
-		if held.len() < revealed {
-			println!("round {r}: attesting {} of {revealed} revealed updates (the others not received or rejected)", held.len());
+	/// Attests the revealed updates of `held` (of the `reveals` on chain).
+	async fn attest(&mut self, chain: &Chain, r: u32, held: Vec<Author>, reveals: &[(Author, [u8; 32])], at: (H256, BlockNumber)) -> Result<()> {
+		let missing: Vec<String> = reveals.iter().filter(|(w, _)| !held.contains(w)).map(|(w, _)| short(w)).collect();
+		if !missing.is_empty() {
+			println!(
+				"round {r}: attesting {} of {} revealed updates (not received or rejected: {})",
+				held.len(),
+				reveals.len(),
+				missing.join(", ")
+			);
 		}
 		let count = held.len();
 		let held: Vec<AccountId> = held.into_iter().map(AccountId::from).collect();
