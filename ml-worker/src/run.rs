@@ -387,7 +387,7 @@ impl Worker {
 				Step::Attest(held) => self.attest(chain, r, held, &reveals, at).await?,
 				Step::Aggregate(set) => {
 					let Some(m) = base.as_ref() else { bail!("internal: aggregating without the global model") };
-					self.aggregate(chain, &round, m, &set, &reveals, &subs, at).await?;
+					self.aggregate(chain, &round, m, &set, &subs, at).await?;
 				},
 			}
 		}
@@ -541,24 +541,21 @@ impl Worker {
 
 	/// Aggregates exactly the available updates of `set` (all held) onto `base` with the
 	/// round's rule and submits the result.
-	#[allow(clippy::too_many_arguments)]
 	async fn aggregate(
 		&mut self,
 		chain: &Chain,
 		round: &Round,
 		base: &agg::Model,
 		set: &[Author],
-		reveals: &[(Author, [u8; 32])],
 		subs: &crate::chain::Submissions,
 		at: (H256, BlockNumber),
 	) -> Result<()> {
 		let r = round.index;
 		let mut updates: Vec<(u64, agg::Model)> = Vec::with_capacity(set.len());
 		for who in set {
-			let revealed = reveals.iter().find(|(a, _)| a == who).map(|(_, h)| *h);
-			let samples = subs.reveals.iter().find(|(a, _)| account_bytes(a) == *who).map(|(_, rv)| rv.num_samples);
-			let held = revealed.and_then(|h| self.updates.take_revealed(r, who, &h)).map(|(_, m)| m.clone());
-			let (Some(n), Some(model)) = (samples, held) else { bail!("internal: aggregating an update not held") };
+			let reveal = subs.reveals.iter().find(|(a, _)| account_bytes(a) == *who).map(|(_, rv)| rv);
+			let held = reveal.and_then(|rv| Some((rv.num_samples, self.updates.take_revealed(r, who, &rv.update_hash.0)?.1.clone())));
+			let Some((n, model)) = held else { bail!("internal: aggregating an update not held") };
 			updates.push((n, model));
 		}
 		// Every update was checked on arrival (layout included), so this cannot fail on a
