@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::opaque::SessionKeys;
 
 use super::{
-	AccountId, Aura, Balance, Block, BlockNumber, EnergyData, EnergyMarket, Executive, FederatedLearning, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, BlockNumber, Dispatch, EnergyData, EnergyMarket, Executive, FederatedLearning, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 
@@ -241,6 +241,28 @@ impl_runtime_apis! {
 
 		fn strikes(who: AccountId) -> u32 {
 			pallet_federated_learning::Strikes::<Runtime>::get(who)
+		}
+	}
+
+	impl pallet_dispatch::runtime_api::DispatchApi<Block, AccountId, BlockNumber> for Runtime {
+		fn grid_map() -> Option<pallet_dispatch::runtime_api::GridMapView> {
+			Dispatch::grid_map_view()
+		}
+
+		fn dispatch_for(
+			interval: pallet_energy_data::IntervalIndex,
+		) -> Option<pallet_dispatch::runtime_api::DispatchView<BlockNumber>> {
+			Dispatch::dispatch_view(interval)
+		}
+
+		fn pending_plans(
+			interval: pallet_energy_data::IntervalIndex,
+		) -> Option<pallet_dispatch::PendingView<AccountId>> {
+			Dispatch::pending_view(interval)
+		}
+
+		fn recent(count: u32) -> Vec<pallet_dispatch::runtime_api::DispatchView<BlockNumber>> {
+			Dispatch::recent_views(count)
 		}
 	}
 

@@ -11,4 +11,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_energy_data, EnergyData]
 	[pallet_energy_market, EnergyMarket]
 	[pallet_federated_learning, FederatedLearning]
+	[pallet_dispatch, Dispatch]
 );

@@ -16,7 +16,7 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, AuraConfig, BalancesConfig, EnergyDataConfig, GrandpaConfig, RuntimeGenesisConfig,
+	AccountId, AuraConfig, BalancesConfig, DispatchConfig, EnergyDataConfig, GrandpaConfig, RuntimeGenesisConfig,
 	SudoConfig, UNIT,
 };
 
@@ -44,6 +44,16 @@ pub const DEV_REGISTRAR_KEY: [u8; 32] = [
 	0x78, 0x3c, 0xac, 0xee, 0x9c, 0x1b, 0xe3, 0xdb,
 	0x54, 0x1b, 0xe6, 0x6f, 0x75, 0x29, 0xe6, 0xe4,
 ];
+
+/// The grid case the workers of the development and local networks dispatch (the worker's
+/// default `--grid ieee14`).
+pub const DEV_GRID_CASE: &[u8] = b"ieee14";
+/// Its set-point vector: the case's 5 generators, then the worker's 5 renewable units.
+pub const DEV_GRID_GENERATORS: u32 = 10;
+/// The demo's zones on IEEE 14 buses (zone, bus, scale): zone 0 (homes, wind) at bus 9
+/// (29.5 MW of case load), zone 1 (shops, PV) at bus 14 (14.9 MW); each metered watt stands
+/// for 100 W of the bus's customers, so the demo's tens of kW move a few MW there.
+pub const DEV_GRID_ZONES: &[(u16, u32, u32)] = &[(0, 9, 100), (1, 14, 100)];
 
 /// The Aura and GRANDPA keys of a well-known development validator.
 fn authority_keys(who: Sr25519Keyring) -> (AuraId, GrandpaId) {
@@ -88,6 +98,11 @@ fn testnet_genesis(
 		sudo: SudoConfig { key: Some(root) },
 		energy_data: EnergyDataConfig {
 			registrars: vec![(DEV_REGISTRAR, AccountId::from(DEV_REGISTRAR_ACCOUNT), DEV_REGISTRAR_KEY)],
+		},
+		dispatch: DispatchConfig {
+			case: DEV_GRID_CASE.to_vec(),
+			generators: DEV_GRID_GENERATORS,
+			zones: DEV_GRID_ZONES.to_vec(),
 		},
 	})
 }

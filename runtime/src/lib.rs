@@ -88,7 +88,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 111,
+	spec_version: 112,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -253,4 +253,7 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type FederatedLearning = pallet_federated_learning;
+
+	#[runtime::pallet_index(13)]
+	pub type Dispatch = pallet_dispatch;
 }

@@ -264,3 +264,52 @@ fn the_extrinsic_base_weight_is_measured_net_of_the_transaction_extensions() {
 	// base of ~0 would mean the extensions' weights and the overhead figure disagree.
 	assert!(base.ref_time() >= 20 * WEIGHT_REF_TIME_PER_MICROS, "base {base:?}");
 }
+
+#[test]
+fn dispatch_hook_and_calls_fit_and_participants_cover_the_workers() {
+	use pallet_dispatch::{weights::SubstrateWeight, WeightInfo};
+	type W = SubstrateWeight<Runtime>;
+	type C = Runtime;
+	// Every FL worker can be a participant, and the history is at least the readings' window.
+	assert!(
+		<C as pallet_dispatch::Config>::MaxParticipants::get() >=
+			<C as pallet_federated_learning::Config>::MaxWorkers::get()
+	);
+	assert!(
+		<C as pallet_dispatch::Config>::MaxAccountedPerBlock::get() >=
+			<C as pallet_energy_data::Config>::MaxIntervalsPerBlock::get(),
+		"accounting must keep up with sealing"
+	);
+	// Worst hook block: every open interval expires short of its quorum (at most
+	// `max_open_plans` plans) and two sealed intervals are accounted for.
+	let horizon = <C as pallet_dispatch::Config>::SubmissionHorizon::get();
+	let per_interval = pallet_dispatch::Pallet::<C>::max_open_plans() / horizon;
+	let accounted = <C as pallet_dispatch::Config>::MaxAccountedPerBlock::get();
+	let worst = W::expire_plans(per_interval)
+		.saturating_mul(horizon.into())
+		.saturating_add(W::account_interval().saturating_mul(accounted.into()));
+	let max = RuntimeBlockWeights::get().max_block;
+	assert!(
+		worst.ref_time() < max.ref_time() / 10,
+		"Dispatch's hook may use {} of {} ps per block",
+		worst.ref_time(),
+		max.ref_time()
+	);
+	let normal = RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.max_extrinsic
+		.expect("normal extrinsics are bounded");
+	let quorum = pallet_dispatch::Pallet::<C>::max_quorum();
+	for (name, w) in [
+		("submit_plan_agree(max quorum)", W::submit_plan_agree(quorum)),
+		("submit_plan", W::submit_plan()),
+		("set_grid_map(max open plans)", W::set_grid_map(pallet_dispatch::Pallet::<C>::max_open_plans())),
+	] {
+		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
+	}
+	// The genesis map's set-point vector fits.
+	assert!(
+		gridbrain_runtime::genesis_config_presets::DEV_GRID_GENERATORS <=
+			<C as pallet_dispatch::Config>::MaxGenerators::get()
+	);
+}

@@ -18,7 +18,7 @@ const WS = arg('ws', 'ws://127.0.0.1:9944');
 const TIMEOUT_S = Number(arg('timeout', '180'));
 const EXPECTED_PALLETS = {
   System: 0, Timestamp: 1, Aura: 2, Grandpa: 3, Balances: 4, TransactionPayment: 5, Sudo: 6,
-  EnergyData: 10, EnergyMarket: 11, FederatedLearning: 12,
+  EnergyData: 10, EnergyMarket: 11, FederatedLearning: 12, Dispatch: 13,
 };
 
 let failures = 0;
@@ -105,6 +105,7 @@ async function main() {
       `Alice paid amount + fee (${aliceBefore - aliceAfter} = ${amount} + ${fee})`);
   }
   await checkFederatedLearning(api, alice);
+  await checkDispatch(api, alice);
 
   const finalized = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
   check(finalized.number.toNumber() >= 1, `finalized head is #${finalized.number.toNumber()}`);
@@ -132,6 +133,32 @@ async function checkFederatedLearning(api, alice) {
   const round = await api.call.federatedLearningApi.currentRound();
   check(round.isSome && round.unwrap().participants.some((a) => a.toString() === alice.address),
     `runtime API currentRound() lists Alice as a participant (${round.isSome ? round.unwrap().phase.type : 'none'})`);
+}
+
+/**
+ * The genesis grid map is served by the runtime API; Alice (now a participant) submits a plan
+ * for the next interval: on a fresh dev chain no global model is finalized yet, so the chain
+ * refuses it with `NoModel`; on a chain with a model, Alice alone is the quorum and the plan is
+ * agreed at once.
+ */
+async function checkDispatch(api, alice) {
+  const map = await api.call.dispatchApi.gridMap();
+  check(map.isSome && Buffer.from(map.unwrap().case.toU8a(true)).toString() === 'ieee14' &&
+    map.unwrap().generators.toNumber() === 10 && map.unwrap().zones.length === 2,
+    'runtime API gridMap(): ieee14, 10 set-points, 2 zones');
+  const interval = Math.floor((await api.rpc.chain.getHeader()).number.toNumber() / 10) + 2;
+  const model = await api.query.federatedLearning.globalModel();
+  const version = model.isSome ? model.unwrap().version.toNumber() : 0;
+  const { events, error } = await send(api,
+    api.tx.dispatch.submitPlan(interval, version, [1000, -2000], Array(10).fill(500)), alice);
+  if (model.isNone) {
+    check(error === 'dispatch.NoModel', `dispatch.submitPlan before any finalized model fails with NoModel (${error})`);
+  } else {
+    const agreed = events.find(({ event }) => api.events.dispatch.DispatchAgreed.is(event));
+    check(error === null && agreed !== undefined, `dispatch.submitPlan by the only participant agrees interval ${interval} (${error})`);
+    const view = await api.call.dispatchApi.dispatchFor(interval);
+    check(view.isSome && view.unwrap().setpointsKw.length === 10, 'runtime API dispatchFor() returns the plan');
+  }
 }
 
 const timer = setTimeout(() => {

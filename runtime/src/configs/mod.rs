@@ -304,3 +304,71 @@ impl pallet_federated_learning::Config for Runtime {
 	type HistoryDepth = ConstU32<16>;
 	type WeightInfo = pallet_federated_learning::weights::SubstrateWeight<Runtime>;
 }
+
+/// The participants of the agreed dispatch: the FederatedLearning workers that would take part
+/// in a round opening now (registered, their validator a current authority, fewer than
+/// `StrikeThreshold` strikes); a worker account bound with `setWorkerAccount` submits for its
+/// validator; the model version is the latest finalized global model's.
+pub struct FlParticipants;
+
+impl pallet_dispatch::Participants<AccountId> for FlParticipants {
+	fn participants() -> alloc::vec::Vec<AccountId> {
+		pallet_federated_learning::Pallet::<Runtime>::eligible_workers()
+	}
+
+	fn principal(signer: AccountId) -> AccountId {
+		pallet_federated_learning::ActsFor::<Runtime>::get(&signer).unwrap_or(signer)
+	}
+
+	fn model_version() -> Option<u64> {
+		pallet_federated_learning::GlobalModel::<Runtime>::get().map(|m| u64::from(m.version))
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add_participant(who: &AccountId) {
+		use frame_support::traits::fungible::Mutate as _;
+		use pallet_federated_learning::ValidatorSet as _;
+		let _ = Balances::set_balance(who, 1_000 * UNIT);
+		AuraValidators::add_validator(who);
+		let raw: [u8; 32] = who.clone().into();
+		// A distinct worker key and a maximal peer id per account.
+		let key = sp_core::ed25519::Public::from_raw(raw.map(|b| b ^ 0x5a));
+		let mut peer = raw.to_vec();
+		peer.resize(64, 0xab);
+		let _ = pallet_federated_learning::Pallet::<Runtime>::register_worker(
+			RuntimeOrigin::signed(who.clone()),
+			peer.try_into().unwrap_or_default(),
+			key,
+		);
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_model_version(version: u64) {
+		pallet_federated_learning::GlobalModel::<Runtime>::put(pallet_federated_learning::GlobalModelInfo {
+			version: u32::try_from(version).unwrap_or(u32::MAX),
+			round: 0,
+			params_hash: Default::default(),
+			participants: 0,
+			votes: 0,
+			total_samples: 0,
+			mean_train_loss: 0,
+			finalized_at: 0,
+		});
+	}
+}
+
+impl pallet_dispatch::Config for Runtime {
+	type Participants = FlParticipants;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	/// One per validator: FederatedLearning's `MaxWorkers`.
+	type MaxParticipants = ConstU32<MAX_AUTHORITIES>;
+	/// PGLib PEGASE 1354 has 260 generators; with 40 renewable units, 300 set-points.
+	type MaxGenerators = ConstU32<512>;
+	/// Plans for the next two intervals (1 minute each on dev/local).
+	type SubmissionHorizon = ConstU32<2>;
+	/// Agreed dispatches and their imbalances kept for a day of 1-minute intervals.
+	type HistoryDepth = ConstU32<{ 24 * 60 }>;
+	/// EnergyData seals one interval per block; two per block catch up after a stall.
+	type MaxAccountedPerBlock = ConstU32<2>;
+	type WeightInfo = pallet_dispatch::weights::SubstrateWeight<Runtime>;
+}
