@@ -27,7 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PALLETS=("$@")
-[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data energy-market federated-learning)
+[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(energy-data energy-market federated-learning dispatch)
 STEPS=${STEPS:-50}
 REPEAT=${REPEAT:-20}
 ANALYSIS=${ANALYSIS:-min-squares}

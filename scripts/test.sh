@@ -35,7 +35,7 @@ LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime --exclude
 	--exclude gridbrain-runtime-fuzz)
 # The pallets' benchmark test suites run with their unit tests: the pallets are built with
 # runtime-benchmarks (the node's release build and clippy compile them without it).
-BENCHED=pallet-energy-data/runtime-benchmarks,pallet-energy-market/runtime-benchmarks,pallet-federated-learning/runtime-benchmarks
+BENCHED=pallet-energy-data/runtime-benchmarks,pallet-energy-market/runtime-benchmarks,pallet-federated-learning/runtime-benchmarks,pallet-dispatch/runtime-benchmarks
 
 passed=0
 failed=0

@@ -271,20 +271,17 @@ fn dispatch_hook_and_calls_fit_and_participants_cover_the_workers() {
 	type W = SubstrateWeight<Runtime>;
 	type C = Runtime;
 	// Every FL worker can be a participant, and the history is at least the readings' window.
-	assert!(
-		<C as pallet_dispatch::Config>::MaxParticipants::get() >=
-			<C as pallet_federated_learning::Config>::MaxWorkers::get()
-	);
-	assert!(
-		<C as pallet_dispatch::Config>::MaxAccountedPerBlock::get() >=
-			<C as pallet_energy_data::Config>::MaxIntervalsPerBlock::get(),
-		"accounting must keep up with sealing"
-	);
+	let participants: u32 = <C as pallet_dispatch::Config>::MaxParticipants::get();
+	let workers: u32 = <C as pallet_federated_learning::Config>::MaxWorkers::get();
+	assert!(participants >= workers);
+	let accounted_per_block: u32 = <C as pallet_dispatch::Config>::MaxAccountedPerBlock::get();
+	let sealed_per_block: u32 = <C as pallet_energy_data::Config>::MaxIntervalsPerBlock::get();
+	assert!(accounted_per_block >= sealed_per_block, "accounting must keep up with sealing");
 	// Worst hook block: every open interval expires short of its quorum (at most
 	// `max_open_plans` plans) and two sealed intervals are accounted for.
-	let horizon = <C as pallet_dispatch::Config>::SubmissionHorizon::get();
+	let horizon: u32 = <C as pallet_dispatch::Config>::SubmissionHorizon::get();
 	let per_interval = pallet_dispatch::Pallet::<C>::max_open_plans() / horizon;
-	let accounted = <C as pallet_dispatch::Config>::MaxAccountedPerBlock::get();
+	let accounted: u32 = <C as pallet_dispatch::Config>::MaxAccountedPerBlock::get();
 	let worst = W::expire_plans(per_interval)
 		.saturating_mul(horizon.into())
 		.saturating_add(W::account_interval().saturating_mul(accounted.into()));
@@ -308,8 +305,6 @@ fn dispatch_hook_and_calls_fit_and_participants_cover_the_workers() {
 		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");
 	}
 	// The genesis map's set-point vector fits.
-	assert!(
-		gridbrain_runtime::genesis_config_presets::DEV_GRID_GENERATORS <=
-			<C as pallet_dispatch::Config>::MaxGenerators::get()
-	);
+	let max_generators: u32 = <C as pallet_dispatch::Config>::MaxGenerators::get();
+	assert!(gridbrain_runtime::genesis_config_presets::DEV_GRID_GENERATORS <= max_generators);
 }

@@ -333,7 +333,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The `try_state` checks (see the crate docs' invariants).
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "std", feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let current = pallet_energy_data::Pallet::<T>::current_interval();
 		let open = PendingIntervals::<T>::get();

@@ -190,7 +190,8 @@ impl Harness<'_> {
 			0..=7 => self.balances_call(u),
 			8..=29 => self.energy_data_call(u),
 			30..=57 => self.market_call(u),
-			58..=77 => self.fl_call(u),
+			58..=71 => self.fl_call(u),
+			72..=77 => self.dispatch_call(u),
 			78..=90 => {
 				let inner = self.admin_call(u)?;
 				self.sudo(u, inner)
@@ -470,6 +471,56 @@ impl Harness<'_> {
 		}
 	}
 
+	/// Plans for the agreed dispatch: mostly a participant's, for an interval it may plan, of
+	/// the grid map's shape and with the latest model version; sometimes late, early, of the
+	/// wrong shape, with another model version, by a non-participant, or with extreme values.
+	fn dispatch_call(&mut self, u: &mut Unstructured) -> Result<(usize, RuntimeCall)> {
+		let current = pallet_energy_data::Pallet::<Runtime>::current_interval();
+		let interval = current.saturating_add(pick(u, &[1u32, 1, 2, 2, 0, 3])?);
+		let map = pallet_dispatch::GridMapping::<Runtime>::get();
+		let zones = map.as_ref().map_or(2, |m| m.zones.len());
+		let generators = map.as_ref().map_or(10, |m| m.generators as usize);
+		let zones = if u.ratio(1u8, 15)? { zones.saturating_add(1) } else { zones };
+		let generators = if u.ratio(1u8, 15)? { generators.saturating_sub(1) } else { generators };
+		let latest = pallet_federated_learning::GlobalModel::<Runtime>::get().map_or(0, |m| u64::from(m.version));
+		let model_version = match u.int_in_range(0u8..=9)? {
+			0 => latest.saturating_add(1),
+			1 => latest.saturating_sub(1),
+			2 => latest.saturating_sub(2),
+			_ => latest,
+		};
+		let value = |u: &mut Unstructured| -> Result<i64> {
+			Ok(if u.ratio(1u8, 10)? { pick(u, &[i64::MIN, i64::MAX, 0])? } else { i64::from(u.arbitrary::<i32>()?) })
+		};
+		let mut forecast = Vec::with_capacity(zones);
+		for _ in 0..zones {
+			forecast.push(value(u)?);
+		}
+		let mut setpoints = Vec::with_capacity(generators);
+		for _ in 0..generators {
+			setpoints.push(value(u)?);
+		}
+		let participants = pallet_federated_learning::Pallet::<Runtime>::eligible_workers();
+		let signer = if participants.is_empty() || u.ratio(1u8, 8)? {
+			self.any_signer(u)?
+		} else {
+			let who = u.choose(&participants)?.clone();
+			match pallet_federated_learning::WorkerAccounts::<Runtime>::get(&who) {
+				Some(bound) if u.ratio(1u8, 2)? && self.actors.accounts.contains(&bound) => self.signer_of(u, &bound)?,
+				_ => self.signer_of(u, &who)?,
+			}
+		};
+		Ok((
+			signer,
+			RuntimeCall::Dispatch(pallet_dispatch::Call::submit_plan {
+				interval,
+				model_version,
+				forecast_kw: BoundedVec::truncate_from(forecast),
+				setpoints_kw: BoundedVec::truncate_from(setpoints),
+			}),
+		))
+	}
+
 	fn fl_call(&mut self, u: &mut Unstructured) -> Result<(usize, RuntimeCall)> {
 		type C = pallet_federated_learning::Call<Runtime>;
 		let round_index = pallet_federated_learning::CurrentRound::<Runtime>::get()
@@ -620,7 +671,20 @@ impl Harness<'_> {
 
 	/// A call only the admin (root) may make; [`Self::sudo`] wraps it.
 	fn admin_call(&mut self, u: &mut Unstructured) -> Result<RuntimeCall> {
-		Ok(match u.int_in_range(0u8..=9)? {
+		Ok(match u.int_in_range(0u8..=10)? {
+			10 => {
+				// A new grid map: mostly valid (two or three zones), sometimes not.
+				let zones: Vec<pallet_dispatch::ZoneBus> = (0..u.int_in_range(0u16..=3)?)
+					.map(|z| pallet_dispatch::ZoneBus { zone: z, bus: u32::from(z) + 1, scale: 100 })
+					.collect();
+				RuntimeCall::Dispatch(pallet_dispatch::Call::set_grid_map {
+					map: pallet_dispatch::GridMap {
+						case: BoundedVec::truncate_from(b"ieee14".to_vec()),
+						generators: pick(u, &[10u32, 10, 3, 0, 513])?,
+						zones: BoundedVec::truncate_from(zones),
+					},
+				})
+			},
 			0 => {
 				let registrar = u.int_in_range(0u32..=3)?;
 				RuntimeCall::EnergyData(pallet_energy_data::Call::add_registrar {

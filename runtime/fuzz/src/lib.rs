@@ -19,7 +19,7 @@
 //! - no panic anywhere (the caller catches it);
 //! - Σ(free + reserved) over all accounts == total issuance, and the block's hooks changed
 //!   issuance by nothing but the dust of accounts they reaped;
-//! - the `try_state` checks of EnergyData, EnergyMarket and FederatedLearning pass;
+//! - the `try_state` checks of EnergyData, EnergyMarket, FederatedLearning and Dispatch pass;
 //! - the block's weight stays within `max_block` and the Normal class within its limit (only
 //!   mandatory hooks could break this, since `CheckWeight` rejects transactions that would).
 //!
@@ -301,6 +301,7 @@ pub fn check_state() -> Result<(), String> {
 		.map_err(|e| format!("EnergyMarket try_state: {e:?}"))?;
 	pallet_federated_learning::Pallet::<Runtime>::do_try_state()
 		.map_err(|e| format!("FederatedLearning try_state: {e:?}"))?;
+	pallet_dispatch::Pallet::<Runtime>::do_try_state().map_err(|e| format!("Dispatch try_state: {e:?}"))?;
 	Ok(())
 }
 
