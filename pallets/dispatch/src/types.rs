@@ -1,5 +1,8 @@
 //! Types of the Dispatch pallet.
 
+// The SCALE derives repeat the generics' bounds in where clauses.
+#![allow(clippy::multiple_bound_locations)]
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	pallet_prelude::ConstU32, traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound,
