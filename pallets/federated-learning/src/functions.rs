@@ -60,7 +60,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The participant a round transaction of `signer` acts for: the validator that bound it
 	/// with `setWorkerAccount`, else the signer itself.
-	pub(crate) fn principal(signer: T::AccountId) -> T::AccountId {
+	pub fn principal(signer: T::AccountId) -> T::AccountId {
 		ActsFor::<T>::get(&signer).unwrap_or(signer)
 	}
 

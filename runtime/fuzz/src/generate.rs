@@ -501,15 +501,7 @@ impl Harness<'_> {
 			setpoints.push(value(u)?);
 		}
 		let participants = pallet_federated_learning::Pallet::<Runtime>::eligible_workers();
-		let signer = if participants.is_empty() || u.ratio(1u8, 8)? {
-			self.any_signer(u)?
-		} else {
-			let who = u.choose(&participants)?.clone();
-			match pallet_federated_learning::WorkerAccounts::<Runtime>::get(&who) {
-				Some(bound) if u.ratio(1u8, 2)? && self.actors.accounts.contains(&bound) => self.signer_of(u, &bound)?,
-				_ => self.signer_of(u, &who)?,
-			}
-		};
+		let signer = self.participant_signer(u, &participants, 8)?;
 		Ok((
 			signer,
 			RuntimeCall::Dispatch(pallet_dispatch::Call::submit_plan {
@@ -519,6 +511,20 @@ impl Harness<'_> {
 				setpoints_kw: BoundedVec::truncate_from(setpoints),
 			}),
 		))
+	}
+
+	/// A participant's signer: mostly the validator itself, sometimes the account it bound with
+	/// `setWorkerAccount` (when that account is one of the actors); one time in `any_one_in`
+	/// (or when there are no participants) any actor.
+	fn participant_signer(&self, u: &mut Unstructured, participants: &[AccountId], any_one_in: u8) -> Result<usize> {
+		if participants.is_empty() || u.ratio(1u8, any_one_in)? {
+			return self.any_signer(u);
+		}
+		let who = u.choose(participants)?.clone();
+		match pallet_federated_learning::WorkerAccounts::<Runtime>::get(&who) {
+			Some(bound) if u.ratio(1u8, 2)? && self.actors.accounts.contains(&bound) => self.signer_of(u, &bound),
+			_ => self.signer_of(u, &who),
+		}
 	}
 
 	fn fl_call(&mut self, u: &mut Unstructured) -> Result<(usize, RuntimeCall)> {
@@ -534,23 +540,10 @@ impl Harness<'_> {
 		let participants: Vec<AccountId> = pallet_federated_learning::Rounds::<Runtime>::get(round)
 			.map(|r| r.participants.into_inner())
 			.unwrap_or_default();
-		// A participant's signer: mostly the validator itself, sometimes the account it bound
-		// with `setWorkerAccount` (when that account is one of the actors).
-		let participant = |h: &Self, u: &mut Unstructured| -> Result<usize> {
-			if participants.is_empty() || u.ratio(1u8, 10)? {
-				h.any_signer(u)
-			} else {
-				let who = u.choose(&participants)?.clone();
-				match pallet_federated_learning::WorkerAccounts::<Runtime>::get(&who) {
-					Some(bound) if u.ratio(1u8, 2)? && h.actors.accounts.contains(&bound) => h.signer_of(u, &bound),
-					_ => h.signer_of(u, &who),
-				}
-			}
-		};
+		let participant = |h: &Self, u: &mut Unstructured| h.participant_signer(u, &participants, 10);
 		// The participant a signer's round call counts for.
 		let principal = |signer: usize, h: &Self| -> AccountId {
-			let a = h.actors.accounts[signer].clone();
-			pallet_federated_learning::ActsFor::<Runtime>::get(&a).unwrap_or(a)
+			pallet_federated_learning::Pallet::<Runtime>::principal(h.actors.accounts[signer].clone())
 		};
 		// Mostly the call the round's phase expects, so that rounds reach reveal and quorum.
 		let phase = pallet_federated_learning::Rounds::<Runtime>::get(round).map(|r| r.phase);

@@ -317,7 +317,7 @@ impl pallet_dispatch::Participants<AccountId> for FlParticipants {
 	}
 
 	fn principal(signer: AccountId) -> AccountId {
-		pallet_federated_learning::ActsFor::<Runtime>::get(&signer).unwrap_or(signer)
+		pallet_federated_learning::Pallet::<Runtime>::principal(signer)
 	}
 
 	fn model_version() -> Option<u64> {
