@@ -16,11 +16,11 @@
 #  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
 #     the dashboard's browser test (headless Chromium, dev node + demo load), run beside the
 #     scenario;
-#  6. scripts/testnet-break-test.sh: scripts/local-testnet.sh 4 keeps running when bob is stopped
-#     (--stop), restarts him (--restart) and he catches up;
+#  6. scripts/testnet-break-test.sh, run beside the fuzzing campaign: scripts/local-testnet.sh 4
+#     keeps running when bob is stopped (--stop), restarts him (--restart) and he catches up;
 #  7. scripts/fault-test.sh: 4 validators, one stopped and restarted, then two;
 #  8. scripts/fl-integration.sh: 4 validators + 4 ml-workers finalize federated rounds, one of
-#     them with its blocks stuffed by an outsider, then one worker runs six attacks in turn
+#     them with its blocks stuffed by an outsider, then one worker runs six attacks in four rounds
 #     (wrong layout, withholding, withholding from one worker, forged-update flood, oversized
 #     requests, sign flip).
 # Needs scripts/setup.sh to have run once. Prints "stages: N passed, M failed" at the end.
@@ -30,9 +30,10 @@ cd "$REPO_ROOT"
 
 # Crates whose tests need neither the node nor the runtime (pallets, maths, dispatch).
 # The ml-worker is built against the runtime's types, so it is tested in release (below), where
-# the runtime is already built.
+# the runtime is already built; the model crate (candle) goes with it, so that candle is not
+# compiled in debug as well.
 LIBS=(--workspace --exclude gridbrain-node --exclude gridbrain-runtime --exclude gridbrain-ml-worker
-	--exclude gridbrain-runtime-fuzz)
+	--exclude gridbrain-model --exclude gridbrain-runtime-fuzz)
 # The pallets' benchmark test suites run with their unit tests: the pallets are built with
 # runtime-benchmarks (the node's release build and clippy compile them without it).
 BENCHED=pallet-energy-data/runtime-benchmarks,pallet-energy-market/runtime-benchmarks,pallet-federated-learning/runtime-benchmarks,pallet-dispatch/runtime-benchmarks
@@ -40,11 +41,20 @@ BENCHED=pallet-energy-data/runtime-benchmarks,pallet-energy-market/runtime-bench
 passed=0
 failed=0
 failed_names=()
-# Waits for the dashboard's browser test started in the background and prints its log.
-wait_dashboard() {
+# Tests that mostly wait (for blocks, intervals, finality) run beside another stage: started with
+# `background NAME COMMAND...`, their stage is `wait_background NAME`, which prints their log.
+declare -A BG_PID BG_LOG
+background() {
+	local name=$1
+	shift
+	BG_LOG[$name]=$(mktemp)
+	"$@" > "${BG_LOG[$name]}" 2>&1 &
+	BG_PID[$name]=$!
+}
+wait_background() {
 	local rc=0
-	wait "$DASH_PID" || rc=$?
-	cat "$DASH_LOG"
+	wait "${BG_PID[$1]}" || rc=$?
+	cat "${BG_LOG[$1]}"
 	return $rc
 }
 
@@ -84,25 +94,26 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	# all again.
 	stage "runtime tests, node end-to-end tests, runtime fuzzer tests" cargo_release test \
 		-p gridbrain-runtime -p gridbrain-node -p gridbrain-runtime-fuzz -- --test-threads 1
-	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-120} s" fuzz_runtime
+	# The testnet break test (four validators, mostly idle between 6-second blocks) runs beside
+	# the fuzzing campaign (one core, time-boxed).
+	background testnet scripts/testnet-break-test.sh
+	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-120} s (beside the testnet break test)" fuzz_runtime
+	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up; beside the fuzzer)" \
+		wait_background testnet
 	# Separate cargo invocations: building the worker together with the node would unify their
 	# dependencies' features and rebuild the node.
-	stage "ml-worker tests (release, with the test-only adversaries)" cargo_release test -p gridbrain-ml-worker --features adversary
+	stage "ml-worker tests (release, with the test-only adversaries)" cargo_release test -p gridbrain-ml-worker -p gridbrain-model --features gridbrain-ml-worker/adversary
 	stage "build ml-worker (release)" cargo_release build -p gridbrain-ml-worker
 	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	# The dashboard's browser test runs beside the scenario: both spend most of their time
 	# waiting for intervals to be sealed and settled on their own dev nodes (other ports).
 	# (Their shared npm packages are installed first, not by both at once.)
 	js_deps
-	DASH_LOG=$(mktemp)
-	scripts/dashboard-test.sh > "$DASH_LOG" 2>&1 &
-	DASH_PID=$!
+	background dashboard scripts/dashboard-test.sh
 	stage "polkadot.js end-to-end scenario" scripts/polkadot-js-scenario.sh
-	stage "dashboard in headless Chromium (dev node + demo load, beside the scenario)" wait_dashboard
-	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up)" \
-		scripts/testnet-break-test.sh
+	stage "dashboard in headless Chromium (dev node + demo load, beside the scenario)" wait_background dashboard
 	stage "fault test (4 validators: 1 down, restart, 2 down, restart)" scripts/fault-test.sh
-	stage "federated learning under attack: 4 validators + 4 workers, block stuffing, then 6 attacks by one worker" scripts/fl-integration.sh
+	stage "federated learning under attack: 4 validators + 4 workers, block stuffing, then 6 attacks in 4 rounds by one worker" scripts/fl-integration.sh
 else
 	log "the node did not build: skipping the stages that need it"
 fi

@@ -1,5 +1,6 @@
 //! Test-only adversarial workers (cargo feature `adversary`, never in a release build): the
-//! attacks `scripts/fl-integration.sh` runs, one per round, against the honest workers.
+//! attacks `scripts/fl-integration.sh` runs against the honest workers, one set per round
+//! ([`Attacks`]: an attack on the worker's own update, the network attacks, or both).
 //!
 //! - [`Adversary::WrongLayout`]: reveals, publishes and serves a correctly signed update with
 //!   an extra tensor (before availability, this made aggregation fail on every honest worker).
@@ -109,32 +110,89 @@ pub fn forgeries(own: &SignedUpdate, victims: &[[u8; 32]], key: &SigningKey, cou
 		.collect()
 }
 
-/// The attacks of `--adversary`, one per round from the first round the worker trains for;
-/// after the last one it behaves.
+/// The attacks of one round, written `a+b+…` on the command line (e.g.
+/// `sign-flip+flood+oversize`): at most one attack on the worker's own update (wrong layout,
+/// withholding, withholding from one, sign flip), with any of the network attacks (flood,
+/// oversize), which leave the update alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attacks(Vec<Adversary>);
+
+impl Attacks {
+	/// One round's attacks; `None` if empty, repeated or with two attacks on the update.
+	pub fn new(attacks: Vec<Adversary>) -> Option<Attacks> {
+		let on_update = attacks.iter().filter(|a| !matches!(a, Adversary::Flood | Adversary::Oversize)).count();
+		let distinct = attacks.iter().enumerate().all(|(i, a)| !attacks.iter().take(i).any(|b| b == a));
+		(!attacks.is_empty() && distinct && on_update <= 1).then_some(Attacks(attacks))
+	}
+
+	/// Whether `attack` is one of them.
+	pub fn contains(&self, attack: Adversary) -> bool {
+		self.0.contains(&attack)
+	}
+
+	/// The model to build the update from instead of the honestly trained `local`.
+	pub fn model(&self, base: &agg::Model, local: agg::Model) -> Result<agg::Model> {
+		self.0.iter().try_fold(local, |m, a| a.model(base, m))
+	}
+
+	/// The update to commit to and publish instead of `honest`.
+	pub fn tamper(&self, honest: SignedUpdate, key: &SigningKey) -> Result<SignedUpdate> {
+		self.0.iter().try_fold(honest, |u, a| a.tamper(u, key))
+	}
+
+	/// The withholding attack among them, if any (the worker does not publish or serve its
+	/// own update to every peer).
+	pub fn withholding(&self) -> Option<Adversary> {
+		self.0.iter().copied().find(|a| !a.serves_own_update())
+	}
+}
+
+impl std::str::FromStr for Attacks {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		use clap::ValueEnum;
+		let attacks = s.split('+').map(|a| Adversary::from_str(a.trim(), false)).collect::<Result<Vec<_>, _>>()?;
+		Attacks::new(attacks).ok_or_else(|| {
+			format!("`{s}`: one round's attacks must be distinct, with at most one of wrong-layout, withhold, withhold-from-one, sign-flip")
+		})
+	}
+}
+
+impl std::fmt::Display for Attacks {
+	/// `SignFlip+Flood+Oversize` (the form `scripts/fl-integration.sh` looks for in the log).
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		let names: Vec<String> = self.0.iter().map(|a| format!("{a:?}")).collect();
+		f.write_str(&names.join("+"))
+	}
+}
+
+/// The attacks of `--adversary`, one set per round from the first round the worker trains
+/// for; after the last one it behaves.
 #[derive(Clone, Debug, Default)]
 pub struct Schedule {
-	attacks: Vec<Adversary>,
+	attacks: Vec<Attacks>,
 	first: Option<u32>,
 }
 
 impl Schedule {
-	/// Runs `attacks` in order, one per round.
-	pub fn new(attacks: Vec<Adversary>) -> Self {
+	/// Runs `attacks` in order, one set per round.
+	pub fn new(attacks: Vec<Attacks>) -> Self {
 		Schedule { attacks, first: None }
 	}
 
-	/// Called when the worker trains for `round`: its attack (the first call fixes the round
+	/// Called when the worker trains for `round`: its attacks (the first call fixes the round
 	/// the schedule starts at).
-	pub fn start(&mut self, round: u32) -> Option<Adversary> {
+	pub fn start(&mut self, round: u32) -> Option<&Attacks> {
 		self.first.get_or_insert(round);
 		self.at(round)
 	}
 
-	/// The attack of `round`, if the schedule has started and has one for it.
-	pub fn at(&self, round: u32) -> Option<Adversary> {
+	/// The attacks of `round`, if the schedule has started and has any for it.
+	pub fn at(&self, round: u32) -> Option<&Attacks> {
 		let first = self.first?;
 		let k = round.checked_sub(first)?;
-		self.attacks.get(k as usize).copied()
+		self.attacks.get(k as usize)
 	}
 }
 
@@ -147,17 +205,34 @@ mod tests {
 		agg::Tensor::new(name.into(), vec![values.len() as u32], values).unwrap()
 	}
 
+	fn attacks(s: &str) -> Attacks {
+		s.parse().unwrap()
+	}
+
 	#[test]
-	fn the_schedule_runs_one_attack_per_round_then_behaves() {
-		let mut s = Schedule::new(vec![Adversary::WrongLayout, Adversary::Withhold, Adversary::Flood]);
+	fn the_schedule_runs_one_set_of_attacks_per_round_then_behaves() {
+		let mut s = Schedule::new(vec![attacks("wrong-layout"), attacks("withhold"), attacks("sign-flip+flood+oversize")]);
 		assert_eq!(s.at(5), None, "not started");
-		assert_eq!(s.start(5), Some(Adversary::WrongLayout));
-		assert_eq!(s.start(6), Some(Adversary::Withhold));
-		assert_eq!(s.at(5), Some(Adversary::WrongLayout));
+		assert_eq!(s.start(5), Some(&attacks("wrong-layout")));
+		assert_eq!(s.start(6), Some(&attacks("withhold")));
+		assert_eq!(s.at(5), Some(&attacks("wrong-layout")));
 		assert_eq!(s.at(4), None);
-		assert_eq!(s.start(7), Some(Adversary::Flood));
+		let last = s.start(7).cloned().unwrap();
+		assert!(last.contains(Adversary::SignFlip) && last.contains(Adversary::Flood) && last.contains(Adversary::Oversize));
+		assert!(!last.contains(Adversary::Withhold));
+		assert_eq!(last.to_string(), "SignFlip+Flood+Oversize");
 		assert_eq!(s.start(8), None, "behaves after the list");
 		assert_eq!(Schedule::new(vec![]).start(1), None);
+	}
+
+	#[test]
+	fn a_round_takes_at_most_one_attack_on_the_update_and_no_repeats() {
+		assert_eq!(attacks("withhold-from-one+flood").withholding(), Some(Adversary::WithholdFromOne));
+		assert_eq!(attacks("flood+oversize").withholding(), None);
+		for bad in ["", "wrong-layout+sign-flip", "withhold+withhold-from-one", "flood+flood", "sign-flip+nonsense"] {
+			assert!(bad.parse::<Attacks>().is_err(), "{bad} must be refused");
+		}
+		assert_eq!(Attacks::new(vec![]), None);
 	}
 
 	#[test]
@@ -197,6 +272,10 @@ mod tests {
 		for a in [Adversary::WrongLayout, Adversary::Withhold, Adversary::WithholdFromOne, Adversary::Flood, Adversary::Oversize] {
 			assert_eq!(a.model(&base, local.clone()).unwrap(), local);
 		}
+		// A set applies its one update attack; the network attacks leave the update alone.
+		assert_eq!(attacks("sign-flip+flood").model(&base, local.clone()).unwrap(), flipped);
+		assert_eq!(attacks("wrong-layout+oversize").tamper(honest.clone(), &key).unwrap(), wrong);
+		assert_eq!(attacks("flood+oversize").model(&base, local.clone()).unwrap(), local);
 		assert!(!Adversary::Withhold.serves_own_update());
 		assert!(!Adversary::WithholdFromOne.serves_own_update());
 		assert!(Adversary::Flood.serves_own_update());

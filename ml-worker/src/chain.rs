@@ -1,11 +1,11 @@
-//! The worker's connection to its node: WebSocket JSON-RPC, the FederatedLearning runtime API,
-//! and signed extrinsics built with the runtime's own types.
+//! The worker's connection to its node: WebSocket JSON-RPC, the FederatedLearning, EnergyData and
+//! Dispatch runtime APIs, and signed extrinsics built with the runtime's own types.
 //!
 //! The worker is compiled against `gridbrain-runtime`, so calls and transaction extensions are
 //! encoded exactly as the runtime decodes them. A forkless runtime upgrade does not stop it:
 //! [`Chain::connect`], and [`Chain::node_runtime`] at every head the round loop acts on when the
 //! node's runtime version changed, compare
-//! the type hashes of everything the worker encodes or decodes (its five calls, the storage it
+//! the type hashes of everything the worker encodes or decodes (its six calls, the storage it
 //! reads, the runtime API methods it calls, the transaction extensions) with the node's live
 //! metadata ([`crate::compat`]). The worker signs with the node's current `spec_version` and
 //! `transaction_version`; an upgrade that changed any of its items is refused with a message
@@ -22,6 +22,11 @@ use jsonrpsee::{
 	rpc_params,
 	ws_client::{WsClient, WsClientBuilder},
 };
+use pallet_dispatch::{
+	runtime_api::{DispatchView, GridMapView},
+	PendingView,
+};
+use pallet_energy_data::{EnergyDataBlock, IntervalIndex};
 use pallet_federated_learning::{runtime_api::WorkerView, GlobalModelInfo, RoundIndex, RoundSubmissions, RoundView};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_runtime::{generic::Era, traits::Header as _, MultiSignature};
@@ -235,11 +240,37 @@ impl Chain {
 		self.runtime_call(at, "FederatedLearningApi_workers", &[]).await
 	}
 
+	/// The current energy interval at block `at` (`EnergyDataApi::current_interval`).
+	pub async fn current_interval(&self, at: H256) -> Result<IntervalIndex> {
+		self.runtime_call(at, "EnergyDataApi_current_interval", &[]).await
+	}
+
+	/// The sealed energy data block of `interval` at block `at`, if sealed
+	/// (`EnergyDataApi::data_block`).
+	pub async fn data_block(&self, at: H256, interval: IntervalIndex) -> Result<Option<EnergyDataBlock>> {
+		self.runtime_call(at, "EnergyDataApi_data_block", &interval.encode()).await
+	}
+
+	/// The grid map at block `at` (`DispatchApi::grid_map`).
+	pub async fn grid_map(&self, at: H256) -> Result<Option<GridMapView>> {
+		self.runtime_call(at, "DispatchApi_grid_map", &[]).await
+	}
+
+	/// The agreed dispatch of `interval` at block `at` (`DispatchApi::dispatch_for`).
+	pub async fn dispatch_for(&self, at: H256, interval: IntervalIndex) -> Result<Option<DispatchView<BlockNumber>>> {
+		self.runtime_call(at, "DispatchApi_dispatch_for", &interval.encode()).await
+	}
+
+	/// The open plans of `interval` at block `at` (`DispatchApi::pending_plans`).
+	pub async fn pending_plans(&self, at: H256, interval: IntervalIndex) -> Result<Option<PendingView<AccountId>>> {
+		self.runtime_call(at, "DispatchApi_pending_plans", &interval.encode()).await
+	}
+
 	/// Signs `call` with the worker's account (nonce from the node, counting its pool) and
 	/// submits it, mortal from a block the node's pool has surely seen (see [`era_birth`];
 	/// `at` is the best block the worker acts on). Returns the transaction hash once the pool
 	/// accepted it; whether it succeeds shows in the state of the following blocks.
-	pub async fn submit(&self, call: pallet_federated_learning::Call<Runtime>, at: (H256, BlockNumber)) -> Result<H256> {
+	pub async fn submit(&self, call: impl Into<RuntimeCall>, at: (H256, BlockNumber)) -> Result<H256> {
 		let finalized = self.finalized().await?;
 		let at = match era_birth(at.1, finalized) {
 			Birth::Finalized => finalized,
@@ -249,7 +280,7 @@ impl Chain {
 				(hash.with_context(|| format!("the node has no block #{n}"))?, n)
 			},
 		};
-		let call = RuntimeCall::FederatedLearning(call);
+		let call = call.into();
 		let nonce: u32 = self
 			.client
 			.request("system_accountNextIndex", rpc_params![self.signer_account.to_string()])

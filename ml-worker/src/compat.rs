@@ -2,8 +2,9 @@
 //!
 //! The worker is compiled against `gridbrain-runtime` and encodes its transactions and decodes
 //! the runtime API's answers with those types. What it depends on is small: five
-//! `FederatedLearning` calls, one storage map (`ActsFor`), four `FederatedLearningApi` methods,
-//! and the extrinsic format and transaction extensions it signs. [`Surface::of`] hashes exactly
+//! `FederatedLearning` calls and `Dispatch::submit_plan`, one storage map (`ActsFor`), four
+//! `FederatedLearningApi` methods, two `EnergyDataApi` and three `DispatchApi` methods, and the
+//! extrinsic format and transaction extensions it signs. [`Surface::of`] hashes exactly
 //! those from a runtime's metadata V15, and [`Surface::check`] compares the surface of the
 //! runtime the worker was built with against the node's.
 //!
@@ -29,12 +30,29 @@ use frame_metadata::{
 use scale_info::{form::PortableForm, Field, PortableRegistry, TypeDef};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// The `FederatedLearning` calls the worker signs.
-pub const CALLS: [&str; 5] = ["register_worker", "commit_update", "reveal_update", "attest_availability", "submit_aggregate"];
-/// The `FederatedLearning` storage entries the worker reads.
-pub const STORAGE: [&str; 1] = ["ActsFor"];
-/// The `FederatedLearningApi` methods the worker calls.
-pub const API_METHODS: [&str; 4] = ["current_round", "round_submissions", "global_model", "workers"];
+/// The calls the worker signs, by pallet.
+pub const CALLS: [(&str, &str); 6] = [
+	(PALLET, "register_worker"),
+	(PALLET, "commit_update"),
+	(PALLET, "reveal_update"),
+	(PALLET, "attest_availability"),
+	(PALLET, "submit_aggregate"),
+	("Dispatch", "submit_plan"),
+];
+/// The storage entries the worker reads, by pallet.
+pub const STORAGE: [(&str, &str); 1] = [(PALLET, "ActsFor")];
+/// The runtime API methods the worker calls, by API.
+pub const API_METHODS: [(&str, &str); 9] = [
+	(API, "current_round"),
+	(API, "round_submissions"),
+	(API, "global_model"),
+	(API, "workers"),
+	("EnergyDataApi", "current_interval"),
+	("EnergyDataApi", "data_block"),
+	("DispatchApi", "grid_map"),
+	("DispatchApi", "dispatch_for"),
+	("DispatchApi", "pending_plans"),
+];
 /// The metadata version both sides are read at (V15 is the first with runtime APIs).
 pub const METADATA_VERSION: u32 = 15;
 
@@ -175,19 +193,22 @@ impl Surface {
 		}
 		items.insert("transaction extensions".to_string(), blake2(extensions));
 
-		if let Some(pallet) = metadata.pallets.iter().find(|p| p.name == PALLET) {
+		let pallet = |name: &str| metadata.pallets.iter().find(|p| p.name == name);
+		for (pallet_name, call) in CALLS {
+			let Some(pallet) = pallet(pallet_name) else { continue };
 			let variants = pallet.calls.as_ref().and_then(|c| match &metadata.types.resolve(c.ty.id)?.type_def {
 				TypeDef::Variant(v) => Some(&v.variants),
 				_ => None,
 			});
-			for call in CALLS {
-				if let Some(variant) = variants.and_then(|v| v.iter().find(|v| v.name == call)) {
-					let mut buf = vec![pallet.index, variant.index];
-					h.fields(&variant.fields, &mut buf);
-					items.insert(format!("{PALLET}.{call}"), blake2(buf));
-				}
+			if let Some(variant) = variants.and_then(|v| v.iter().find(|v| v.name == call)) {
+				let mut buf = vec![pallet.index, variant.index];
+				h.fields(&variant.fields, &mut buf);
+				items.insert(format!("{pallet_name}.{call}"), blake2(buf));
 			}
-			for name in STORAGE {
+		}
+		for (pallet_name, name) in STORAGE {
+			let Some(pallet) = pallet(pallet_name) else { continue };
+			{
 				let Some(storage) = &pallet.storage else { continue };
 				if let Some(entry) = storage.entries.iter().find(|e| e.name == name) {
 					let mut buf = storage.prefix.encode();
@@ -200,22 +221,21 @@ impl Surface {
 							buf.extend(h.ty(value.id));
 						},
 					}
-					items.insert(format!("{PALLET}::{name}"), blake2(buf));
+					items.insert(format!("{pallet_name}::{name}"), blake2(buf));
 				}
 			}
 		}
-		if let Some(api) = metadata.apis.iter().find(|a| a.name == API) {
-			for name in API_METHODS {
-				if let Some(method) = api.methods.iter().find(|m| m.name == name) {
-					let mut buf = (API, name).encode();
-					buf.extend((method.inputs.len() as u32).encode());
-					for input in &method.inputs {
-						buf.extend(input.name.encode());
-						buf.extend(h.ty(input.ty.id));
-					}
-					buf.extend(h.ty(method.output.id));
-					items.insert(format!("{API}.{name}"), blake2(buf));
+		for (api_name, name) in API_METHODS {
+			let Some(api) = metadata.apis.iter().find(|a| a.name == api_name) else { continue };
+			if let Some(method) = api.methods.iter().find(|m| m.name == name) {
+				let mut buf = (api_name, name).encode();
+				buf.extend((method.inputs.len() as u32).encode());
+				for input in &method.inputs {
+					buf.extend(input.name.encode());
+					buf.extend(h.ty(input.ty.id));
 				}
+				buf.extend(h.ty(method.output.id));
+				items.insert(format!("{api_name}.{name}"), blake2(buf));
 			}
 		}
 		Surface(items)
@@ -338,7 +358,20 @@ mod tests {
 		assert!(msg.contains("FederatedLearning.reveal_update, FederatedLearning.submit_aggregate"), "{msg}");
 		// The pallet moved: every call's encoding changes.
 		let msg = err(node_metadata(|m| m.pallets.iter_mut().find(|p| p.name == PALLET).unwrap().index = 99)).to_string();
-		assert_eq!(msg.matches("FederatedLearning.").count(), CALLS.len(), "{msg}");
+		assert_eq!(msg.matches("FederatedLearning.").count(), CALLS.iter().filter(|(p, _)| *p == PALLET).count(), "{msg}");
+		assert!(!msg.contains("Dispatch.submit_plan"), "{msg}");
+		// The plan call's argument order (SCALE is positional), and a Dispatch API answer.
+		let msg = err(node_metadata(|m| {
+			let plan = calls_of(m, "Dispatch").iter_mut().find(|c| c.name == "submit_plan").unwrap();
+			plan.fields.swap(2, 3);
+			let api = m.apis.iter_mut().find(|a| a.name == "DispatchApi").unwrap();
+			let of = |name: &str| api.methods.iter().position(|x| x.name == name).unwrap();
+			let (grid_map, dispatch_for) = (of("grid_map"), of("dispatch_for"));
+			api.methods[grid_map].output = api.methods[dispatch_for].output;
+		}))
+		.to_string();
+		assert!(msg.contains("Dispatch.submit_plan") && msg.contains("DispatchApi.grid_map"), "{msg}");
+		assert!(!msg.contains("DispatchApi.dispatch_for"), "{msg}");
 		// A runtime API method's output type.
 		let msg = err(node_metadata(|m| {
 			let api = m.apis.iter_mut().find(|a| a.name == API).unwrap();

@@ -1,7 +1,7 @@
 //! # gridbrain-ml-worker
 //!
 //! The off-chain trainer each validator runs beside its node. This crate holds the dispatch
-//! model ([`model`], candle), its data and metrics ([`data`]), the signed fixed-point updates
+//! model ([`model`], candle; the `gridbrain-model` crate), its data and metrics ([`data`]), the signed fixed-point updates
 //! and their aggregation ([`federated`]), and the in-process federated simulation
 //! ([`simulate`]) that the `simulate` subcommand runs.
 //!
@@ -15,14 +15,17 @@ pub mod chain;
 pub mod compat;
 pub mod data;
 pub mod federated;
-pub mod model;
 pub mod p2p;
+pub mod plan;
 pub mod plot;
 pub mod round;
 pub mod run;
 pub mod simulate;
 pub mod store;
 pub mod updates;
+
+/// The dispatch model (the `gridbrain-model` crate, shared with the device benchmark).
+pub use gridbrain_model as model;
 
 use candle_core::Device;
 

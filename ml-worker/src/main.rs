@@ -167,11 +167,13 @@ enum Command {
 		#[arg(long)]
 		plot: Option<PathBuf>,
 		/// TEST BUILDS ONLY (feature `adversary`): run these attacks instead of behaving, one
-		/// per round from the first round this process trains for (comma-separated, e.g.
-		/// `wrong-layout,withhold,flood,oversize,sign-flip`); behave after the last.
+		/// set per round from the first round this process trains for (comma-separated rounds,
+		/// `+` joining the attacks of a round, e.g.
+		/// `wrong-layout,withhold,withhold-from-one,sign-flip+flood+oversize`); behave after the
+		/// last.
 		#[cfg(feature = "adversary")]
-		#[arg(long, value_enum, value_delimiter = ',')]
-		adversary: Vec<gridbrain_ml_worker::adversary::Adversary>,
+		#[arg(long, value_delimiter = ',')]
+		adversary: Vec<gridbrain_ml_worker::adversary::Attacks>,
 	},
 	/// Prints the worker's libp2p peer id and update-signing key (creating the key in the base
 	/// path on first use), as a validator's `registerWorker` needs them: one JSON line with
@@ -344,6 +346,7 @@ fn main() -> Result<()> {
 				training: training.params(),
 				plot,
 				rounds,
+				grid_name: cli.grid.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default(),
 				#[cfg(feature = "adversary")]
 				adversary,
 			};

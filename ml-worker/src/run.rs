@@ -22,6 +22,10 @@
 //! the chain, carries out the steps, keeps the round checkpoints and models on disk, and talks
 //! to peers through [`crate::p2p::Client`].
 //!
+//! Beside the rounds, on every block it plans the next energy interval's dispatch with the
+//! adopted global model and submits it to the Dispatch pallet, and turns sealed energy data
+//! into training scenarios ([`crate::plan`]).
+//!
 //! Everything the worker decides is derived from chain state, so it is idempotent: a
 //! transaction that did not land is sent again; a restarted worker reads its checkpoint of the
 //! round (salt and update, written *before* the commit is sent) and goes on where it stopped.
@@ -33,6 +37,7 @@ use crate::{
 	federated::{aggregate, make_update, train_local, Rejected, TrainParams},
 	model::DispatchNet,
 	p2p::{self, Command, Inbound, Request, Verdict, WireUpdate},
+	plan::Planner,
 	plot,
 	round::{decide, ChainRound, Local, Note, Step, Tx},
 	store::{check_chain_of_base_path, history_csv, load_history, write_atomic, DiskStore, Finalized, RoundState, KEEP_ROUNDS},
@@ -47,7 +52,7 @@ use gridbrain_runtime::{AccountId, BlockNumber, Runtime};
 use pallet_federated_learning::{Call, Phase};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use std::{
-	collections::{HashMap, HashSet},
+	collections::{HashMap, HashSet, VecDeque},
 	path::PathBuf,
 	time::{Duration, Instant},
 };
@@ -75,9 +80,11 @@ pub struct Options {
 	pub plot: Option<PathBuf>,
 	/// Exit after adopting this many global models (0 = run until stopped).
 	pub rounds: u32,
+	/// The grid's name as the chain's grid map writes it (`ieee14`, `pglib300`, …).
+	pub grid_name: String,
 	/// Test builds only: the attacks this worker runs instead of behaving, one per round.
 	#[cfg(feature = "adversary")]
-	pub adversary: Vec<crate::adversary::Adversary>,
+	pub adversary: Vec<crate::adversary::Attacks>,
 }
 
 /// The worker's training job: its grid, shard and held-out days, and the parameters `run` and
@@ -93,10 +100,26 @@ struct Trainer {
 }
 
 impl Trainer {
-	/// Trains on `base` for `round` (batch order seeded by the round and `worker`); the local
-	/// model and the last epoch's training MSE.
-	fn train(&self, base: &agg::Model, round: u32, worker: u64) -> Result<(agg::Model, f32)> {
-		tokio::task::block_in_place(|| train_local(&self.grid, &self.device, base, &self.shard_tensors, &self.params, round, worker))
+	/// Trains on `base` for `round` (batch order seeded by the round and `worker`) on the shard
+	/// and the chain-derived rows `extra` (features, positions); the local model and the last
+	/// epoch's training MSE.
+	fn train(&self, base: &agg::Model, round: u32, worker: u64, extra: &VecDeque<(Vec<f32>, Vec<f32>)>) -> Result<(agg::Model, f32)> {
+		tokio::task::block_in_place(|| {
+			if extra.is_empty() {
+				return train_local(&self.grid, &self.device, base, &self.shard_tensors, &self.params, round, worker);
+			}
+			let (x, y) = &self.shard_tensors;
+			let (fx, fy) = (x.dim(1)?, y.dim(1)?);
+			if extra.iter().any(|(a, b)| a.len() != fx || b.len() != fy) {
+				bail!("a chain-derived scenario does not fit the grid's model");
+			}
+			let ex: Vec<f32> = extra.iter().flat_map(|(a, _)| a.iter().copied()).collect();
+			let ey: Vec<f32> = extra.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+			let ex = Tensor::from_vec(ex, (extra.len(), fx), &self.device)?;
+			let ey = Tensor::from_vec(ey, (extra.len(), fy), &self.device)?;
+			let both = (Tensor::cat(&[x, &ex], 0)?, Tensor::cat(&[y, &ey], 0)?);
+			train_local(&self.grid, &self.device, base, &both, &self.params, round, worker)
+		})
 	}
 
 	/// The held-out MSE and dispatch metrics of `model`.
@@ -138,6 +161,10 @@ struct Worker {
 	said: HashSet<(u32, &'static str)>,
 	adopted_version: u32,
 	history: Vec<Finalized>,
+	/// The dispatch plans and the chain-derived training scenarios.
+	planner: Planner,
+	/// Chain-derived scenarios used to train each round's update (recent rounds).
+	chain_used: HashMap<u32, usize>,
 	/// Test builds only: which attack runs in which round.
 	#[cfg(feature = "adversary")]
 	schedule: crate::adversary::Schedule,
@@ -433,29 +460,28 @@ impl Worker {
 		if !matches!(phase, Phase::Reveal | Phase::Attest | Phase::Aggregate) {
 			return;
 		}
-		match self.schedule.at(r) {
-			Some(Adversary::Flood) => {
-				let Some(s) = self.state.as_ref().filter(|s| s.round == r) else { return };
-				let own = self.keys.iter().find(|(_, k)| **k == self.key.verifying_key()).map(|(a, _)| *a);
-				let victims: Vec<[u8; 32]> = self.participants.iter().filter(|p| Some(**p) != own).copied().collect();
-				let forged = adversary::forgeries(&s.update, &victims, &self.key, adversary::FORGERIES_PER_BLOCK, rand::random());
-				println!("round {r}: flooding {} forged updates under {} other workers' names (adversary: testing)", forged.len(), victims.len());
-				for f in forged {
-					self.net.send(Command::Serve(f.clone()));
-					self.net.send(Command::Publish(f));
-				}
-			},
-			Some(Adversary::Oversize) => {
-				println!(
-					"round {r}: sending {} requests of {} bytes to every peer (adversary: testing)",
-					adversary::OVERSIZE_PER_BLOCK,
-					adversary::OVERSIZE_REQUEST
-				);
-				self.net.send(Command::Oversize { bytes: adversary::OVERSIZE_REQUEST, per_peer: adversary::OVERSIZE_PER_BLOCK });
-			},
-			_ => {
-				self.net.send(Command::Oversize { bytes: 0, per_peer: 0 });
-			},
+		let attacks = self.schedule.at(r).cloned();
+		let has = |a: Adversary| attacks.as_ref().is_some_and(|s| s.contains(a));
+		if has(Adversary::Flood) {
+			let Some(s) = self.state.as_ref().filter(|s| s.round == r) else { return };
+			let own = self.keys.iter().find(|(_, k)| **k == self.key.verifying_key()).map(|(a, _)| *a);
+			let victims: Vec<[u8; 32]> = self.participants.iter().filter(|p| Some(**p) != own).copied().collect();
+			let forged = adversary::forgeries(&s.update, &victims, &self.key, adversary::FORGERIES_PER_BLOCK, rand::random());
+			println!("round {r}: flooding {} forged updates under {} other workers' names (adversary: testing)", forged.len(), victims.len());
+			for f in forged {
+				self.net.send(Command::Serve(f.clone()));
+				self.net.send(Command::Publish(f));
+			}
+		}
+		if has(Adversary::Oversize) {
+			println!(
+				"round {r}: sending {} requests of {} bytes to every peer (adversary: testing)",
+				adversary::OVERSIZE_PER_BLOCK,
+				adversary::OVERSIZE_REQUEST
+			);
+			self.net.send(Command::Oversize { bytes: adversary::OVERSIZE_REQUEST, per_peer: adversary::OVERSIZE_PER_BLOCK });
+		} else {
+			self.net.send(Command::Oversize { bytes: 0, per_peer: 0 });
 		}
 	}
 
@@ -463,27 +489,30 @@ impl Worker {
 	/// and update) before any commitment goes out.
 	fn train(&mut self, r: u32, me: &Author, base_hash: [u8; 32], base: &agg::Model) -> Result<()> {
 		let started = Instant::now();
-		let (local, loss) = self.trainer.train(base, r, u64::from(me[0]))?;
+		let extra = self.planner.chain_rows();
+		let (local, loss) = self.trainer.train(base, r, u64::from(me[0]), extra)?;
+		let (chain_rows, samples) = (extra.len(), self.trainer.shard.len() + extra.len());
+		self.chain_used.insert(r, chain_rows);
+		self.chain_used.retain(|k, _| k.saturating_add(KEEP_ROUNDS) > r);
 		#[cfg(feature = "adversary")]
-		let attack = self.schedule.start(r);
+		let attacks = self.schedule.start(r).cloned();
 		#[cfg(feature = "adversary")]
-		let local = match attack {
+		let local = match &attacks {
 			Some(a) => {
-				println!("round {r}: adversary {a:?} (testing)");
+				println!("round {r}: adversary {a} (testing)");
 				a.model(base, local)?
 			},
 			None => local,
 		};
-		let update = make_update(&local, base, r, self.trainer.shard.len() as u64, &self.key)?;
+		let update = make_update(&local, base, r, samples as u64, &self.key)?;
 		#[cfg(feature = "adversary")]
-		let update = match attack {
+		let update = match &attacks {
 			Some(a) => a.tamper(update, &self.key)?,
 			None => update,
 		};
 		println!(
-			"round {r}: trained {} epochs on {} samples in {:.1} s, train MSE {loss:.6}, update {}",
+			"round {r}: trained {} epochs on {samples} samples ({chain_rows} from sealed energy data) in {:.1} s, train MSE {loss:.6}, update {}",
 			self.trainer.params.epochs,
-			self.trainer.shard.len(),
 			started.elapsed().as_secs_f64(),
 			short(&update.hash),
 		);
@@ -593,7 +622,7 @@ impl Worker {
 		let Some(s) = self.state.as_mut() else { return Ok(()) };
 		let wire = WireUpdate { worker: account_bytes(chain.account()), update: s.update.clone() };
 		#[cfg(feature = "adversary")]
-		if let Some(attack) = self.schedule.at(s.round).filter(|a| !a.serves_own_update()) {
+		if let Some(attack) = self.schedule.at(s.round).and_then(|a| a.withholding()) {
 			use crate::adversary::Adversary;
 			// Withholding: attest its own update, never gossip it; serve it to nobody, or to
 			// every peer but one honest worker.
@@ -649,7 +678,8 @@ impl Worker {
 		let bytes = model.encode();
 		self.disk.adopt(gm.version, hash, &bytes)?;
 		self.net.send(Command::ServeModel(hash, bytes));
-let (test_mse, metrics) = self.trainer.evaluate(&model)?;
+		let (test_mse, metrics) = self.trainer.evaluate(&model)?;
+		self.plan_with(gm.version, &model)?;
 		let seconds = self.round_seen.get(&gm.round).map(|t| t.elapsed().as_secs_f64());
 		let f = Finalized {
 			round: gm.round,
@@ -658,6 +688,7 @@ let (test_mse, metrics) = self.trainer.evaluate(&model)?;
 			test_mse,
 			metrics,
 			seconds,
+			chain_scenarios: self.chain_used.get(&gm.round).copied(),
 		};
 		println!(
 			"round {} finalized: global model v{} {} ({}/{} votes, {} samples); train MSE {:.6}, held-out MSE {:.6}, {}; round time {}",
@@ -676,6 +707,14 @@ let (test_mse, metrics) = self.trainer.evaluate(&model)?;
 		self.adopted_version = gm.version;
 		self.write_history()?;
 		Ok(self.opts.rounds > 0 && self.history.len() >= self.opts.rounds as usize)
+	}
+
+	/// Plans dispatches with global model `version` (`model`) from now on.
+	fn plan_with(&mut self, version: u32, model: &agg::Model) -> Result<()> {
+		let net = DispatchNet::for_grid(&self.trainer.grid, self.opts.training.seed, &self.trainer.device)?;
+		net.load_fixed(model)?;
+		self.planner.adopt(u64::from(version), net);
+		Ok(())
 	}
 
 	fn write_history(&self) -> Result<()> {
@@ -789,6 +828,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 			#[cfg(feature = "adversary")]
 			let adversary_attacks = opts.adversary.clone();
 			let disk = DiskStore::new(opts.base_path.clone(), initial);
+			let (opts_grid_name, opts_base_path) = (opts.grid_name.clone(), opts.base_path.clone());
 			let mut w = Worker {
 				opts,
 				trainer,
@@ -809,6 +849,8 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				said: HashSet::new(),
 				adopted_version: 0,
 				history: Vec::new(),
+				planner: Planner::new(&opts_grid_name, &opts_base_path),
+				chain_used: HashMap::new(),
 				#[cfg(feature = "adversary")]
 				schedule: crate::adversary::Schedule::new(adversary_attacks),
 				#[cfg(feature = "adversary")]
@@ -818,6 +860,11 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 			if w.adopted_version > 0 {
 				w.history = load_history(&w.opts.base_path.join("history.csv"));
 				println!("resuming after global model v{} ({} rounds in history.csv)", w.adopted_version, w.history.len());
+			}
+			if let Some((version, hash)) = w.disk.adopted() {
+				if let Some(model) = w.disk.model(&hash)? {
+					w.plan_with(version, &model)?;
+				}
 			}
 			worker = Some(w);
 		}
@@ -858,6 +905,11 @@ async fn follow(
 				if w.on_head(chain, hash, number).await? {
 					println!("adopted {} global models; exiting (--rounds)", w.history.len());
 					return Ok(());
+				}
+				// The dispatch plan for the next interval: its errors (the node's answers) never
+				// stop the rounds.
+				if let Err(e) = w.planner.on_block(chain, &w.trainer.grid, (hash, number)).await {
+					eprintln!("dispatch: {e:#}");
 				}
 			},
 			Some(msg) = w.net.recv() => w.on_inbound(msg),

@@ -44,6 +44,9 @@ pub struct Finalized {
 	pub test_mse: f32,
 	pub metrics: crate::data::Metrics,
 	pub seconds: Option<f64>,
+	/// Chain-derived scenarios (sealed energy data) this worker added to its shard to train
+	/// the round's update (`None`: it sent no update for the round).
+	pub chain_scenarios: Option<usize>,
 }
 
 /// The round checkpoints and global models of one base path.
@@ -167,10 +170,16 @@ impl DiskStore {
 
 	/// The version of the latest adopted global model (0 before the first).
 	pub fn adopted_version(&self) -> u32 {
-		std::fs::read_to_string(self.base.join("global"))
-			.ok()
-			.and_then(|text| text.split_whitespace().next().and_then(|v| v.parse().ok()))
-			.unwrap_or(0)
+		self.adopted().map_or(0, |(v, _)| v)
+	}
+
+	/// The version and hash of the latest adopted global model, if any.
+	pub fn adopted(&self) -> Option<(u32, [u8; 32])> {
+		let text = std::fs::read_to_string(self.base.join("global")).ok()?;
+		let mut parts = text.split_whitespace();
+		let version = parts.next()?.parse().ok()?;
+		let hash = hex::decode(parts.next()?.trim_start_matches("0x")).ok()?.try_into().ok()?;
+		Some((version, hash))
 	}
 }
 
@@ -262,10 +271,11 @@ pub fn resolve_suri(file: Option<&Path>, arg: Option<String>, env: Option<String
 
 /// `history.csv`: one row per adopted global model.
 pub fn history_csv(history: &[Finalized]) -> String {
-	let mut csv = String::from("round,version,train_mse,test_mse,mean_gap,worst_gap,infeasible_before,infeasible_after,seconds\n");
+	let mut csv =
+		String::from("round,version,train_mse,test_mse,mean_gap,worst_gap,infeasible_before,infeasible_after,seconds,chain_scenarios\n");
 	for f in history {
 		csv.push_str(&format!(
-			"{},{},{:.6},{:.6},{:.6},{:.6},{:.4},{:.4},{}\n",
+			"{},{},{:.6},{:.6},{:.6},{:.6},{:.4},{:.4},{},{}\n",
 			f.round,
 			f.version,
 			f.train_mse,
@@ -274,7 +284,8 @@ pub fn history_csv(history: &[Finalized]) -> String {
 			f.metrics.worst_gap,
 			f.metrics.infeasible_before,
 			f.metrics.infeasible_after,
-			f.seconds.map_or(String::new(), |s| format!("{s:.1}"))
+			f.seconds.map_or(String::new(), |s| format!("{s:.1}")),
+			f.chain_scenarios.map_or(String::new(), |n| n.to_string())
 		));
 	}
 	csv
@@ -302,6 +313,7 @@ pub fn load_history(path: &Path) -> Vec<Finalized> {
 					fallback: 0.0,
 				},
 				seconds: num(8),
+				chain_scenarios: f.get(9).and_then(|v| v.parse().ok()),
 			})
 		})
 		.collect()
@@ -343,6 +355,7 @@ mod tests {
 			test_mse: 0.03125,
 			metrics: crate::data::Metrics { n: 0, mean_gap: 0.015, worst_gap: 0.25, infeasible_before: 1.0, infeasible_after: 0.0, fallback: 0.0 },
 			seconds,
+			chain_scenarios: seconds.map(|_| 12),
 		};
 		let history = vec![f(0, Some(66.5)), f(1, None)];
 		let dir = tmp("history");
@@ -353,6 +366,7 @@ mod tests {
 		assert_eq!(back.len(), 2);
 		assert_eq!((back[0].round, back[0].version, back[0].seconds), (0, 1, Some(66.5)));
 		assert_eq!((back[1].round, back[1].seconds), (1, None));
+		assert_eq!((back[0].chain_scenarios, back[1].chain_scenarios), (Some(12), None));
 		assert_eq!(back[1].metrics.mean_gap, 0.015);
 		assert_eq!(back[1].test_mse, 0.03125);
 		// The file round-trips to the same text.

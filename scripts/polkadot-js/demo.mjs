@@ -13,8 +13,9 @@
 // Each interval: orders for the first interval whose gate is open (GateClosureIntervals ahead), and, once
 // interval c − 1 has ended, every meter's signed reading (forecast × a deterministic 0.85–1.05
 // "weather" factor, so some trades are under-delivered). //Dave//stash submits the readings (any
-// account may); Alice (sudo) sets the zone pairs once. The script prints what the chain does: trades, sealed data blocks, settlements and
-// federated-learning rounds.
+// account may); Alice (sudo) sets the zone pairs once. The script prints what the chain does: trades, sealed data blocks, settlements,
+// federated-learning rounds, and the validators' agreed dispatch per interval (the median of their workers' plans) with
+// its realised imbalance once the interval is sealed.
 import { readFileSync } from 'node:fs';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
@@ -136,6 +137,18 @@ await api.rpc.chain.subscribeFinalizedHeads(async (header) => {
       const { stats, vwap } = await (await runtimeCalls()).energyMarketApi.intervalStats(d.interval);
       const price = vwap.isSome ? (Number(vwap.unwrap().toBigInt() * 1000n / UNIT) / 1000).toFixed(3) : '-';
       log(`#${header.number} settled interval ${d.interval}: ${stats.settledTrades} trades, ${stats.volumeWh} Wh traded (${stats.crossZoneWh} Wh across zones) at ${price} GRID/kWh, ${stats.deliveredWh} Wh delivered`);
+    } else if (e.section === 'dispatch' && e.method === 'DispatchAgreed') {
+      const v = (await (await runtimeCalls()).dispatchApi.dispatchFor(d.interval)).unwrap();
+      const mw = (kw) => (Number(kw) / 1000).toFixed(1);
+      const setpoints = v.setpointsKw.map(mw).join(' ');
+      const total = mw(v.setpointsKw.reduce((a, x) => a + x.toBigInt(), 0n));
+      log(`#${header.number} dispatch agreed for interval ${d.interval}: median of ${d.submitters}/${d.participants} plans (model v${d.modelVersions[0]}–v${d.modelVersions[1]}); zone net load forecast ${v.forecastKw.map(String).join(' / ')} kW; set-points ${setpoints} MW (Σ ${total} MW)`);
+    } else if (e.section === 'dispatch' && e.method === 'DispatchMissed') {
+      log(`#${header.number} dispatch missed for interval ${d.interval}: ${d.submitted} of ${d.needed} plans needed`);
+    } else if (e.section === 'dispatch' && e.method === 'ImbalanceRecorded') {
+      const v = (await (await runtimeCalls()).dispatchApi.dispatchFor(d.interval)).unwrap();
+      const im = v.imbalance.unwrap();
+      log(`#${header.number} imbalance of interval ${d.interval}: metered ${im.actualKw.map(String).join(' / ')} kW against the forecast ${v.forecastKw.map(String).join(' / ')} kW: net ${d.netKw} kW, Σ|per zone| ${d.absoluteKw} kW (${d.readingCount} readings)`);
     } else if (e.section === 'federatedLearning' && ['RoundFinalized', 'RoundFailed', 'RoundOpened'].includes(e.method)) {
       log(`#${header.number} federated learning: ${e.method} ${JSON.stringify(d.toJSON())}`);
     }

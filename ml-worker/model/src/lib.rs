@@ -1,7 +1,12 @@
+//! # gridbrain-model
+//!
 //! The dispatch model: an MLP with a linear skip path from an interval's state to each
 //! generator's position between its limits (0 = `Pmin`, 1 = the available `Pmax`; sigmoid
 //! outputs, so generator limits hold by construction; the power balance and the branch ratings
 //! are restored by the line-safe repair of `gridbrain-dispatch`).
+//!
+//! `examples/device-bench.rs` measures its training and inference throughput on the CPU and,
+//! built with `--features cuda`, on a GPU.
 
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
