@@ -15,9 +15,9 @@
 #      keep the pool full of 1.2 MB remarks from the round's opening to the end of its reveal
 #      phase, filling the normal-class length of every block (scripts/polkadot-js/fl-stuff.mjs);
 #      the round must finalize with every reveal on chain;
-#   4. dave's worker is restarted from its checkpoints as a test-only adversary (cargo feature
-#      `adversary`, built here while the honest rounds run, never in the release binary) that
-#      runs one set of attacks per round: `wrong-layout` (a correctly signed update with an
+#   4. dave's worker is a test-only adversary (cargo feature `adversary`, built here before the
+#      nodes start, never in the release binary) that behaves in rounds 0 and 1, then, from
+#      round 2, runs one set of attacks per round: `wrong-layout` (a correctly signed update with an
 #      extra tensor), `withhold` (revealed, never served), `withhold-from-one` (revealed, never
 #      gossiped, served on request to every peer but one honest worker: enough holders for it
 #      to be available, one honest worker without it: the old vote-splitting attack), then
@@ -61,6 +61,18 @@ require_worker_bin
 DIR="$BASE_DIR/fl"
 rm -rf "$DIR"
 mkdir -p "$DIR/logs"
+
+# The test-only adversarial worker (cargo feature `adversary`, never in the release binary) is
+# built first, into its own file, and the release binary put back (in CI both builds are cached
+# from the worker's test stage). The workers run from copies.
+mkdir -p "$DIR/bin"
+log "building the test-only adversarial worker (feature adversary)"
+cargo_release build -p gridbrain-ml-worker --features adversary > "$DIR/logs/adversary-build.log" 2>&1 \
+	&& cp "$TARGET_DIR/release/gridbrain-ml-worker" "$DIR/bin/gridbrain-ml-worker-adversary" \
+	&& cargo_release build -p gridbrain-ml-worker >> "$DIR/logs/adversary-build.log" 2>&1 \
+	|| { tail -20 "$DIR/logs/adversary-build.log"; die "the adversarial worker did not build"; }
+cp "$WORKER_BIN" "$DIR/bin/gridbrain-ml-worker"
+WORKER_BIN="$DIR/bin/gridbrain-ml-worker"
 
 NAMES=(alice bob charlie dave)
 # Bob's worker signs with an account of its own, bound by Bob (setWorkerAccount): Bob's secret
@@ -161,18 +173,6 @@ same_models() {
 	log "all workers adopted the same model $1 (version and held-out MSE: $ref)"
 }
 
-# The test-only adversarial worker (cargo feature `adversary`, never in the release binary) is
-# built while the honest rounds run, into its own file; the release binary is put back after.
-# The workers run from a copy of the release binary, made before the build replaces it.
-mkdir -p "$DIR/bin"
-cp "$WORKER_BIN" "$DIR/bin/gridbrain-ml-worker"
-WORKER_BIN="$DIR/bin/gridbrain-ml-worker"
-(
-	cargo_release build -p gridbrain-ml-worker --features adversary \
-		&& cp "$TARGET_DIR/release/gridbrain-ml-worker" "$DIR/bin/gridbrain-ml-worker-adversary" \
-		&& cargo_release build -p gridbrain-ml-worker
-) > "$DIR/logs/adversary-build.log" 2>&1 &
-ADVERSARY_BUILD=$!
 # The validators register their workers (identity: peer id and key) all at once, before the
 # first round opens, so that every worker takes part from round 0; bob also binds his worker's
 # own account. (A worker registers itself when it starts otherwise.)
@@ -193,9 +193,25 @@ for i in $(seq 0 $((N - 1))); do
 done
 BOB_ACCOUNT=$(tail -1 "$DIR/logs/bob-bind.log" | jq -r .validator)
 log "the validators registered their workers; bob bound his worker's account $BOB_WORKER_ACCOUNT"
+# Dave's worker is the adversary from the start: it behaves in rounds 0 and 1, then runs one set
+# of attacks per round from round 2. The network attacks (flood, oversize) leave the update
+# alone, so they share the sign-flip round (four attack rounds, not six).
+ATTACKS=(wrong-layout withhold withhold-from-one sign-flip+flood+oversize)
+first=2
+last=$((first + ${#ATTACKS[@]} - 1))
 for i in $(seq 0 $((N - 1))); do
-	if [ "$i" = 1 ]; then start_worker "$i" --validator "$BOB_ACCOUNT"; else start_worker "$i"; fi
+	if [ "$i" = 1 ]; then
+		start_worker "$i" --validator "$BOB_ACCOUNT"
+	elif [ "$i" = "$ADV" ]; then
+		HONEST_BIN=$WORKER_BIN
+		WORKER_BIN="$DIR/bin/gridbrain-ml-worker-adversary"
+		start_worker "$i" --adversary "$(IFS=,; echo "${ATTACKS[*]}")" --attacks-from-round "$first"
+		WORKER_BIN=$HONEST_BIN
+	else
+		start_worker "$i"
+	fi
 done
+log "dave's worker attacks rounds $first to $last: ${ATTACKS[*]}"
 
 # Block stuffing by an outsider during the second round (round 1).
 STUFF_LOG="$DIR/logs/stuffing.log"
@@ -215,34 +231,13 @@ log "block stuffing of round 1: $STUFFED"
 # account NAME -> the ss58 account of that validator's worker (from its log).
 account() { grep -o '5[1-9A-HJ-NP-Za-km-z]\{47\}' "$DIR/logs/$1-worker.log" | head -1; }
 
-wait "$ADVERSARY_BUILD" || { tail -20 "$DIR/logs/adversary-build.log"; die "the adversarial worker did not build"; }
-# One set of attacks per round: the network attacks (flood, oversize) leave the update alone, so
-# they share the sign-flip round (four attack rounds, not six).
-ATTACKS=(wrong-layout withhold withhold-from-one sign-flip+flood+oversize)
-log "restarting dave's worker as an adversary: --adversary $(IFS=,; echo "${ATTACKS[*]}")"
-stop_pids "${WORKER_PIDS[$ADV]}"
-WORKER_PIDS[$ADV]=""
-HONEST_BIN=$WORKER_BIN
-WORKER_BIN="$DIR/bin/gridbrain-ml-worker-adversary"
-start_worker "$ADV" --adversary "$(IFS=,; echo "${ATTACKS[*]}")"
-WORKER_BIN=$HONEST_BIN
-# The first round the adversarial process trains for (the round in progress at the restart may
-# have been trained and committed by the honest process).
-first=""
-for _ in $(seq 1 150); do
-	first=$(grep -oE 'round [0-9]+: adversary WrongLayout' "$DIR/logs/dave-worker.log" | head -1 | grep -oE '[0-9]+' || true)
-	[ -n "$first" ] && break
-	kill -0 "${WORKER_PIDS[$ADV]}" 2>/dev/null || { tail -20 "$DIR/logs/dave-worker.log"; die "dave's adversarial worker exited"; }
-	sleep 2
-done
-[ -n "$first" ] || die "dave's adversarial worker attacked nothing within 300 s"
-last=$((first + ${#ATTACKS[@]} - 1))
-log "dave attacks rounds $first to $last: ${ATTACKS[*]}"
-# A restart between commit and reveal may have cost dave a NotRevealed strike in the round
-# before; cleared (sudo) so that the attacks start from 0 strikes and three of them cannot
-# exclude dave before the last (the table counts each round's strikes from its events).
+# Had the stuffed round cost dave a strike (a reveal that missed its phase), three attacks could
+# exclude him before the last: his strikes are cleared (sudo) while the first attack round runs,
+# before any of its strikes is recorded (the table counts each round's strikes from its events).
 node "$REPO_ROOT/scripts/polkadot-js/fl-strikes.mjs" --ws "ws://127.0.0.1:$(rpc_port 0)" --reset "$(account dave)" > /dev/null \
 	|| die "could not reset dave's strikes"
+grep -q "round $first: adversary WrongLayout" "$DIR/logs/dave-worker.log" \
+	|| die "dave's worker did not start its attacks at round $first: $(grep 'adversary' "$DIR/logs/dave-worker.log" | head -3)"
 # last_round WORKER -> the round of the last model in its history.csv (-1 if none).
 last_round() { awk -F, 'NR > 1 { r = $1 } END { print (r == "" ? -1 : r) }' "$DIR/${NAMES[$1]}-worker/history.csv" 2>/dev/null || echo -1; }
 start=$(date +%s)

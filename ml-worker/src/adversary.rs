@@ -176,9 +176,14 @@ pub struct Schedule {
 }
 
 impl Schedule {
-	/// Runs `attacks` in order, one set per round.
+	/// Runs `attacks` in order, one set per round, from the first round the worker trains for.
 	pub fn new(attacks: Vec<Attacks>) -> Self {
 		Schedule { attacks, first: None }
+	}
+
+	/// Runs `attacks` in order, one set per round, from round `first` (behaving before).
+	pub fn starting_at(attacks: Vec<Attacks>, first: u32) -> Self {
+		Schedule { attacks, first: Some(first) }
 	}
 
 	/// Called when the worker trains for `round`: its attacks (the first call fixes the round
@@ -223,6 +228,13 @@ mod tests {
 		assert_eq!(last.to_string(), "SignFlip+Flood+Oversize");
 		assert_eq!(s.start(8), None, "behaves after the list");
 		assert_eq!(Schedule::new(vec![]).start(1), None);
+		// From a given round: behaves before it whatever it trains first.
+		let mut s = Schedule::starting_at(vec![attacks("withhold"), attacks("flood")], 2);
+		assert_eq!(s.start(0), None);
+		assert_eq!(s.start(1), None);
+		assert_eq!(s.start(2), Some(&attacks("withhold")));
+		assert_eq!(s.start(3), Some(&attacks("flood")));
+		assert_eq!(s.start(4), None);
 	}
 
 	#[test]

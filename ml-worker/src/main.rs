@@ -167,13 +167,17 @@ enum Command {
 		#[arg(long)]
 		plot: Option<PathBuf>,
 		/// TEST BUILDS ONLY (feature `adversary`): run these attacks instead of behaving, one
-		/// set per round from the first round this process trains for (comma-separated rounds,
-		/// `+` joining the attacks of a round, e.g.
-		/// `wrong-layout,withhold,withhold-from-one,sign-flip+flood+oversize`); behave after the
-		/// last.
+		/// set per round from the first round this process trains for (or from
+		/// `--attacks-from-round`; comma-separated rounds, `+` joining the attacks of a round,
+		/// e.g. `wrong-layout,withhold,withhold-from-one,sign-flip+flood+oversize`); behave
+		/// after the last.
 		#[cfg(feature = "adversary")]
 		#[arg(long, value_delimiter = ',')]
 		adversary: Vec<gridbrain_ml_worker::adversary::Attacks>,
+		/// TEST BUILDS ONLY (feature `adversary`): behave before this round, attack from it.
+		#[cfg(feature = "adversary")]
+		#[arg(long)]
+		attacks_from_round: Option<u32>,
 	},
 	/// Prints the worker's libp2p peer id and update-signing key (creating the key in the base
 	/// path on first use), as a validator's `registerWorker` needs them: one JSON line with
@@ -322,6 +326,8 @@ fn main() -> Result<()> {
 			plot,
 			#[cfg(feature = "adversary")]
 			adversary,
+			#[cfg(feature = "adversary")]
+			attacks_from_round,
 		} => {
 			let suri = run::resolve_suri(suri_file.as_deref(), suri, std::env::var(run::SURI_ENV).ok())?;
 			if shard >= cli.shards {
@@ -349,6 +355,8 @@ fn main() -> Result<()> {
 				grid_name: cli.grid.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default(),
 				#[cfg(feature = "adversary")]
 				adversary,
+				#[cfg(feature = "adversary")]
+				attacks_from_round,
 			};
 			let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 			rt.block_on(run::run(opts, grid.clone(), shard_set, test, device))?;

@@ -85,6 +85,9 @@ pub struct Options {
 	/// Test builds only: the attacks this worker runs instead of behaving, one per round.
 	#[cfg(feature = "adversary")]
 	pub adversary: Vec<crate::adversary::Attacks>,
+	/// Test builds only: the round the attacks start at (else the first one trained for).
+	#[cfg(feature = "adversary")]
+	pub attacks_from_round: Option<u32>,
 }
 
 /// The worker's training job: its grid, shard and held-out days, and the parameters `run` and
@@ -826,7 +829,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				test,
 			};
 			#[cfg(feature = "adversary")]
-			let adversary_attacks = opts.adversary.clone();
+			let (adversary_attacks, opts_attacks_from) = (opts.adversary.clone(), opts.attacks_from_round);
 			let disk = DiskStore::new(opts.base_path.clone(), initial);
 			let (opts_grid_name, opts_base_path) = (opts.grid_name.clone(), opts.base_path.clone());
 			let mut w = Worker {
@@ -852,7 +855,10 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				planner: Planner::new(&opts_grid_name, &opts_base_path),
 				chain_used: HashMap::new(),
 				#[cfg(feature = "adversary")]
-				schedule: crate::adversary::Schedule::new(adversary_attacks),
+				schedule: match opts_attacks_from {
+					Some(r) => crate::adversary::Schedule::starting_at(adversary_attacks, r),
+					None => crate::adversary::Schedule::new(adversary_attacks),
+				},
 				#[cfg(feature = "adversary")]
 				peers: Vec::new(),
 			};
