@@ -13,7 +13,8 @@
 #     release mode so they reuse the node build; the runtime fuzzer's tests, then a seeded,
 #     time-boxed fuzzing campaign of the whole runtime (runtime/fuzz, FUZZ_SECONDS, default 120);
 #     the ml-worker's tests and release build;
-#  5. the polkadot.js check and the end-to-end polkadot.js scenario, each against a dev node;
+#  5. the polkadot.js check (beside the fuzzing campaign) and the end-to-end polkadot.js
+#     scenario, each against a dev node;
 #     the dashboard's browser test (headless Chromium, dev node + demo load), run beside the
 #     scenario;
 #  6. scripts/testnet-break-test.sh, run beside the fuzzing campaign: scripts/local-testnet.sh 4
@@ -53,6 +54,7 @@ background() {
 }
 wait_background() {
 	local rc=0
+	[ -n "${BG_PID[$1]:-}" ] || { echo "$1 was not started"; return 1; }
 	wait "${BG_PID[$1]}" || rc=$?
 	cat "${BG_LOG[$1]}"
 	return $rc
@@ -60,10 +62,14 @@ wait_background() {
 
 # A fuzzing campaign with a fixed seed and time box (the binary is built by the runtime tests'
 # cargo invocation); a finding fails it and leaves the input in $FUZZ_FINDINGS (replay:
-# gridbrain-runtime-fuzz --replay FILE --trace).
+# gridbrain-runtime-fuzz --replay FILE --trace). The testnet break test (four validators, mostly
+# idle between 6-second blocks) and the polkadot.js check (a dev node, a few transactions) run
+# beside the campaign (one core); they use other ports, and start once the binaries are built.
 fuzz_runtime() {
 	# A no-op when the tests built it; the same features as the node's build either way.
 	cargo_release build -p gridbrain-node -p gridbrain-runtime-fuzz || return 1
+	background testnet scripts/testnet-break-test.sh
+	background check scripts/polkadot-js-check.sh
 	"$TARGET_DIR/release/gridbrain-runtime-fuzz" --seed 1 --seconds "${FUZZ_SECONDS:-120}" \
 		--findings "${FUZZ_FINDINGS:-$REPO_ROOT/fuzz-findings}"
 }
@@ -94,17 +100,14 @@ if stage "build node (release)" cargo_release build -p gridbrain-node; then
 	# all again.
 	stage "runtime tests, node end-to-end tests, runtime fuzzer tests" cargo_release test \
 		-p gridbrain-runtime -p gridbrain-node -p gridbrain-runtime-fuzz -- --test-threads 1
-	# The testnet break test (four validators, mostly idle between 6-second blocks) runs beside
-	# the fuzzing campaign (one core, time-boxed).
-	background testnet scripts/testnet-break-test.sh
-	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-120} s (beside the testnet break test)" fuzz_runtime
+	stage "runtime fuzzer: seed 1 for ${FUZZ_SECONDS:-120} s (beside the testnet break test and the polkadot.js check)" fuzz_runtime
 	stage "local testnet (4 validators: --stop bob, others go on, --restart bob, catches up; beside the fuzzer)" \
 		wait_background testnet
+	stage "polkadot.js check (beside the fuzzer)" wait_background check
 	# Separate cargo invocations: building the worker together with the node would unify their
 	# dependencies' features and rebuild the node.
 	stage "ml-worker tests (release, with the test-only adversaries)" cargo_release test -p gridbrain-ml-worker -p gridbrain-model --features gridbrain-ml-worker/adversary
 	stage "build ml-worker (release)" cargo_release build -p gridbrain-ml-worker
-	stage "polkadot.js check" scripts/polkadot-js-check.sh
 	# The dashboard's browser test runs beside the scenario: both spend most of their time
 	# waiting for intervals to be sealed and settled on their own dev nodes (other ports).
 	# (Their shared npm packages are installed first, not by both at once.)

@@ -694,7 +694,7 @@ impl Worker {
 			chain_scenarios: self.chain_used.get(&gm.round).copied(),
 		};
 		println!(
-			"round {} finalized: global model v{} {} ({}/{} votes, {} samples); train MSE {:.6}, held-out MSE {:.6}, {}; round time {}",
+			"round {} finalized: global model v{} {} ({}/{} votes, {} samples); train MSE {:.6}, held-out MSE {:.6}, {}; round time {}; chain-derived scenarios in this worker's update: {}",
 			f.round,
 			f.version,
 			short(&hash),
@@ -704,7 +704,8 @@ impl Worker {
 			f.train_mse,
 			f.test_mse,
 			f.metrics,
-			f.seconds.map_or("-".into(), |s| format!("{s:.0} s"))
+			f.seconds.map_or("-".into(), |s| format!("{s:.0} s")),
+			f.chain_scenarios.map_or("- (none trained by this process)".into(), |n| n.to_string())
 		);
 		self.history.push(f);
 		self.adopted_version = gm.version;

@@ -45,7 +45,8 @@ pub struct Finalized {
 	pub metrics: crate::data::Metrics,
 	pub seconds: Option<f64>,
 	/// Chain-derived scenarios (sealed energy data) this worker added to its shard to train
-	/// the round's update (`None`: it sent no update for the round).
+	/// the round's update (`None`: this process trained no update for the round: it did not
+	/// take part, or trained it before a restart).
 	pub chain_scenarios: Option<usize>,
 }
 
