@@ -232,11 +232,14 @@ fn place_order_charge_covers_its_worst_case_measured_in_one_piece() {
 	// 16 fills over 16 zones: 15 of them in other zones' books.
 	let charged = pallet_energy_market::Pallet::<Runtime>::place_order_weight(
 		pallet_energy_market::Side::Sell,
-		fills,
-		zones - 1,
-		fills - fills.div_ceil(zones),
-		1,
-		1,
+		&pallet_energy_market::PlaceWork {
+			fills,
+			kept_maker: false,
+			other_books: zones - 1,
+			cross_zone_fills: fills - fills.div_ceil(zones),
+			rests: 1,
+			devices: 1,
+		},
 	);
 	let measured = SubstrateWeight::<Runtime>::place_order_spread();
 	assert!(

@@ -77,10 +77,23 @@ fn costs() -> Costs {
 	let readings: u32 = <M as pallet_energy_data::Config>::MaxReadingsPerInterval::get();
 	let device_deposit: Balance = <M as pallet_energy_data::Config>::DeviceDeposit::get();
 
+	use pallet_energy_market::{Pallet as Market, PlaceWork, Side};
 	// A resting buy: no fill, only its own zone's book, no device scan.
-	let rest = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(pallet_energy_market::Side::Buy, 0, 0, 0, 1, 0));
-	// A taking sell of one lot: one fill, only its own zone's book, one device.
-	let take = fee(pallet_energy_market::Pallet::<Runtime>::place_order_weight(pallet_energy_market::Side::Sell, 1, 0, 0, 0, 1));
+	let rest = fee(Market::<Runtime>::place_order_weight(Side::Buy, &PlaceWork { rests: 1, ..Default::default() }));
+	// A taking order of one lot: one fill, only its own zone's book (a sell: one device). The
+	// attacker takes the cheapest: a lot of a larger resting order that stays open untouched
+	// (`kept_maker`) where that is charged less than a fill that closes its maker.
+	let one_fill = PlaceWork { fills: 1, devices: 1, ..Default::default() };
+	let take = [Side::Sell, Side::Buy]
+		.into_iter()
+		.flat_map(|side| {
+			let devices = if side == Side::Sell { 1 } else { 0 };
+			[false, true].map(|kept_maker| {
+				fee(Market::<Runtime>::place_order_weight(side, &PlaceWork { kept_maker, devices, ..one_fill }))
+			})
+		})
+		.min()
+		.unwrap();
 	let accounts = |orders: u32| orders.div_ceil(per_account);
 	let fill = |orders: u32| {
 		let locked = Balance::from(orders) * (deposit + min_value) +

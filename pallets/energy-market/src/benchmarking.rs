@@ -17,7 +17,10 @@ use crate::pallet::{
 };
 use alloc::{collections::BTreeSet, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate as _, EnsureOrigin, Get};
+use frame_support::traits::{
+	fungible::{InspectHold as _, Mutate as _},
+	EnsureOrigin, Get,
+};
 use frame_system::RawOrigin;
 use pallet_energy_data::{DeviceKind, EnergyDataBlock, EnergyDataBlocks, MeterValues, Readings};
 use sp_core::ed25519;
@@ -219,6 +222,72 @@ mod benches {
 			max - f,
 			"the ask book was full and lost exactly its crossing asks"
 		);
+		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+		Ok(())
+	}
+
+	/// An incoming sell of one lot in zone 0 (backed by the caller's one device) taking one lot
+	/// of a two-lot bid of another buyer, which stays open with nothing of its hold released
+	/// (`PlaceWork::kept_maker`: a small order against a larger one), in zone 0's full bid
+	/// book, filled completely.
+	#[benchmark]
+	fn place_order_kept() -> Result<(), BenchmarkError> {
+		let interval = open_interval::<T>();
+		let max = T::MaxOrdersPerBook::get();
+		let maker = funded::<T>("taker", 0);
+		place::<T>(&maker, Side::Buy, 0, interval, 2 * lot::<T>(), price::<T>(10));
+		fill_book::<T>(Side::Buy, interval, 0, max - 1, price::<T>(1), 1);
+		let resting = ZoneBooks::<T>::get((interval, 0, Side::Buy))[0].id;
+		let on_hold = <T as Config>::Currency::total_balance_on_hold(&maker);
+		let caller = funded::<T>("caller", 0);
+		add_device::<T>(&caller, 0, u32::MAX, 999_999);
+		let id = pallet::NextOrderId::<T>::get();
+
+		#[extrinsic_call]
+		place_order(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>(), price::<T>(5));
+
+		assert_eq!(TradeCount::<T>::get(interval), 1);
+		assert_eq!(Trades::<T>::get(interval, 0).map(|t| t.buyer), Some(maker.clone()));
+		assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the bid stays open");
+		assert_eq!(
+			<T as Config>::Currency::total_balance_on_hold(&maker),
+			on_hold,
+			"nothing of the bid's hold released (its escrow moved into the trade)"
+		);
+		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Buy)).len() as u32, max, "the full book kept the bid");
+		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+		Ok(())
+	}
+
+	/// An incoming buy of one lot in zone 0 (with a grid fee into the zone, so it reserves one
+	/// and is released its price improvement) taking one lot of a two-lot ask of another
+	/// seller, which stays open with nothing of its collateral released, in zone 0's full ask
+	/// book, filled completely.
+	#[benchmark]
+	fn place_order_buy_kept() -> Result<(), BenchmarkError> {
+		let interval = open_interval::<T>();
+		let max = T::MaxOrdersPerBook::get();
+		Pallet::<T>::do_set_zone_pair(0, 0, Some(ZonePair { fee_per_kwh: 1, capacity_wh: 0 }))?;
+		let maker = seller::<T>(200_000, 0);
+		place::<T>(&maker, Side::Sell, 0, interval, 2 * lot::<T>(), price::<T>(1));
+		fill_book::<T>(Side::Sell, interval, 0, max - 1, price::<T>(50), 3);
+		let resting = ZoneBooks::<T>::get((interval, 0, Side::Sell))[0].id;
+		let on_hold = <T as Config>::Currency::total_balance_on_hold(&maker);
+		let caller = funded::<T>("caller", 0);
+		let id = pallet::NextOrderId::<T>::get();
+
+		#[extrinsic_call]
+		place_order(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, lot::<T>(), price::<T>(5));
+
+		assert_eq!(TradeCount::<T>::get(interval), 1);
+		assert_eq!(Trades::<T>::get(interval, 0).map(|t| t.seller), Some(maker.clone()));
+		assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the ask stays open");
+		assert_eq!(
+			<T as Config>::Currency::total_balance_on_hold(&maker),
+			on_hold,
+			"nothing of the ask's collateral released (it moved into the trade)"
+		);
+		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Sell)).len() as u32, max, "the full book kept the ask");
 		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
 		Ok(())
 	}

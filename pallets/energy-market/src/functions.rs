@@ -15,10 +15,16 @@ use frame_support::traits::fungible::InspectHold;
 use gridbrain_clearing::{self as clearing, Incoming, MatchError, Route, TradeTerms};
 use pallet_energy_data::{DevicesByOwner, EnergyDataBlocks, Readings};
 
-/// What a `place_order` call did, for its weight refund.
-pub(crate) struct PlaceWork {
+/// What a `place_order` call did, for its weight refund ([`Pallet::place_order_weight`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PlaceWork {
 	/// Fills made.
 	pub fills: u32,
+	/// The order's only fill left its resting order open with nothing of its hold released
+	/// (a small order taking part of a larger one): no maker account, hold or open-order list
+	/// touched, so it is charged `place_order_kept` / `place_order_buy_kept` instead of a fill
+	/// that closes its maker.
+	pub kept_maker: bool,
 	/// Zone pairs to other zones found: each is charged a book read and write, though a pair
 	/// without a lot of capacity left has its book skipped.
 	pub other_books: u32,
@@ -110,36 +116,42 @@ impl<T: Config> Pallet<T> {
 		Self::highest_fee(&RoutesInto::<T>::get(zone))
 	}
 
-	/// The weight of `place_order` on `side` with `fills` fills, `other_books` zone pairs to
-	/// other zones found (each charged a full book read and written back), `cross_zone_fills`
-	/// of the fills against other zones' orders (each charged as one more book), `rests` 0 or 1
-	/// (a remainder resting, evicting from a full book), and `devices` devices scanned to back
-	/// a sell (0 for a buy). The parts are benchmarked apart, so that none is measured at the
-	/// others' maximum: the order in its own zone, filled completely (`place_order(f)` for a
-	/// sell, whose benchmark scans one device; `place_order_buy(f)` for a buy, whose fills
-	/// each update a distinct seller's device slot; at least one fill: an order without fills
-	/// is charged as one with a fill), `rest_order`, `zone_books(z)` and, for a sell's devices
-	/// after the first, `pick_device(d) − pick_device(1)`. `place_order_spread`, the worst case
-	/// measured in one piece, checks the sum (`runtime/tests/config_sanity.rs`).
-	pub fn place_order_weight(
-		side: Side,
-		fills: u32,
-		other_books: u32,
-		cross_zone_fills: u32,
-		rests: u32,
-		devices: u32,
-	) -> Weight {
+	/// The weight of `place_order` on `side` that did `work`: `fills` fills, `other_books` zone
+	/// pairs to other zones found (each charged a full book read and written back),
+	/// `cross_zone_fills` of the fills against other zones' orders (each charged as one more
+	/// book), `rests` 0 or 1 (a remainder resting, evicting from a full book), and `devices`
+	/// devices scanned to back a sell (0 for a buy). The parts are benchmarked apart, so that
+	/// none is measured at the others' maximum: the order in its own zone, filled completely
+	/// (`place_order(f)` for a sell, whose benchmark scans one device and whose fills each close
+	/// a distinct buyer's bid; `place_order_buy(f)` for a buy, whose fills each close a distinct
+	/// seller's ask and update its device's slot; at least one fill: an order without fills is
+	/// charged as one with a fill; `place_order_kept` / `place_order_buy_kept` when the only
+	/// fill kept its maker open with nothing released, `kept_maker`), `rest_order`,
+	/// `zone_books(z)` and, for a sell's devices after the first,
+	/// `pick_device(d) − pick_device(1)`. `place_order_spread`, the worst case measured in one
+	/// piece, checks the sum (`runtime/tests/config_sanity.rs`).
+	pub fn place_order_weight(side: Side, work: &PlaceWork) -> Weight {
+		let kept = work.kept_maker && work.fills == 1;
 		let mut w = match side {
-			Side::Sell => <T as Config>::WeightInfo::place_order(fills.max(1)).saturating_add(
-				<T as Config>::WeightInfo::pick_device(devices.max(1))
+			Side::Sell => if kept {
+				<T as Config>::WeightInfo::place_order_kept()
+			} else {
+				<T as Config>::WeightInfo::place_order(work.fills.max(1))
+			}
+			.saturating_add(
+				<T as Config>::WeightInfo::pick_device(work.devices.max(1))
 					.saturating_sub(<T as Config>::WeightInfo::pick_device(1)),
 			),
-			Side::Buy => <T as Config>::WeightInfo::place_order_buy(fills.max(1)),
+			Side::Buy => if kept {
+				<T as Config>::WeightInfo::place_order_buy_kept()
+			} else {
+				<T as Config>::WeightInfo::place_order_buy(work.fills.max(1))
+			},
 		};
-		if rests > 0 {
+		if work.rests > 0 {
 			w = w.saturating_add(<T as Config>::WeightInfo::rest_order());
 		}
-		let books = other_books.saturating_add(cross_zone_fills);
+		let books = work.other_books.saturating_add(work.cross_zone_fills);
 		if books > 0 {
 			w = w.saturating_add(<T as Config>::WeightInfo::zone_books(books));
 		}
@@ -151,13 +163,16 @@ impl<T: Config> Pallet<T> {
 		let fills = T::MaxFillsPerOrder::get();
 		Self::place_order_weight(
 			side,
-			fills,
-			<T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(1),
-			fills,
-			1,
-			match side {
-				Side::Sell => <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
-				Side::Buy => 0,
+			&PlaceWork {
+				fills,
+				kept_maker: false,
+				other_books: <T as pallet_energy_data::Config>::MaxZones::get().saturating_sub(1),
+				cross_zone_fills: fills,
+				rests: 1,
+				devices: match side {
+					Side::Sell => <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get(),
+					Side::Buy => 0,
+				},
 			},
 		)
 	}
@@ -485,6 +500,9 @@ impl<T: Config> Pallet<T> {
 		let imbalance_price = T::ImbalancePrice::get();
 		let mut next_trade = trade_count;
 		let mut cross_zone_fills = 0u32;
+		// Whether a fill closed its resting order or released part of its hold (the maker's
+		// account, hold and open-order list written).
+		let mut maker_touched = false;
 		for fill in &outcome.fills {
 			let mut resting = Orders::<T>::get(fill.resting_id).ok_or(Error::<T>::Inconsistent)?;
 			let terms = TradeTerms::new(fill.quantity_wh, fill.price, fill.fee_per_kwh, imbalance_price)
@@ -502,6 +520,9 @@ impl<T: Config> Pallet<T> {
 				let split = clearing::split_hold(o.held, amount, remaining, o_rate)
 					.ok_or(Error::<T>::Inconsistent)?;
 				Self::release(&o.owner, split.release)?;
+				if o.side != side && split.release > 0 {
+					maker_touched = true;
+				}
 				o.held = split.keep;
 				o.remaining_wh = remaining;
 			}
@@ -542,6 +563,7 @@ impl<T: Config> Pallet<T> {
 
 			// The resting order: filled → closed (deposit released); otherwise updated.
 			if resting.remaining_wh == 0 {
+				maker_touched = true;
 				Self::close_order(fill.resting_id, &resting, 0)?;
 			} else {
 				Orders::<T>::insert(fill.resting_id, &resting);
@@ -623,6 +645,7 @@ impl<T: Config> Pallet<T> {
 		});
 		Ok(PlaceWork {
 			fills,
+			kept_maker: fills == 1 && !maker_touched,
 			other_books: books.saturating_sub(1),
 			cross_zone_fills,
 			rests: u32::from(rests),

@@ -116,6 +116,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use functions::PlaceWork;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -602,15 +603,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let work = Self::do_place_order(who, side, zone, interval, quantity_wh, price_per_kwh)?;
-			Ok(Some(Self::place_order_weight(
-				side,
-				work.fills,
-				work.other_books,
-				work.cross_zone_fills,
-				work.rests,
-				work.devices,
-			))
-			.into())
+			Ok(Some(Self::place_order_weight(side, &work)).into())
 		}
 
 		/// Cancel an open order before gate closure and release its hold and deposit.

@@ -33,6 +33,11 @@ fn sell(who: u64, zone: ZoneId, qty: u64, price: u128) -> sp_runtime::DispatchRe
 		.map_err(|e| e.error)
 }
 
+/// What `place_order` did, none of its fills keeping its maker open untouched.
+fn work(fills: u32, other_books: u32, cross_zone_fills: u32, rests: u32, devices: u32) -> crate::PlaceWork {
+	crate::PlaceWork { fills, kept_maker: false, other_books, cross_zone_fills, rests, devices }
+}
+
 fn last_event() -> RuntimeEvent {
 	System::events().pop().expect("an event").event
 }
@@ -199,12 +204,12 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 		};
 		// MaxFillsPerOrder = 3, the books of MaxZones − 1 = 3 other zones, 3 fills in them, a
 		// rest (a buy scans no device).
-		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(Side::Buy, 3, 3, 3, 1, 0));
+		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(Side::Buy, &work(3, 3, 3, 1, 0)));
 		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_max(Side::Buy));
 		// Nothing to match: charged for 0 fills, no other zone's book, no device.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 1000, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 0, 0, 0, 1, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, &work(0, 0, 0, 1, 0))));
 		// Two asks cross the resting bid and a new one: 2 fills.
 		device(ALICE, DeviceKind::Producer, 0);
 		device(CHARLIE, DeviceKind::Producer, 0);
@@ -217,18 +222,62 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(CHARLIE), Side::Sell, 0, I, 800, 95)
 				.unwrap();
 		// Two fills (BOB's 500 Wh left, DAVE's 200) from zone 0's bid book; 100 Wh rest.
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Sell, 2, 0, 0, 1, 2)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Sell, &work(2, 0, 0, 1, 2))));
 		// A buy filled completely by CHARLIE's resting 100 Wh does not rest.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 100).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 1, 0, 0, 0, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, &work(1, 0, 0, 0, 0))));
 		assert_eq!(trades_executed().len(), 4);
 		// A pair into zone 0 without capacity: its book is skipped, but the pair and its
 		// capacity record were read, so it is charged as another zone's book.
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 0, 0));
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(DAVE), Side::Buy, 0, I, 100, 50).unwrap();
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 0, 1, 0, 1, 0)));
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, &work(0, 1, 0, 1, 0))));
+	});
+}
+
+/// A one-fill order that leaves its maker open with nothing released is charged
+/// `place_order_kept` (the maker's account, hold and open orders untouched); one that closes
+/// its maker, releases part of its hold or makes more fills is charged the closing fills.
+#[test]
+fn a_fill_that_keeps_its_maker_untouched_is_charged_as_kept() {
+	build_and_execute(|| {
+		device(ALICE, DeviceKind::Producer, 0);
+		device(CHARLIE, DeviceKind::Producer, 0);
+		assert_ok!(sell(ALICE, 0, 500, 90));
+		let collateral = held(ALICE);
+		// BOB takes 100 of ALICE's 500 Wh: her ask stays open, her collateral only moves into
+		// the trade.
+		let w = EnergyMarket::do_place_order(BOB, Side::Buy, 0, I, 100, 100).unwrap();
+		assert_eq!(w, crate::PlaceWork { kept_maker: true, ..work(1, 0, 0, 0, 0) });
+		assert_eq!(held(ALICE), collateral);
+		// DAVE takes the remaining 400 Wh: ALICE's ask closes.
+		let w = EnergyMarket::do_place_order(DAVE, Side::Buy, 0, I, 400, 100).unwrap();
+		assert_eq!(w, work(1, 0, 0, 0, 0));
+		assert!(OpenOrders::<Test>::get(ALICE).is_empty());
+		// A bid reserving a fee above the one its trade pays (the highest fee into zone 0 is
+		// 10, within zone 0 it is 0) is released the difference at a partial fill: its owner's
+		// hold is written, so the fill is not a kept one.
+		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 1, 0, 10, 1000));
+		assert_ok!(buy(BOB, 0, 1000, 100));
+		let bob_held = held(BOB);
+		let w = EnergyMarket::do_place_order(CHARLIE, Side::Sell, 0, I, 100, 90).unwrap();
+		assert_eq!(w, work(1, 0, 0, 0, 1));
+		assert!(held(BOB) < bob_held, "BOB's unused fee reserve released");
+		// Two fills, the first closing its bid, the second keeping its bid open untouched: not
+		// a kept order (zone 2 has no fee).
+		device(ALICE, DeviceKind::Producer, 2);
+		let (m1, m2) = (MANY.start, MANY.start + 1);
+		assert_ok!(buy(m1, 2, 100, 100));
+		assert_ok!(buy(m2, 2, 300, 100));
+		let w = EnergyMarket::do_place_order(ALICE, Side::Sell, 2, I, 200, 90).unwrap();
+		assert_eq!((w.fills, w.kept_maker), (2, false));
+		assert_eq!(OpenOrders::<Test>::get(m2).len(), 1);
+		assert_eq!(
+			EnergyMarket::place_order_weight(Side::Sell, &w),
+			EnergyMarket::place_order_weight(Side::Sell, &crate::PlaceWork { kept_maker: false, ..w })
+		);
 	});
 }
 
@@ -243,8 +292,13 @@ fn cross_zone_trade_pays_fee_within_capacity() {
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 300, 107).unwrap();
 		assert_eq!(trades_executed(), vec![(0, 200, 100, 10)]);
 		// Charged for one fill, the pair 1 → 0 found and the fill in zone 1's book.
-		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 1, 1, 1, 1, 0)));
-		assert_ne!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, 1, 1, 0, 1, 0)));
+		// CHARLIE's ask stays open (100 Wh) with nothing of its collateral released.
+		let kept = crate::PlaceWork { kept_maker: true, ..work(1, 1, 1, 1, 0) };
+		assert_eq!(info.actual_weight, Some(EnergyMarket::place_order_weight(Side::Buy, &kept)));
+		assert_ne!(
+			info.actual_weight,
+			Some(EnergyMarket::place_order_weight(Side::Buy, &crate::PlaceWork { cross_zone_fills: 0, ..kept }))
+		);
 		assert_eq!(CapacityUsed::<Test>::get(I, (1, 0)), 200);
 		// ⌊200 × 110 / 1000⌋ = 22 in the trade at the ask's price, ⌊100 × 117 / 1000⌋ = 11 kept
 		// for the other 100 Wh; price improvement and rounding (2) are released.

@@ -44,6 +44,8 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn place_order(f: u32, ) -> Weight;
 	fn place_order_buy(f: u32, ) -> Weight;
+	fn place_order_kept() -> Weight;
+	fn place_order_buy_kept() -> Weight;
 	fn rest_order() -> Weight;
 	fn zone_books(z: u32, ) -> Weight;
 	fn place_order_spread() -> Weight;
@@ -144,6 +146,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
+	}
+	fn place_order_kept() -> Weight {
+		Self::place_order(1)
+	}
+	fn place_order_buy_kept() -> Weight {
+		Self::place_order_buy(1)
 	}
 	/// Storage: `EnergyMarket::ZoneBooks` (r:1 w:1)
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
@@ -418,6 +426,12 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
+	}
+	fn place_order_kept() -> Weight {
+		<Self as WeightInfo>::place_order(1)
+	}
+	fn place_order_buy_kept() -> Weight {
+		<Self as WeightInfo>::place_order_buy(1)
 	}
 	fn rest_order() -> Weight {
 		Weight::from_parts(547_695_000, 13994)
