@@ -88,7 +88,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -195,6 +195,8 @@ type Migrations = (
 	pallet_energy_market::migrations::v3::MigrateV2ToV3<Runtime>,
 	// 110: an attest (availability) phase in every round (FederatedLearning 1 -> 2).
 	pallet_federated_learning::migrations::v2::MigrateV1ToV2<Runtime>,
+	// 113: an interval's trade count is its statistics' (EnergyMarket 3 -> 4: TradeCount gone).
+	pallet_energy_market::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Executive: dispatches to the pallets.

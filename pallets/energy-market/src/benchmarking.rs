@@ -12,7 +12,7 @@
 
 use super::*;
 use crate::pallet::{
-	Call, Config, NextToExpire, NextToSettle, Orders, Pallet, SettledUpTo, TradeCount, Trades,
+	Call, Config, NextToExpire, NextToSettle, Orders, Pallet, SettledUpTo, Stats, Trades,
 	ZoneBooks,
 };
 use alloc::{collections::BTreeSet, vec::Vec};
@@ -66,6 +66,11 @@ fn seller<T: Config>(i: u32, zone: ZoneId) -> T::AccountId {
 fn place<T: Config>(who: &T::AccountId, side: Side, zone: ZoneId, interval: IntervalIndex, qty: u64, price: Money) {
 	Pallet::<T>::place_order(RawOrigin::Signed(who.clone()).into(), side, zone, interval, qty, price)
 		.expect("benchmark order is placed");
+}
+
+/// The trades of `interval` so far.
+fn trade_count<T: Config>(interval: IntervalIndex) -> TradeIndex {
+	Stats::<T>::get(interval).map_or(0, |s| s.trades)
 }
 
 /// The first interval still open for orders.
@@ -129,7 +134,7 @@ fn trades_sealed<T: Config>(n: u32) -> IntervalIndex {
 		place::<T>(&b, Side::Buy, 0, interval, qty, price::<T>(20));
 		devices.push(pallet_energy_data::DevicesByOwner::<T>::get(&s)[0]);
 	}
-	assert_eq!(TradeCount::<T>::get(interval), n);
+	assert_eq!(trade_count::<T>(interval), n);
 	let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
 	let sellers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.seller).collect();
 	let traded: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.device).collect();
@@ -179,7 +184,7 @@ mod benches {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>() * u64::from(f), price::<T>(5));
 
-		assert_eq!(TradeCount::<T>::get(interval), f);
+		assert_eq!(trade_count::<T>(interval), f);
 		let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
 		assert_eq!(buyers.len() as u32, f, "fills with distinct buyers");
 		assert_eq!(
@@ -212,7 +217,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, lot::<T>() * u64::from(f), price::<T>(5));
 
-		assert_eq!(TradeCount::<T>::get(interval), f);
+		assert_eq!(trade_count::<T>(interval), f);
 		let trades: Vec<_> = Trades::<T>::iter_prefix_values(interval).collect();
 		let sellers: BTreeSet<_> = trades.iter().map(|t| t.seller.clone()).collect();
 		let devices: BTreeSet<_> = trades.iter().map(|t| t.device).collect();
@@ -246,7 +251,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>(), price::<T>(5));
 
-		assert_eq!(TradeCount::<T>::get(interval), 1);
+		assert_eq!(trade_count::<T>(interval), 1);
 		assert_eq!(Trades::<T>::get(interval, 0).map(|t| t.buyer), Some(maker.clone()));
 		assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the bid stays open");
 		assert_eq!(
@@ -279,7 +284,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, lot::<T>(), price::<T>(5));
 
-		assert_eq!(TradeCount::<T>::get(interval), 1);
+		assert_eq!(trade_count::<T>(interval), 1);
 		assert_eq!(Trades::<T>::get(interval, 0).map(|t| t.seller), Some(maker.clone()));
 		assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the ask stays open");
 		assert_eq!(
@@ -414,7 +419,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>() * u64::from(f + 1), price::<T>(5));
 
-		assert_eq!(TradeCount::<T>::get(interval), f);
+		assert_eq!(trade_count::<T>(interval), f);
 		let zones: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer_zone).collect();
 		assert_eq!(zones.len() as u32, f.min(z), "fills spread over the zones");
 		assert!(Orders::<T>::get(id).is_some(), "the remainder rests");
@@ -486,7 +491,8 @@ mod benches {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), interval, n);
 
-		assert!(!TradeCount::<T>::contains_key(interval));
+		assert_eq!(SettledUpTo::<T>::get(interval), n, "all n trades settled");
+		assert!(!Pallet::<T>::has_unsettled(interval));
 		Ok(())
 	}
 
@@ -549,8 +555,8 @@ mod benches {
 			Pallet::<T>::settle_sealed();
 		}
 
-		assert_eq!(SettledUpTo::<T>::get(interval), 0);
-		assert!(!TradeCount::<T>::contains_key(interval));
+		assert_eq!(SettledUpTo::<T>::get(interval), n, "all n trades settled");
+		assert!(!Pallet::<T>::has_unsettled(interval));
 		Ok(())
 	}
 

@@ -469,8 +469,7 @@ impl<T: Config> Pallet<T> {
 
 		// Match against the other side's reachable books.
 		let (mut merged, origin, routes, books) = Self::reachable_books(interval, side, zone, &pairs);
-		// The interval's statistics count its trades (`TradeCount` equals `stats.trades` while
-		// it exists, checked by `try_state`): one read gives both.
+		// The interval's statistics count its trades (the next trade's index).
 		let mut stats = Stats::<T>::get(interval).unwrap_or_default();
 		let trade_count = stats.trades;
 		let interval_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
@@ -600,7 +599,6 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			Self::write_back_books(interval, side.opposite(), &touched, &merged, &origin)?;
-			TradeCount::<T>::insert(interval, next_trade);
 			TakerTrades::<T>::insert(interval, &who, taken.saturating_add(fills));
 			Stats::<T>::insert(interval, stats);
 		}
@@ -847,7 +845,7 @@ impl<T: Config> Pallet<T> {
 			let n = Self::settle_trades(interval, budget);
 			settled = settled.saturating_add(n);
 			budget = budget.saturating_sub(n);
-			if TradeCount::<T>::contains_key(interval) {
+			if Self::has_unsettled(interval) {
 				break;
 			}
 			interval = interval.saturating_add(1);
@@ -859,31 +857,38 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_settle_call(interval: IntervalIndex, max: u32) -> Result<u32, DispatchError> {
 		ensure!(max > 0 && max <= T::MaxSettledPerCall::get(), Error::<T>::InvalidSettleBatch);
 		ensure!(Self::is_sealed(interval), Error::<T>::NotSealed);
-		if !TradeCount::<T>::contains_key(interval) {
+		if !Self::has_unsettled(interval) {
 			let traded = Stats::<T>::get(interval).is_some_and(|s| s.trades > 0);
 			return Err(if traded { Error::<T>::AlreadySettled } else { Error::<T>::NothingToSettle }.into());
 		}
 		Ok(Self::settle_trades(interval, max))
 	}
 
+	/// The number of trades of `interval` (`Stats[i].trades`, 0 without statistics).
+	fn trade_count(interval: IntervalIndex) -> TradeIndex {
+		Stats::<T>::get(interval).map_or(0, |s| s.trades)
+	}
+
+	/// Whether `interval` has trades not settled yet.
+	pub fn has_unsettled(interval: IntervalIndex) -> bool {
+		SettledUpTo::<T>::get(interval) < Self::trade_count(interval)
+	}
+
 	/// Settles up to `max` unsettled trades of sealed `interval` in execution order; returns how
-	/// many. When the last one is done, the interval's counters are removed.
+	/// many. `SettledUpTo[i]` records the progress and stays once the last one is done.
 	fn settle_trades(interval: IntervalIndex, max: u32) -> u32 {
-		let count = TradeCount::<T>::get(interval);
-		if count == 0 {
+		let count = Self::trade_count(interval);
+		let from = SettledUpTo::<T>::get(interval);
+		if from >= count {
 			return 0;
 		}
-		let from = SettledUpTo::<T>::get(interval);
 		let to = from.saturating_add(max).min(count);
 		for index in from..to {
 			Self::settle_one(interval, index);
 		}
+		SettledUpTo::<T>::insert(interval, to);
 		if to >= count {
-			TradeCount::<T>::remove(interval);
-			SettledUpTo::<T>::remove(interval);
 			Self::deposit_event(Event::IntervalSettled { interval, trades: count });
-		} else {
-			SettledUpTo::<T>::insert(interval, to);
 		}
 		to.saturating_sub(from)
 	}
@@ -1156,20 +1161,22 @@ impl<T: Config> Pallet<T> {
 				.ok_or("trade overflow")?;
 			ensure!(terms.escrow == t.escrow && terms.collateral == t.collateral, "trade holds");
 			ensure!(
-				index >= SettledUpTo::<T>::get(interval) && index < TradeCount::<T>::get(interval),
+				index >= SettledUpTo::<T>::get(interval) && index < Self::trade_count(interval),
 				"trade outside the unsettled range"
 			);
 			let e = slots.entry((interval, t.device)).or_default();
 			e.1 = e.1.saturating_add(1);
 			e.2 = e.2.saturating_add(t.quantity_wh);
 		}
-		for (interval, count) in TradeCount::<T>::iter() {
-			ensure!(
-				Stats::<T>::get(interval).is_some_and(|s| s.trades == count),
-				"TradeCount differs from the interval's statistics"
-			);
+		for (interval, from) in SettledUpTo::<T>::iter() {
+			ensure!(from <= Self::trade_count(interval), "settled beyond the interval's trades");
+		}
+		for (interval, stats) in Stats::<T>::iter() {
+			let count = stats.trades;
 			let from = SettledUpTo::<T>::get(interval);
-			ensure!(from < count, "finished interval not cleaned up");
+			if from >= count {
+				continue;
+			}
 			ensure!(
 				Trades::<T>::iter_prefix(interval).count() == count.saturating_sub(from) as usize,
 				"unsettled trades missing"

@@ -71,7 +71,8 @@
 //!   `MaxZones`) and merges them. Empty books are removed.
 //! - `TakerTrades[(interval, account)]`: fills taken; cleared with the interval's expiry.
 //! - `Orders[id]`: open orders; `OpenOrders[account]`: their ids (`MaxOpenOrdersPerAccount`).
-//! - `Trades[(interval, index)]`: unsettled trades; `TradeCount[i]`, `SettledUpTo[i]`.
+//! - `Trades[(interval, index)]`: unsettled trades; `Stats[i].trades` counts the interval's
+//!   trades and `SettledUpTo[i]` the settled ones (both kept once all are settled).
 //! - `DeviceSlots[(interval, device)]`: offered Wh, open orders, unsettled trades, allocated
 //!   production; removed once the device has neither open orders nor unsettled trades.
 //! - `ZonePairs[(from, to)]`: grid terms; `RoutesFrom[from]` and `RoutesInto[to]` index them
@@ -92,7 +93,7 @@
 //!   open orders.
 //! - Within a zone, a best bid and best ask never cross unless the zone's own fee rose above
 //!   what the bid reserved; no account took more than `MaxTakerTradesPerInterval` fills.
-//! - Trades exist exactly for indices `SettledUpTo[i] .. TradeCount[i]`.
+//! - Trades exist exactly for indices `SettledUpTo[i] .. Stats[i].trades`.
 //! - An interval with unsettled trades is at or after `NextToSettle`, and its raw readings are
 //!   not pruned (EnergyData keeps them while [`pallet_energy_data::ReadingsInUse`] says so).
 //! - Device slots count their open orders and unsettled trades, and offered Wh cover them.
@@ -155,7 +156,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -368,11 +369,10 @@ pub mod pallet {
 	pub type Trades<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Twox64Concat, TradeIndex, Trade<T::AccountId>>;
 
-	/// Trades executed for an interval (removed once all are settled).
-	#[pallet::storage]
-	pub type TradeCount<T: Config> = StorageMap<_, Twox64Concat, IntervalIndex, TradeIndex, ValueQuery>;
-
-	/// Trades of an interval with a lower index are settled (removed with `TradeCount`).
+	/// Trades of an interval with a lower index are settled (or voided); the interval's trades
+	/// are counted by `Stats[i].trades`, so it has unsettled trades while
+	/// `SettledUpTo[i] < Stats[i].trades`. Kept, like `Stats`, once all are settled (storage
+	/// version 4; before, a `TradeCount` map that every order with fills wrote was the count).
 	#[pallet::storage]
 	pub type SettledUpTo<T: Config> = StorageMap<_, Twox64Concat, IntervalIndex, TradeIndex, ValueQuery>;
 
@@ -578,9 +578,10 @@ pub mod pallet {
 		/// with `MaxOpenOrdersPerAccount` open orders can still place orders that fill
 		/// completely; one that would rest fails with `TooManyOpenOrders` (its fills undone).
 		///
-		/// Charged for `MaxFillsPerOrder` fills, `MaxZones` books, a resting remainder with an
-		/// eviction and (a sell) a scan of `MaxDevicesPerAccount` devices, and refunded down to
-		/// what the call did.
+		/// Charged for `MaxFillsPerOrder` fills that each close their maker, `MaxZones` books, a
+		/// resting remainder with an eviction and (a sell) a scan of `MaxDevicesPerAccount`
+		/// devices, and refunded down to what the call did (a single fill that leaves its maker
+		/// open with nothing of its hold released is charged as such: [`PlaceWork`]).
 		///
 		/// ## Errors
 		/// `ZeroQuantity`, `ZeroPrice`, `PriceBelowFloor`, `PriceAboveCap`, `InvalidZone`,

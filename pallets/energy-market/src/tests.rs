@@ -784,7 +784,7 @@ fn settle_call_finishes_what_the_hook_left_and_never_settles_twice() {
 		for b in MANY.take(5) {
 			assert_ok!(buy(b, 0, 100, 100));
 		}
-		assert_eq!(TradeCount::<Test>::get(I), 5);
+		assert_eq!(Stats::<Test>::get(I).unwrap().trades, 5);
 		run_to_interval(I + 1);
 		reading(dev, I, 500);
 		run_to_interval(sealed_at(I));
@@ -792,6 +792,8 @@ fn settle_call_finishes_what_the_hook_left_and_never_settles_twice() {
 		assert_eq!(SettledUpTo::<Test>::get(I), 3);
 		assert_ok!(EnergyMarket::settle(RuntimeOrigin::signed(CHARLIE), I, 10));
 		assert_last_event(Event::IntervalSettled { interval: I, trades: 5 });
+		assert_eq!(SettledUpTo::<Test>::get(I), 5, "the settled prefix stays, as the statistics do");
+		assert!(!EnergyMarket::has_unsettled(I));
 		let settled = market_events().iter().filter(|e| matches!(e, Event::TradeSettled { .. })).count();
 		assert_eq!(settled, 5);
 		run_to_block(u64::from(sealed_at(I)) * 10 + 3);
@@ -1354,7 +1356,7 @@ fn a_full_interval_rejects_orders_that_would_trade() {
 				assert_ok!(sell(*t, 0, 100, 100));
 			}
 		}
-		assert_eq!(TradeCount::<Test>::get(I), 20);
+		assert_eq!(Stats::<Test>::get(I).unwrap().trades, 20);
 		device(ALICE, DeviceKind::Producer, 0);
 		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::IntervalTradeLimit);
 		// Orders that don't cross still rest; another interval is unaffected.
@@ -1657,5 +1659,75 @@ fn only_a_lower_fee_within_a_zone_is_recorded() {
 		assert_ok!(EnergyMarket::set_zone_pair(RuntimeOrigin::root(), 0, 0, 4, 0));
 		assert_eq!(InZoneFeeLoweredAt::<Test>::get(0), Some(1));
 		assert_last_event(Event::ZonePairSet { from: 0, to: 0, fee_per_kwh: 4, capacity_wh: 0 });
+	});
+}
+
+#[test]
+fn migration_v3_to_v4_drops_trade_count_and_keeps_every_unsettled_trade() {
+	use crate::migrations::v4::{MigrateV3ToV4, TradeCount as TradeCountV3};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	build_and_execute(|| {
+		let dev = device(ALICE, DeviceKind::Producer, 0);
+		let place = |who, side, interval, qty| {
+			EnergyMarket::place_order(RuntimeOrigin::signed(who), side, 0, interval, qty, 100).map(|_| ())
+		};
+		// I: 2 trades, I + 1: 5 trades, I + 2: 1 trade.
+		for (interval, n) in [(I, 2u64), (I + 1, 5), (I + 2, 1)] {
+			assert_ok!(place(ALICE, Side::Sell, interval, 100 * n));
+			for b in MANY.take(n as usize) {
+				assert_ok!(place(b, Side::Buy, interval, 100));
+			}
+		}
+		run_to_interval(I + 1);
+		reading(dev, I, 200);
+		run_to_interval(I + 2);
+		reading(dev, I + 1, 500);
+		// I settled by the hook at its sealing, then 3 (`MaxSettledPerBlock`) of I + 1's 5.
+		run_to_interval(sealed_at(I + 1));
+		assert_eq!((SettledUpTo::<Test>::get(I), SettledUpTo::<Test>::get(I + 1)), (2, 3));
+		assert!(!EnergyMarket::has_unsettled(I));
+
+		// Version 3's layout: `TradeCount` for the intervals with unsettled trades, no
+		// `SettledUpTo` for a finished one.
+		TradeCountV3::<Test>::insert(I + 1, 5);
+		TradeCountV3::<Test>::insert(I + 2, 1);
+		SettledUpTo::<Test>::remove(I);
+		StorageVersion::new(3).put::<EnergyMarket>();
+		assert!(EnergyMarket::has_unsettled(I), "without the migration a finished interval looks unsettled");
+
+		#[cfg(feature = "try-runtime")]
+		let state = <MigrateV3ToV4<Test> as OnRuntimeUpgrade>::pre_upgrade().unwrap();
+		MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		<MigrateV3ToV4<Test> as OnRuntimeUpgrade>::post_upgrade(state).unwrap();
+
+		assert_eq!(EnergyMarket::on_chain_storage_version(), 4);
+		assert_eq!(TradeCountV3::<Test>::iter().count(), 0, "TradeCount removed");
+		assert_eq!(SettledUpTo::<Test>::get(I), 2);
+		assert!(!EnergyMarket::has_unsettled(I));
+		assert_eq!(SettledUpTo::<Test>::get(I + 1), 3);
+		assert!(EnergyMarket::has_unsettled(I + 1) && EnergyMarket::has_unsettled(I + 2));
+		assert_noop!(
+			EnergyMarket::settle(RuntimeOrigin::signed(CHARLIE), I, 10),
+			Error::<Test>::AlreadySettled
+		);
+		// Settlement goes on where it stopped: I + 1's last 2 trades, then I + 2's.
+		assert_ok!(EnergyMarket::settle(RuntimeOrigin::signed(CHARLIE), I + 1, 10));
+		assert_last_event(Event::IntervalSettled { interval: I + 1, trades: 5 });
+		let settled: Vec<_> = market_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::TradeSettled { interval, trade, .. } => Some((interval, trade)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(settled, vec![(I, 0), (I, 1), (I + 1, 0), (I + 1, 1), (I + 1, 2), (I + 1, 3), (I + 1, 4)]);
+		run_to_interval(sealed_at(I + 2));
+		assert!(!EnergyMarket::has_unsettled(I + 2));
+		// Running it again does nothing (version 4 already).
+		SettledUpTo::<Test>::remove(I);
+		MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert!(!SettledUpTo::<Test>::contains_key(I));
+		SettledUpTo::<Test>::insert(I, 2);
 	});
 }
