@@ -1,11 +1,11 @@
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-03 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
+//! DATE: 2026-12-04 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor @ 2.80GHz`
 //!
 //! SHORT-NAME: `block`, LONG-NAME: `BlockExecution`, RUNTIME: `gridbrain`
 //! WARMUPS: `5`, REPEAT: `20`
-//! WEIGHT-PATH: `/tmp/wb2/out`
+//! WEIGHT-PATH: `/work/main/runtime/src/weights`
 //! WEIGHT-METRIC: `Average`, WEIGHT-MUL: `1.0`, WEIGHT-ADD: `0`
 
 // Executed Command:
@@ -15,11 +15,11 @@
 //   --chain
 //   dev
 //   --weight-path
-//   /tmp/wb2/out
-//   --repeat
-//   20
+//   /work/main/runtime/src/weights
 //   --warmup
 //   5
+//   --repeat
+//   20
 
 use frame_support::parameter_types;
 use frame_support::weights::{constants::WEIGHT_REF_TIME_PER_NANOS, Weight};
@@ -29,17 +29,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 421_074, 4_831_069
-	///   Average:  704_402
-	///   Median:   466_443
-	///   Std-Dev:  948572.95
+	///   Min, Max: 360_938, 677_074
+	///   Average:  459_350
+	///   Median:   407_416
+	///   Std-Dev:  100133.7
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 4_831_069
-	///   95th: 622_416
-	///   75th: 500_672
+	///   99th: 677_074
+	///   95th: 641_476
+	///   75th: 560_477
 	pub const BlockExecutionWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(704_402), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(459_350), 0);
 }
 
 #[cfg(test)]

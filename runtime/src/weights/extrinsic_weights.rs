@@ -1,11 +1,11 @@
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-03 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
+//! DATE: 2026-12-04 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor @ 2.80GHz`
 //!
 //! SHORT-NAME: `extrinsic`, LONG-NAME: `ExtrinsicBase`, RUNTIME: `gridbrain`
 //! WARMUPS: `5`, REPEAT: `20`
-//! WEIGHT-PATH: `/tmp/wb2/out`
+//! WEIGHT-PATH: `/work/main/runtime/src/weights`
 //! WEIGHT-METRIC: `Average`, WEIGHT-MUL: `1.0`, WEIGHT-ADD: `0`
 
 // Executed Command:
@@ -15,11 +15,11 @@
 //   --chain
 //   dev
 //   --weight-path
-//   /tmp/wb2/out
-//   --repeat
-//   20
+//   /work/main/runtime/src/weights
 //   --warmup
 //   5
+//   --repeat
+//   20
 
 use frame_support::parameter_types;
 use frame_support::weights::{constants::WEIGHT_REF_TIME_PER_NANOS, Weight};
@@ -29,17 +29,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 241_231, 346_955
-	///   Average:  284_988
-	///   Median:   281_260
-	///   Std-Dev:  21344.64
+	///   Min, Max: 141_227, 219_896
+	///   Average:  190_412
+	///   Median:   194_125
+	///   Std-Dev:  19690.0
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 346_955
-	///   95th: 331_327
-	///   75th: 289_080
+	///   99th: 219_896
+	///   95th: 215_708
+	///   75th: 205_471
 	pub const ExtrinsicBaseWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(284_988), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(190_412), 0);
 }
 
 #[cfg(test)]
