@@ -311,3 +311,57 @@ fn dispatch_hook_and_calls_fit_and_participants_cover_the_workers() {
 	let max_generators: u32 = <C as pallet_dispatch::Config>::MaxGenerators::get();
 	assert!(gridbrain_runtime::genesis_config_presets::DEV_GRID_GENERATORS <= max_generators);
 }
+
+/// A one-lot take of a larger resting order (`kept_maker`: the maker's account, hold and open
+/// orders untouched) is charged less than a one-fill order that closes its maker, and both
+/// more than a transfer. Prints what each signed extrinsic is charged in all (base weight,
+/// transaction extensions, call) and how many fit in a block's normal class: the per-block
+/// ratio `scripts/bench-market.sh` measures.
+#[test]
+fn a_kept_fill_is_charged_less_than_a_closing_one_and_more_than_a_transfer() {
+	use frame_support::{
+		dispatch::{DispatchClass, GetDispatchInfo},
+		weights::{constants::WEIGHT_REF_TIME_PER_NANOS, Weight},
+	};
+	use gridbrain_runtime::RuntimeCall;
+	use pallet_energy_market::{Pallet as Market, PlaceWork, Side};
+	use sp_runtime::traits::TransactionExtension;
+	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
+	let signed = |call: &RuntimeCall, weight: Weight| {
+		base + gridbrain_runtime::tx_extension(0, 0).weight(call) + weight
+	};
+	let transfer_call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+		dest: sp_runtime::MultiAddress::Id([1u8; 32].into()),
+		value: 1,
+	});
+	let transfer = signed(&transfer_call, transfer_call.get_dispatch_info().call_weight);
+	let order_call = RuntimeCall::EnergyMarket(pallet_energy_market::Call::place_order {
+		side: Side::Sell,
+		zone: 0,
+		interval: 0,
+		quantity_wh: 0,
+		price_per_kwh: 0,
+	});
+	let one_fill = PlaceWork { fills: 1, devices: 1, ..Default::default() };
+	let closing = signed(&order_call, Market::<Runtime>::place_order_weight(Side::Sell, &one_fill));
+	let kept = signed(
+		&order_call,
+		Market::<Runtime>::place_order_weight(Side::Sell, &PlaceWork { kept_maker: true, ..one_fill }),
+	);
+	let normal = RuntimeBlockWeights::get().get(DispatchClass::Normal).max_total.unwrap().ref_time();
+	let per_block = |w: Weight| normal / w.ref_time();
+	let us = |w: Weight| w.ref_time() / (1_000 * WEIGHT_REF_TIME_PER_NANOS);
+	println!(
+		"signed extrinsic in all: base {} µs; transfer {} µs ({} per block); one-fill sell closing its maker {} µs ({}); kept {} µs ({}, ratio to transfers {:.3})",
+		us(base),
+		us(transfer),
+		per_block(transfer),
+		us(closing),
+		per_block(closing),
+		us(kept),
+		per_block(kept),
+		per_block(kept) as f64 / per_block(transfer) as f64,
+	);
+	assert!(kept.ref_time() < closing.ref_time(), "a kept fill touches fewer items than a closing one");
+	assert!(transfer.ref_time() < kept.ref_time());
+}
