@@ -18,6 +18,8 @@ use gridbrain_runtime::{
 };
 use sp_runtime::traits::Zero;
 
+mod common;
+
 #[test]
 fn existential_deposit_is_positive() {
 	assert!(EXISTENTIAL_DEPOSIT > 0);
@@ -325,11 +327,8 @@ fn a_kept_fill_is_charged_less_than_a_closing_one_and_more_than_a_transfer() {
 	};
 	use gridbrain_runtime::RuntimeCall;
 	use pallet_energy_market::{Pallet as Market, PlaceWork, Side};
-	use sp_runtime::traits::TransactionExtension;
 	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
-	let signed = |call: &RuntimeCall, weight: Weight| {
-		base + gridbrain_runtime::tx_extension(0, 0).weight(call) + weight
-	};
+	let signed = common::signed_weight;
 	let transfer_call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
 		dest: sp_runtime::MultiAddress::Id([1u8; 32].into()),
 		value: 1,

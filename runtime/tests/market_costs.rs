@@ -13,22 +13,14 @@ use gridbrain_runtime::{
 };
 type M = Runtime;
 
+mod common;
+
 /// A signed `placeOrder` extrinsic is about this long (address, signature, extensions, call).
 const PLACE_ORDER_LEN: Balance = 150;
-
-/// The weight of the signed transaction's extensions (nonce, weight and fee checks, ...) for
-/// `call`: charged to every signed extrinsic on top of its call and the base weight.
-fn extensions_weight(call: &RuntimeCall) -> Weight {
-	use sp_runtime::traits::TransactionExtension;
-	gridbrain_runtime::tx_extension(0, 0).weight(call)
-}
 
 /// The fee of a signed `placeOrder` whose call weighs `weight` (identity fee per picosecond and
 /// per byte, multiplier 1, as configured): base weight, extensions and call.
 fn fee(weight: Weight) -> Balance {
-	let base = RuntimeBlockWeights::get()
-		.get(frame_support::dispatch::DispatchClass::Normal)
-		.base_extrinsic;
 	let call = RuntimeCall::EnergyMarket(pallet_energy_market::Call::place_order {
 		side: pallet_energy_market::Side::Buy,
 		zone: 0,
@@ -36,7 +28,7 @@ fn fee(weight: Weight) -> Balance {
 		quantity_wh: 0,
 		price_per_kwh: 0,
 	});
-	let weight = base + extensions_weight(&call) + weight;
+	let weight = common::signed_weight(&call, weight);
 	<Runtime as pallet_transaction_payment::Config>::WeightToFee::weight_to_fee(&weight) +
 		<Runtime as pallet_transaction_payment::Config>::LengthToFee::weight_to_fee(
 			&Weight::from_parts(PLACE_ORDER_LEN as u64, 0),

@@ -12,7 +12,7 @@
 
 use super::*;
 use crate::pallet::{
-	Call, Config, NextToExpire, NextToSettle, Orders, Pallet, SettledUpTo, Stats, Trades,
+	Call, Config, NextToExpire, NextToSettle, Orders, Pallet, SettledUpTo, Trades,
 	ZoneBooks,
 };
 use alloc::{collections::BTreeSet, vec::Vec};
@@ -68,11 +68,6 @@ fn place<T: Config>(who: &T::AccountId, side: Side, zone: ZoneId, interval: Inte
 		.expect("benchmark order is placed");
 }
 
-/// The trades of `interval` so far.
-fn trade_count<T: Config>(interval: IntervalIndex) -> TradeIndex {
-	Stats::<T>::get(interval).map_or(0, |s| s.trades)
-}
-
 /// The first interval still open for orders.
 fn open_interval<T: Config>() -> IntervalIndex {
 	EnergyData::<T>::current_interval() + T::GateClosureIntervals::get() + 1
@@ -116,6 +111,39 @@ fn fill_book<T: Config>(side: Side, interval: IntervalIndex, zone: ZoneId, count
 	}
 }
 
+/// What `place_order_kept` / `place_order_buy_kept` must have reached: one trade against
+/// `maker`'s resting order `resting` (of `maker_side`), which stays open with one lot and its
+/// owner's hold unchanged (`on_hold` before the call), in a book still full, and nothing of the
+/// incoming order `id` resting.
+fn assert_kept<T: Config>(
+	interval: IntervalIndex,
+	maker_side: Side,
+	maker: &T::AccountId,
+	resting: OrderId,
+	on_hold: Money,
+	id: OrderId,
+) {
+	assert_eq!(Pallet::<T>::trade_count(interval), 1);
+	let trade = Trades::<T>::get(interval, 0).expect("one trade");
+	let counterparty = match maker_side {
+		Side::Buy => trade.buyer,
+		Side::Sell => trade.seller,
+	};
+	assert_eq!(&counterparty, maker, "the trade is against the resting order");
+	assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the maker stays open");
+	assert_eq!(
+		<T as Config>::Currency::total_balance_on_hold(maker),
+		on_hold,
+		"nothing of the maker's hold released (its escrow or collateral moved into the trade)"
+	);
+	assert_eq!(
+		ZoneBooks::<T>::get((interval, 0, maker_side)).len() as u32,
+		T::MaxOrdersPerBook::get(),
+		"the full book kept the maker"
+	);
+	assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+}
+
 /// `n` trades of distinct buyers, sellers and devices in `interval` (each with a grid fee),
 /// then the interval is sealed with readings delivering half of each (so every payout path
 /// runs: payment, grid fee, refund, imbalance charge, collateral refund).
@@ -134,7 +162,7 @@ fn trades_sealed<T: Config>(n: u32) -> IntervalIndex {
 		place::<T>(&b, Side::Buy, 0, interval, qty, price::<T>(20));
 		devices.push(pallet_energy_data::DevicesByOwner::<T>::get(&s)[0]);
 	}
-	assert_eq!(trade_count::<T>(interval), n);
+	assert_eq!(Pallet::<T>::trade_count(interval), n);
 	let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
 	let sellers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.seller).collect();
 	let traded: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.device).collect();
@@ -184,7 +212,7 @@ mod benches {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>() * u64::from(f), price::<T>(5));
 
-		assert_eq!(trade_count::<T>(interval), f);
+		assert_eq!(Pallet::<T>::trade_count(interval), f);
 		let buyers: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer).collect();
 		assert_eq!(buyers.len() as u32, f, "fills with distinct buyers");
 		assert_eq!(
@@ -217,7 +245,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, lot::<T>() * u64::from(f), price::<T>(5));
 
-		assert_eq!(trade_count::<T>(interval), f);
+		assert_eq!(Pallet::<T>::trade_count(interval), f);
 		let trades: Vec<_> = Trades::<T>::iter_prefix_values(interval).collect();
 		let sellers: BTreeSet<_> = trades.iter().map(|t| t.seller.clone()).collect();
 		let devices: BTreeSet<_> = trades.iter().map(|t| t.device).collect();
@@ -251,16 +279,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>(), price::<T>(5));
 
-		assert_eq!(trade_count::<T>(interval), 1);
-		assert_eq!(Trades::<T>::get(interval, 0).map(|t| t.buyer), Some(maker.clone()));
-		assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the bid stays open");
-		assert_eq!(
-			<T as Config>::Currency::total_balance_on_hold(&maker),
-			on_hold,
-			"nothing of the bid's hold released (its escrow moved into the trade)"
-		);
-		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Buy)).len() as u32, max, "the full book kept the bid");
-		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+		assert_kept::<T>(interval, Side::Buy, &maker, resting, on_hold, id);
 		Ok(())
 	}
 
@@ -284,16 +303,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Buy, 0, interval, lot::<T>(), price::<T>(5));
 
-		assert_eq!(trade_count::<T>(interval), 1);
-		assert_eq!(Trades::<T>::get(interval, 0).map(|t| t.seller), Some(maker.clone()));
-		assert_eq!(Orders::<T>::get(resting).map(|o| o.remaining_wh), Some(lot::<T>()), "the ask stays open");
-		assert_eq!(
-			<T as Config>::Currency::total_balance_on_hold(&maker),
-			on_hold,
-			"nothing of the ask's collateral released (it moved into the trade)"
-		);
-		assert_eq!(ZoneBooks::<T>::get((interval, 0, Side::Sell)).len() as u32, max, "the full book kept the ask");
-		assert!(Orders::<T>::get(id).is_none(), "filled completely, nothing rests");
+		assert_kept::<T>(interval, Side::Sell, &maker, resting, on_hold, id);
 		Ok(())
 	}
 
@@ -419,7 +429,7 @@ mod benches {
 		#[extrinsic_call]
 		place_order(RawOrigin::Signed(caller.clone()), Side::Sell, 0, interval, lot::<T>() * u64::from(f + 1), price::<T>(5));
 
-		assert_eq!(trade_count::<T>(interval), f);
+		assert_eq!(Pallet::<T>::trade_count(interval), f);
 		let zones: BTreeSet<_> = Trades::<T>::iter_prefix_values(interval).map(|t| t.buyer_zone).collect();
 		assert_eq!(zones.len() as u32, f.min(z), "fills spread over the zones");
 		assert!(Orders::<T>::get(id).is_some(), "the remainder rests");

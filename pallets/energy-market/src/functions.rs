@@ -858,14 +858,14 @@ impl<T: Config> Pallet<T> {
 		ensure!(max > 0 && max <= T::MaxSettledPerCall::get(), Error::<T>::InvalidSettleBatch);
 		ensure!(Self::is_sealed(interval), Error::<T>::NotSealed);
 		if !Self::has_unsettled(interval) {
-			let traded = Stats::<T>::get(interval).is_some_and(|s| s.trades > 0);
+			let traded = Self::trade_count(interval) > 0;
 			return Err(if traded { Error::<T>::AlreadySettled } else { Error::<T>::NothingToSettle }.into());
 		}
 		Ok(Self::settle_trades(interval, max))
 	}
 
 	/// The number of trades of `interval` (`Stats[i].trades`, 0 without statistics).
-	fn trade_count(interval: IntervalIndex) -> TradeIndex {
+	pub(crate) fn trade_count(interval: IntervalIndex) -> TradeIndex {
 		Stats::<T>::get(interval).map_or(0, |s| s.trades)
 	}
 

@@ -318,8 +318,8 @@ pub mod v4 {
 			let mut differ = 0u64;
 			for (interval, stats) in Stats::<T>::iter() {
 				reads = reads.saturating_add(2);
-				if TradeCount::<T>::contains_key(interval) {
-					if TradeCount::<T>::get(interval) != stats.trades {
+				if let Ok(count) = TradeCount::<T>::try_get(interval) {
+					if count != stats.trades {
 						differ = differ.saturating_add(1);
 					}
 				} else if stats.trades > 0 {

@@ -32,3 +32,17 @@ pub fn preset_config(name: &str) -> RuntimeGenesisConfig {
 pub fn preset_storage(name: &str) -> sp_core::storage::Storage {
 	preset_config(name).build_storage().expect("genesis builds")
 }
+
+/// What a signed extrinsic of `call` whose call weighs `call_weight` is charged in all: the
+/// normal class's extrinsic base weight, the transaction extensions' weight for `call` (nonce,
+/// weight and fee checks, ...) and the call.
+pub fn signed_weight(
+	call: &gridbrain_runtime::RuntimeCall,
+	call_weight: frame_support::weights::Weight,
+) -> frame_support::weights::Weight {
+	use sp_runtime::traits::TransactionExtension;
+	let base = gridbrain_runtime::configs::RuntimeBlockWeights::get()
+		.get(frame_support::dispatch::DispatchClass::Normal)
+		.base_extrinsic;
+	base + gridbrain_runtime::tx_extension(0, 0).weight(call) + call_weight
+}
