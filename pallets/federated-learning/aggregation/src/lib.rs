@@ -9,7 +9,8 @@
 //!   ([`Model::hash`]).
 //! - [`AggregationRule`]: FedAvg weighted by claimed samples with a cap, coordinate-wise trimmed
 //!   mean, coordinate-wise median; [`aggregate`] applies one to a round's updates and
-//!   [`next_global`] adds the result to the global model.
+//!   [`next_global`] adds the result to the global model; [`next_global_with_momentum`] does so
+//!   with server momentum (the global model then carries its velocity, see below).
 //! - [`commitment`]: the commit–reveal commitment `blake2b-256(update_hash ‖ salt ‖ account)`.
 //! - [`quorum_reached`]: the ≥ 2/3 rule of round finalization (and of the agreed dispatch).
 //! - [`agreement`]: the agreed dispatch's coordinate-wise median, the conversion of metered
@@ -24,6 +25,18 @@
 //! for FedAvg), and every division rounds toward −∞ ([`i128::div_euclid`]). The only float
 //! operations are the conversions, which are exact (`f32 → f64`, multiplication by a power of
 //! two) or correctly rounded by IEEE 754.
+//!
+//! ## Server momentum
+//!
+//! With momentum `β = momentum_ppm / 10⁶` (`< 1`), a round's step is the aggregate plus `β`
+//! times the previous step (heavy-ball momentum on the server, FedAvgM of Hsu et al., 2019):
+//! `v' = aggregate + ⌊β·v⌋`, `params' = params + v'`. The velocity `v'` travels **inside** the
+//! global model as tensors named [`VELOCITY_PREFIX`] + the parameter's name, so the model's hash
+//! covers it, every worker that adopts a global model has it, and no other state has to be
+//! agreed. A model without velocity tensors has velocity 0; with `β = 0` the result carries none
+//! and equals [`next_global`]. Updates are always taken against the parameters
+//! ([`Model::params`]). An adversarial step that got through the rule keeps acting on later
+//! rounds, decaying by `β` per round (its total effect is at most `1/(1 − β)` times its own).
 //!
 //! ## Robustness
 //!
@@ -57,6 +70,12 @@ pub const PPM: u32 = 1_000_000;
 pub const MAGIC: [u8; 4] = *b"GBFX";
 /// Version of the encoding.
 pub const ENCODING_VERSION: u32 = 1;
+
+/// Prefix of the velocity tensors a global model carries under server momentum (see the
+/// crate docs): `velocity/l1.weight` is the velocity of `l1.weight`.
+pub const VELOCITY_PREFIX: &str = "velocity/";
+/// Highest accepted server momentum, parts per million (β = 0.99).
+pub const MAX_MOMENTUM_PPM: u32 = 990_000;
 
 /// Why a model or an aggregation was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,6 +285,35 @@ impl Model {
 		Ok(Model { tensors })
 	}
 
+	/// The parameter tensors: every tensor but the velocity ([`VELOCITY_PREFIX`]).
+	pub fn params(&self) -> Model {
+		Model { tensors: self.tensors.iter().filter(|t| !t.name.starts_with(VELOCITY_PREFIX)).cloned().collect() }
+	}
+
+	/// The velocity of each parameter tensor (named as the parameter); zeros where the model
+	/// carries none.
+	pub fn velocity(&self) -> Model {
+		let tensors = self
+			.tensors
+			.iter()
+			.filter(|t| !t.name.starts_with(VELOCITY_PREFIX))
+			.map(|p| {
+				let mut name = String::from(VELOCITY_PREFIX);
+				name.push_str(&p.name);
+				match self.tensor(&name) {
+					Some(v) if v.shape == p.shape => Tensor { name: p.name.clone(), shape: p.shape.clone(), values: v.values.clone() },
+					_ => Tensor { name: p.name.clone(), shape: p.shape.clone(), values: alloc::vec![0; p.values.len()] },
+				}
+			})
+			.collect();
+		Model { tensors }
+	}
+
+	/// Whether the model carries velocity tensors.
+	pub fn has_velocity(&self) -> bool {
+		self.tensors.iter().any(|t| t.name.starts_with(VELOCITY_PREFIX))
+	}
+
 	/// `self − base` per parameter (saturating): the update of a local model.
 	pub fn delta_from(&self, base: &Model) -> Result<Model, Error> {
 		self.zip_with(base, i64::saturating_sub)
@@ -461,14 +509,58 @@ pub fn aggregate(rule: &AggregationRule, updates: &[Contribution<'_>]) -> Result
 	Ok(Model { tensors })
 }
 
-/// The next global model: `base + aggregate(rule, updates)`. Its [`Model::hash`] is the
+/// The next global model: `base + aggregate(rule, updates)` (without server momentum: a
+/// velocity `base` carries is dropped). Its [`Model::hash`] is the
 /// aggregate hash workers submit and the chain records as the global model's `params_hash`.
 pub fn next_global(
 	rule: &AggregationRule,
 	base: &Model,
 	updates: &[Contribution<'_>],
 ) -> Result<Model, Error> {
-	base.apply(&aggregate(rule, updates)?)
+	next_global_with_momentum(rule, 0, base, updates)
+}
+
+/// The next global model with server momentum `momentum_ppm` (see the crate docs):
+/// `v' = aggregate(rule, updates) + ⌊momentum·v⌋` (per parameter, rounded toward −∞, saturating)
+/// and `params' = params + v'`, where `params` and `v` are `base`'s ([`Model::params`],
+/// [`Model::velocity`]). The result carries `v'` as velocity tensors when `momentum_ppm > 0`
+/// and none when it is 0 (then it equals [`next_global`]). Updates must have the layout of
+/// `base`'s parameters. Fails with [`Error::InvalidRule`] when `momentum_ppm` exceeds
+/// [`MAX_MOMENTUM_PPM`]. Like [`aggregate`], the result does not depend on the order of
+/// `updates`.
+pub fn next_global_with_momentum(
+	rule: &AggregationRule,
+	momentum_ppm: u32,
+	base: &Model,
+	updates: &[Contribution<'_>],
+) -> Result<Model, Error> {
+	rule.validate()?;
+	if momentum_ppm > MAX_MOMENTUM_PPM {
+		return Err(Error::InvalidRule);
+	}
+	let params = base.params();
+	if updates.iter().any(|c| !c.update.same_layout(&params)) {
+		return Err(Error::LayoutMismatch);
+	}
+	let step = aggregate(rule, updates)?;
+	if momentum_ppm == 0 {
+		return params.apply(&step);
+	}
+	let beta = i128::from(momentum_ppm);
+	let carried = base.velocity().zip_with(&step, |v, d| {
+		let kept = (i128::from(v).saturating_mul(beta)).div_euclid(i128::from(PPM));
+		// |kept| ≤ |v| (β < 1), so it fits an i64.
+		i64::try_from(kept).unwrap_or(if kept < 0 { i64::MIN } else { i64::MAX }).saturating_add(d)
+	})?;
+	let next = params.apply(&carried)?;
+	let mut tensors = next.tensors;
+	tensors.extend(carried.tensors.into_iter().map(|mut t| {
+		let mut name = String::from(VELOCITY_PREFIX);
+		name.push_str(&t.name);
+		t.name = name;
+		t
+	}));
+	Model::new(tensors)
 }
 
 /// The commit–reveal commitment: `blake2b-256(update_hash ‖ salt ‖ account)`, where `account` is

@@ -181,6 +181,61 @@ fn next_global_adds_the_aggregate_to_the_base() {
 	assert_eq!(base.apply(&local.delta_from(&base).unwrap()).unwrap(), local);
 }
 
+fn with_velocity(params: &Model, velocity: &[i64]) -> Model {
+	let v = model(velocity);
+	let mut tensors = params.tensors().to_vec();
+	tensors.extend(v.tensors().iter().map(|t| Tensor { name: alloc::format!("{VELOCITY_PREFIX}{}", t.name), ..t.clone() }));
+	Model::new(tensors).unwrap()
+}
+
+fn step(momentum_ppm: u32, base: &Model, updates: &[Model]) -> Result<Model, Error> {
+	let c: Vec<_> = updates.iter().map(|m| Contribution { num_samples: 1, update: m }).collect();
+	next_global_with_momentum(&AggregationRule::FedAvg { max_samples: 10 }, momentum_ppm, base, &c)
+}
+
+#[test]
+fn momentum_zero_is_next_global_and_carries_no_velocity() {
+	let base = model(&[ONE, 0, -ONE]);
+	let ups = [model(&[2, 4, 6]), model(&[4, 8, 12])];
+	let next = step(0, &base, &ups).unwrap();
+	assert_eq!(next, model(&[ONE + 3, 6, -ONE + 9]));
+	assert!(!next.has_velocity());
+	// A velocity the base carries is dropped when momentum is switched off.
+	assert_eq!(step(0, &with_velocity(&base, &[100, 100, 100]), &ups).unwrap(), next);
+}
+
+#[test]
+fn momentum_adds_the_decayed_previous_step_and_carries_the_new_one() {
+	let p0 = model(&[0, 0, 0]);
+	// Round 1, no velocity yet: the step is the aggregate (3, 6, 9).
+	let g1 = step(500_000, &p0, &[model(&[2, 4, 6]), model(&[4, 8, 12])]).unwrap();
+	assert_eq!(g1, with_velocity(&model(&[3, 6, 9]), &[3, 6, 9]));
+	assert_eq!(g1.params(), model(&[3, 6, 9]));
+	assert_eq!(g1.velocity(), model(&[3, 6, 9]));
+	// Round 2: step = aggregate (−2, 0, 2) + ⌊0.5·(3, 6, 9)⌋ = (−1, 3, 6).
+	let g2 = step(500_000, &g1, &[model(&[-2, 0, 2])]).unwrap();
+	assert_eq!(g2, with_velocity(&model(&[2, 9, 15]), &[-1, 3, 6]));
+	// Rounding is toward −∞: ⌊0.5·(−1)⌋ = −1, ⌊0.5·3⌋ = 1.
+	let g3 = step(500_000, &g2, &[model(&[0, 0, 0])]).unwrap();
+	assert_eq!(g3, with_velocity(&model(&[1, 10, 18]), &[-1, 1, 3]));
+}
+
+#[test]
+fn momentum_checks_its_inputs() {
+	let base = with_velocity(&model(&[0, 0, 0]), &[1, 1, 1]);
+	assert_eq!(step(MAX_MOMENTUM_PPM + 1, &base, &[model(&[1, 1, 1])]), Err(Error::InvalidRule));
+	assert!(step(MAX_MOMENTUM_PPM, &base, &[model(&[1, 1, 1])]).is_ok());
+	// Updates are against the parameters: one that carries the velocity's layout is rejected.
+	assert_eq!(step(500_000, &base, &[base.clone()]), Err(Error::LayoutMismatch));
+	assert_eq!(step(500_000, &base, &[model(&[1, 1])]), Err(Error::LayoutMismatch));
+	assert_eq!(step(500_000, &base, &[]), Err(Error::NoUpdates));
+	let bad = AggregationRule::TrimmedMean { trim_ppm: PPM };
+	assert_eq!(next_global_with_momentum(&bad, 0, &base, &[]), Err(Error::InvalidRule));
+	// A model without velocity tensors has velocity 0.
+	assert_eq!(model(&[5, 6, 7]).velocity(), model(&[0, 0, 0]));
+	assert_eq!(base.params(), model(&[0, 0, 0]));
+}
+
 #[test]
 fn commitment_binds_hash_salt_and_account() {
 	let h = [1u8; 32];
@@ -241,6 +296,35 @@ proptest! {
 		for (_, m) in &items {
 			prop_assert_eq!(&Model::decode(&m.encode()).unwrap(), m);
 		}
+	}
+
+	#[test]
+	fn momentum_is_order_free_and_its_velocity_is_the_step_taken(
+		rule in any_rule(),
+		items in any_updates(),
+		momentum_ppm in 0u32..=MAX_MOMENTUM_PPM,
+		previous in prop::collection::vec(-(1i64 << 40)..(1i64 << 40), 5),
+	) {
+		let dim = items[0].1.len();
+		let params = model(&vec![7; dim]);
+		let base = with_velocity(&params, &previous[..dim]);
+		let c: Vec<_> = items.iter().map(|(n, m)| Contribution { num_samples: *n, update: m }).collect();
+		let mut reversed = c.clone();
+		reversed.reverse();
+		let next = next_global_with_momentum(&rule, momentum_ppm, &base, &c).unwrap();
+		prop_assert_eq!(next.hash(), next_global_with_momentum(&rule, momentum_ppm, &base, &reversed).unwrap().hash());
+		// The parameters moved by exactly the carried velocity...
+		prop_assert_eq!(next.params(), params.apply(&next.velocity()).unwrap());
+		// ...which is the aggregate plus the decayed previous velocity, never larger than both.
+		let agg = aggregate(&rule, &c).unwrap();
+		for ((v, a), p) in next.velocity().tensors().iter().zip(agg.tensors()).zip(base.velocity().tensors()) {
+			for ((&v, &a), &p) in v.values.iter().zip(&a.values).zip(&p.values) {
+				let kept = v - a;
+				prop_assert!(kept.abs() <= p.abs());
+				prop_assert_eq!(kept, (i128::from(p) * i128::from(momentum_ppm)).div_euclid(i128::from(PPM)) as i64);
+			}
+		}
+		prop_assert_eq!(next.has_velocity(), momentum_ppm > 0);
 	}
 
 	#[test]
