@@ -79,7 +79,8 @@ fn message(round: u32, hash: &[u8; 32]) -> Vec<u8> {
 	m
 }
 
-/// Builds and signs the update `local − global` of `round`.
+/// Builds and signs the update `local − global` of `round` (against the global model's
+/// parameters: a velocity it carries under server momentum is not part of updates).
 pub fn make_update(
 	local: &agg::Model,
 	global: &agg::Model,
@@ -87,7 +88,7 @@ pub fn make_update(
 	num_samples: u64,
 	key: &SigningKey,
 ) -> Result<SignedUpdate> {
-	let delta = local.delta_from(global).map_err(crate::model::agg_err)?;
+	let delta = local.delta_from(&global.params()).map_err(crate::model::agg_err)?;
 	Ok(sign_update(round, to_safetensors(&delta)?, num_samples, key))
 }
 
@@ -132,11 +133,13 @@ impl std::fmt::Display for Rejected {
 impl std::error::Error for Rejected {}
 
 /// Checks a peer's update on arrival: its bytes against its hash, its signature against the
-/// author's registered worker `key`, and its layout against `reference` (any model of this
-/// grid: every model and update of a grid has the same tensors). Returns the decoded update.
+/// author's registered worker `key`, and its layout against `reference`'s parameters (any model
+/// of this grid: every model and update of a grid has the same parameter tensors; a global
+/// model's velocity is not part of updates). Returns the decoded update.
 pub fn check_update(u: &SignedUpdate, key: &VerifyingKey, reference: &agg::Model) -> Result<agg::Model, Rejected> {
 	let model = decode_signed(u, key)?;
-	if !model.same_layout(reference) {
+	let same = if reference.has_velocity() { model.same_layout(&reference.params()) } else { model.same_layout(reference) };
+	if !same {
 		return Err(Rejected::WrongLayout);
 	}
 	Ok(model)
@@ -200,9 +203,15 @@ pub fn train_local(
 	Ok((net.to_fixed()?, loss))
 }
 
-/// The next global model from verified updates (any order gives the same bytes).
-pub fn aggregate(rule: &agg::AggregationRule, global: &agg::Model, updates: &[(u64, agg::Model)]) -> Result<agg::Model> {
+/// The next global model from verified updates with the round's rule and server momentum
+/// (any order gives the same bytes).
+pub fn aggregate(
+	rule: &agg::AggregationRule,
+	momentum_ppm: u32,
+	global: &agg::Model,
+	updates: &[(u64, agg::Model)],
+) -> Result<agg::Model> {
 	let c: Vec<agg::Contribution<'_>> =
 		updates.iter().map(|(n, m)| agg::Contribution { num_samples: *n, update: m }).collect();
-	agg::next_global(rule, global, &c).map_err(crate::model::agg_err)
+	agg::next_global_with_momentum(rule, momentum_ppm, global, &c).map_err(crate::model::agg_err)
 }

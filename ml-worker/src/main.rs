@@ -24,7 +24,7 @@ use std::path::PathBuf;
 #[command(name = "gridbrain-ml-worker", version, about = "gridbrain's dispatch-model trainer")]
 struct Cli {
 	/// Test grid.
-	#[arg(long, value_enum, default_value_t = GridName::Ieee14, global = true)]
+	#[arg(long, value_enum, default_value_t = GridName::Pglib118, global = true)]
 	grid: GridName,
 	/// Train on CUDA when built with `--features cuda` and a GPU is present (else the CPU).
 	#[arg(long, global = true)]
@@ -234,6 +234,10 @@ enum Command {
 		/// Worker 0 sends its update sign-flipped and scaled by this factor.
 		#[arg(long, default_value_t = 0.0)]
 		sign_flip: f64,
+		/// Server momentum, parts per million (0: none; at most 990000), as the chain's
+		/// `setServerMomentum` sets it for a network's rounds.
+		#[arg(long, default_value_t = 0)]
+		momentum_ppm: u32,
 		/// Write a PNG of the per-round losses and held-out cost gap.
 		#[arg(long)]
 		plot: Option<PathBuf>,
@@ -491,7 +495,7 @@ fn main() -> Result<()> {
 			let cost = grid.problem.cost(&repaired);
 			println!("cost: model {cost:.2} $/h, LP {:.2} $/h, gap {:.3} %", opt.cost, 100.0 * (cost - opt.cost) / opt.cost);
 		},
-		Command::Simulate { rounds, training, rule, trim_ppm, sign_flip, plot } => {
+		Command::Simulate { rounds, training, rule, trim_ppm, sign_flip, momentum_ppm, plot } => {
 			let TrainParams { epochs, batch, lr, seed } = training.params();
 			let rule = match rule {
 				RuleName::Fedavg => AggregationRule::FedAvg { max_samples: 100_000 },
@@ -502,7 +506,10 @@ fn main() -> Result<()> {
 				bail!("invalid rule {rule:?}");
 			}
 			let Data { test, shards, all, linear_metrics } = load()?;
-			let settings = Settings { rounds, training: training.params(), rule, sign_flip };
+			if momentum_ppm > gridbrain_aggregation::MAX_MOMENTUM_PPM {
+				bail!("--momentum-ppm {momentum_ppm} is above {}", gridbrain_aggregation::MAX_MOMENTUM_PPM);
+			}
+			let settings = Settings { rounds, training: training.params(), rule, sign_flip, momentum_ppm };
 			println!("round  train-MSE  test-MSE  mean-gap  worst-gap  infeasible-after  seconds  params-hash");
 			let (_, reports) = simulate::run(&grid, &shards, &test, &device, &settings, |r| {
 				println!(

@@ -592,7 +592,7 @@ impl Worker {
 		}
 		// Every update was checked on arrival (layout included), so this cannot fail on a
 		// peer's input; if it fails anyway the round is sat out, the loop goes on.
-		let next = match aggregate(&round.rule, base, &updates) {
+		let next = match aggregate(&round.rule, round.momentum_ppm, base, &updates) {
 			Ok(next) => next,
 			Err(e) => {
 				self.say_once(r, "aggregate-failed", || format!("round {r}: aggregation failed ({e:#}); no vote this round"));
@@ -611,7 +611,7 @@ impl Worker {
 			aggregate_hash: H256(hash),
 			included: accounts.try_into().map_err(|_| anyhow::anyhow!("more included workers than MaxWorkers"))?,
 		};
-		println!("round {r}: aggregate {} of {} updates ({:?})", short(&hash), set.len(), round.rule);
+		println!("round {r}: aggregate {} of {} updates ({:?}, momentum {} ppm)", short(&hash), set.len(), round.rule, round.momentum_ppm);
 		self.send(chain, call, at, Tx::Aggregate, "aggregate", r).await;
 		if let Some(s) = self.state.as_mut().filter(|s| s.round == r) {
 			s.aggregate = Some((hash, set.to_vec()));

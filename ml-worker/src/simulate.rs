@@ -22,6 +22,8 @@ pub struct Settings {
 	pub training: TrainParams,
 	/// Aggregation rule.
 	pub rule: agg::AggregationRule,
+	/// Server momentum, parts per million (0: none), as a round's `momentum_ppm` on chain.
+	pub momentum_ppm: u32,
 	/// Worker 0 sends its update sign-flipped and scaled by this factor (0 = honest).
 	pub sign_flip: f64,
 }
@@ -80,10 +82,10 @@ pub fn run(
 			.map(|(u, key)| Ok((u.num_samples, verify_update(u, key, &u.hash)?)))
 			.collect::<Result<_>>()?;
 		// ...and aggregates; workers see updates in different orders but get the same bytes.
-		let next = aggregate(&settings.rule, &global, &verified)?;
+		let next = aggregate(&settings.rule, settings.momentum_ppm, &global, &verified)?;
 		let mut reversed = verified.clone();
 		reversed.reverse();
-		if aggregate(&settings.rule, &global, &reversed)?.hash() != next.hash() {
+		if aggregate(&settings.rule, settings.momentum_ppm, &global, &reversed)?.hash() != next.hash() {
 			bail!("aggregation depends on the order of updates");
 		}
 		global = next;
@@ -106,8 +108,10 @@ pub fn run(
 	Ok((net, reports))
 }
 
-/// `global − scale · (local − global)`: a sign-flipped, scaled update.
+/// `global − scale · (local − global)` (of the global model's parameters): a sign-flipped,
+/// scaled update.
 pub fn sign_flipped(global: &agg::Model, local: &agg::Model, scale: f64) -> Result<agg::Model> {
+	let global = &global.params();
 	let delta = local.delta_from(global).map_err(crate::model::agg_err)?;
 	let tensors = delta
 		.tensors()

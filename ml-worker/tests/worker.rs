@@ -7,7 +7,7 @@ use gridbrain_aggregation::{self as agg, AggregationRule};
 use gridbrain_dispatch::{predict::Ridge, scenario::shard_hours, Grid, Profiles};
 use gridbrain_ml_worker::{
 	data::{evaluate, Dataset, ToTensors},
-	federated::{aggregate, from_safetensors, make_update, to_safetensors, verify_update},
+	federated::{aggregate, check_update, from_safetensors, make_update, to_safetensors, verify_update},
 	model::DispatchNet,
 	select_device,
 	simulate::sign_flipped,
@@ -117,13 +117,55 @@ fn two_workers_get_the_same_aggregate_from_updates_in_different_orders() {
 		AggregationRule::TrimmedMean { trim_ppm: 250_000 },
 		AggregationRule::Median,
 	] {
-		let a = aggregate(&rule, &global, &updates).unwrap();
+		let a = aggregate(&rule, 0, &global, &updates).unwrap();
 		let mut shuffled = updates.clone();
 		shuffled.rotate_left(1);
 		shuffled.swap(0, 2);
-		let b = aggregate(&rule, &global, &shuffled).unwrap();
+		let b = aggregate(&rule, 0, &global, &shuffled).unwrap();
 		assert_eq!(a.encode(), b.encode(), "{rule:?}");
 		assert_eq!(a.hash(), b.hash());
+	}
+}
+
+#[test]
+fn under_server_momentum_the_global_model_carries_its_velocity_and_workers_still_agree() {
+	let (grid, _) = small_data(0, 400);
+	let key = SigningKey::from_bytes(&[3; 32]);
+	let rule = AggregationRule::TrimmedMean { trim_ppm: 250_000 };
+	let mut global = net(&grid, 1).to_fixed().unwrap();
+	let mut previous_step = None;
+	for round in 0..2u32 {
+		// Local models trained from the global model's parameters (the velocity is ignored).
+		let base = net(&grid, 1);
+		base.load_fixed(&global).unwrap();
+		assert_eq!(base.to_fixed().unwrap(), global.params());
+		let updates: Vec<(u64, agg::Model)> = (2..6)
+			.map(|s| {
+				let local = net(&grid, s + u64::from(round)).to_fixed().unwrap();
+				let signed = make_update(&local, &global, round, 100, &key).unwrap();
+				// Checked against the global model (velocity and all) as a reference.
+				let checked = check_update(&signed, &key.verifying_key(), &global).unwrap();
+				(100, checked)
+			})
+			.collect();
+		let next = aggregate(&rule, 700_000, &global, &updates).unwrap();
+		let mut reversed = updates.clone();
+		reversed.reverse();
+		assert_eq!(aggregate(&rule, 700_000, &global, &reversed).unwrap().hash(), next.hash());
+		assert!(next.has_velocity());
+		let step = next.params().delta_from(&global.params()).unwrap();
+		assert_eq!(step, next.velocity(), "the parameters moved by the carried velocity");
+		if let Some(prev) = previous_step.replace(step.clone()) {
+			// Round 2's step is its plain aggregate plus ⌊0.7 × round 1's step⌋.
+			let plain = aggregate(&rule, 0, &global, &updates).unwrap().delta_from(&global.params()).unwrap();
+			for ((s, p), v) in step.tensors().iter().zip(plain.tensors()).zip(prev.tensors()) {
+				for ((&s, &p), &v) in s.values.iter().zip(&p.values).zip(&v.values) {
+					assert_eq!(s, p + (i128::from(v) * 700_000).div_euclid(1_000_000) as i64);
+				}
+			}
+			assert_ne!(step, plain);
+		}
+		global = next;
 	}
 }
 
@@ -148,9 +190,9 @@ fn a_sign_flipped_update_is_trimmed_away_but_moves_fedavg() {
 	all.push(attacker);
 	// Four updates, one bad: trimming a quarter drops the extremes of every coordinate.
 	let rule = AggregationRule::TrimmedMean { trim_ppm: 250_000 };
-	let robust = aggregate(&rule, &global, &deltas(&all)).unwrap();
-	let fedavg = aggregate(&AggregationRule::FedAvg { max_samples: 1000 }, &global, &deltas(&all)).unwrap();
-	let honest_avg = aggregate(&AggregationRule::FedAvg { max_samples: 1000 }, &global, &deltas(&honest)).unwrap();
+	let robust = aggregate(&rule, 0, &global, &deltas(&all)).unwrap();
+	let fedavg = aggregate(&AggregationRule::FedAvg { max_samples: 1000 }, 0, &global, &deltas(&all)).unwrap();
+	let honest_avg = aggregate(&AggregationRule::FedAvg { max_samples: 1000 }, 0, &global, &deltas(&honest)).unwrap();
 	let dist = |a: &agg::Model, b: &agg::Model| -> f64 {
 		a.tensors()
 			.iter()

@@ -143,21 +143,21 @@ async function checkFederatedLearning(api, alice) {
  */
 async function checkDispatch(api, alice) {
   const map = await api.call.dispatchApi.gridMap();
-  check(map.isSome && Buffer.from(map.unwrap().case.toU8a(true)).toString() === 'ieee14' &&
-    map.unwrap().generators.toNumber() === 10 && map.unwrap().zones.length === 2,
-    'runtime API gridMap(): ieee14, 10 set-points, 2 zones');
+  check(map.isSome && Buffer.from(map.unwrap().case.toU8a(true)).toString() === 'pglib118' &&
+    map.unwrap().generators.toNumber() === 74 && map.unwrap().zones.length === 2,
+    'runtime API gridMap(): pglib118, 74 set-points, 2 zones');
   const interval = Math.floor((await api.rpc.chain.getHeader()).number.toNumber() / 10) + 2;
   const model = await api.query.federatedLearning.globalModel();
   const version = model.isSome ? model.unwrap().version.toNumber() : 0;
   const { events, error } = await send(api,
-    api.tx.dispatch.submitPlan(interval, version, [1000, -2000], Array(10).fill(500)), alice);
+    api.tx.dispatch.submitPlan(interval, version, [1000, -2000], Array(74).fill(500)), alice);
   if (model.isNone) {
     check(error === 'dispatch.NoModel', `dispatch.submitPlan before any finalized model fails with NoModel (${error})`);
   } else {
     const agreed = events.find(({ event }) => api.events.dispatch.DispatchAgreed.is(event));
     check(error === null && agreed !== undefined, `dispatch.submitPlan by the only participant agrees interval ${interval} (${error})`);
     const view = await api.call.dispatchApi.dispatchFor(interval);
-    check(view.isSome && view.unwrap().setpointsKw.length === 10, 'runtime API dispatchFor() returns the plan');
+    check(view.isSome && view.unwrap().setpointsKw.length === 74, 'runtime API dispatchFor() returns the plan');
   }
 }
 

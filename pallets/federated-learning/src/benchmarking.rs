@@ -303,6 +303,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_server_momentum() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 700_000);
+		assert_eq!(crate::pallet::ServerMomentum::<T>::get(), 700_000);
+		Ok(())
+	}
+
+	#[benchmark]
 	fn set_phase_lengths() -> Result<(), BenchmarkError> {
 		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
@@ -388,6 +397,9 @@ mod benchmarks {
 		let _ws: Vec<_> = (0..w).map(|i| worker::<T>(3000 + i)).collect();
 		NextRoundIndex::<T>::put(old + depth);
 		CurrentRound::<T>::kill();
+		// With server momentum: the new round records it and the pruned one drops its own.
+		crate::pallet::ServerMomentum::<T>::put(700_000);
+		crate::pallet::RoundMomentum::<T>::insert(old, 700_000);
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
 		#[block]
 		{
@@ -397,6 +409,8 @@ mod benchmarks {
 		assert_eq!(CurrentRound::<T>::get().is_some(), w >= min);
 		if w >= min {
 			assert!(!Rounds::<T>::contains_key(old));
+			assert!(!crate::pallet::RoundMomentum::<T>::contains_key(old));
+			assert_eq!(crate::pallet::RoundMomentum::<T>::get(old + depth), Some(700_000));
 			assert_eq!(Tallies::<T>::iter_prefix(old).count(), 0);
 			assert_eq!(Attestations::<T>::iter_prefix(old).count(), 0);
 		}

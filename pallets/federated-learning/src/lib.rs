@@ -300,6 +300,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Rule<T: Config> = StorageValue<_, AggregationRule, ValueQuery, DefaultRuleValue<T>>;
 
+	/// The server momentum new rounds use, parts per million (0: none). See
+	/// [`gridbrain_aggregation::next_global_with_momentum`].
+	#[pallet::storage]
+	pub type ServerMomentum<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The server momentum of each of the last `HistoryDepth` rounds that opened with one
+	/// (absent: 0), pruned with its round.
+	#[pallet::storage]
+	pub type RoundMomentum<T: Config> = StorageMap<_, Twox64Concat, RoundIndex, u32>;
+
 	/// The phase lengths new rounds use.
 	#[pallet::storage]
 	pub type Phases<T: Config> = StorageValue<_, PhaseLengths, ValueQuery, DefaultPhasesValue<T>>;
@@ -369,6 +379,8 @@ pub mod pallet {
 			round: RoundIndex,
 			participants: u32,
 			rule: AggregationRule,
+			/// Server momentum of the round, parts per million.
+			momentum_ppm: u32,
 			commit_end: BlockNumberFor<T>,
 			reveal_end: BlockNumberFor<T>,
 			attest_end: BlockNumberFor<T>,
@@ -420,6 +432,8 @@ pub mod pallet {
 		},
 		/// The admin set the rule of new rounds.
 		AggregationRuleSet { rule: AggregationRule },
+		/// The admin set the server momentum of new rounds (parts per million).
+		ServerMomentumSet { momentum_ppm: u32 },
 		/// The admin set the phase lengths of new rounds.
 		PhaseLengthsSet { lengths: PhaseLengths },
 		/// The admin cleared a worker's strikes.
@@ -489,6 +503,8 @@ pub mod pallet {
 		AttestedNotRevealed,
 		/// The rule's parameters are out of range (FedAvg cap 0, trim fraction ≥ 50 %).
 		InvalidRule,
+		/// Server momentum above `gridbrain_aggregation::MAX_MOMENTUM_PPM` (0.99).
+		InvalidMomentum,
 		/// Every phase must last at least one block.
 		InvalidPhaseLength,
 		/// A counter would overflow (unreachable with sane constants).
@@ -791,6 +807,29 @@ pub mod pallet {
 		pub fn set_worker_account(origin: OriginFor<T>, account: Option<T::AccountId>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_worker_account(who, account)
+		}
+
+		/// Set the server momentum of rounds that open from now on, in parts per million (0
+		/// switches it off): each round's step is its aggregate plus this share of the previous
+		/// round's step (`gridbrain_aggregation::next_global_with_momentum`). Rounds already
+		/// open keep theirs.
+		///
+		/// ## Dispatch Origin
+		/// [`Config::AdminOrigin`].
+		///
+		/// ## Errors
+		/// `InvalidMomentum` (above 990 000).
+		///
+		/// ## Events
+		/// `ServerMomentumSet`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_server_momentum())]
+		pub fn set_server_momentum(origin: OriginFor<T>, momentum_ppm: u32) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(momentum_ppm <= gridbrain_aggregation::MAX_MOMENTUM_PPM, Error::<T>::InvalidMomentum);
+			ServerMomentum::<T>::put(momentum_ppm);
+			Self::deposit_event(Event::ServerMomentumSet { momentum_ppm });
+			Ok(())
 		}
 	}
 }

@@ -230,6 +230,7 @@ fn no_round_opens_without_workers() {
 			round: 0,
 			participants: 1,
 			rule: AggregationRule::TrimmedMean { trim_ppm: 200_000 },
+			momentum_ppm: 0,
 			commit_end: 9,
 			reveal_end: 11,
 			attest_end: 13,
@@ -625,6 +626,44 @@ fn set_aggregation_rule_applies_from_the_next_round() {
 		assert_eq!(Rounds::<Test>::get(0).unwrap().rule, AggregationRule::TrimmedMean { trim_ppm: 200_000 });
 		run_to_block(COMMIT_END);
 		assert_eq!(Rounds::<Test>::get(1).unwrap().rule, median);
+	});
+}
+
+#[test]
+fn set_server_momentum_applies_from_the_next_round_and_is_pruned_with_it() {
+	build_and_execute(|| {
+		open_round_0(&[ALICE]);
+		assert_noop!(
+			FederatedLearning::set_server_momentum(RuntimeOrigin::signed(ALICE), 700_000),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			FederatedLearning::set_server_momentum(
+				RuntimeOrigin::root(),
+				gridbrain_aggregation::MAX_MOMENTUM_PPM + 1
+			),
+			Error::<Test>::InvalidMomentum
+		);
+		assert_ok!(FederatedLearning::set_server_momentum(RuntimeOrigin::root(), 700_000));
+		assert_last_event(Event::ServerMomentumSet { momentum_ppm: 700_000 });
+		// The open round keeps the momentum it opened with.
+		assert_eq!(FederatedLearning::round_view(0).unwrap().momentum_ppm, 0);
+		assert_eq!(RoundMomentum::<Test>::get(0), None);
+		run_to_block(COMMIT_END);
+		assert_eq!(CurrentRound::<Test>::get(), Some(1));
+		assert_eq!(FederatedLearning::round_view(1).unwrap().momentum_ppm, 700_000);
+		assert!(fl_events().iter().any(|e| matches!(e, Event::RoundOpened { round: 1, momentum_ppm: 700_000, .. })));
+		// Switched off: the next round has none, and round 1's record goes with round 1.
+		assert_ok!(FederatedLearning::set_server_momentum(RuntimeOrigin::root(), 0));
+		let depth = <<Test as Config>::HistoryDepth as frame_support::traits::Get<u32>>::get();
+		let mut block = COMMIT_END;
+		while NextRoundIndex::<Test>::get() <= 1 + depth {
+			block += 1;
+			run_to_block(block);
+		}
+		assert_eq!(FederatedLearning::round_view(2).map(|r| r.momentum_ppm), Some(0));
+		assert!(Rounds::<Test>::get(1).is_none());
+		assert_eq!(RoundMomentum::<Test>::get(1), None);
 	});
 }
 
