@@ -44,8 +44,9 @@ use std::{
 };
 use tokio::sync::mpsc;
 
-/// Largest message (response or gossip) accepted unless [`Limits`] say less.
-pub const MAX_MESSAGE: usize = 8 << 20;
+/// Largest message (response or gossip) accepted unless [`Limits`] say less: a global model
+/// with its velocity (server momentum) on case1354 is 8.5 MB.
+pub const MAX_MESSAGE: usize = 16 << 20;
 /// Largest request: a round and an account, or a hash, SCALE-encoded (≤ 37 bytes), with room.
 pub const MAX_REQUEST: usize = 256;
 /// Established connections at most (every registered worker, `MaxWorkers` = 32, twice).
@@ -64,8 +65,9 @@ pub struct Limits {
 
 impl Limits {
 	/// Limits for a model whose canonical encoding is `model_bytes` long: an update or a model
-	/// is that size plus headers (names, shapes, signature), so twice the size plus 64 KiB fits
-	/// every real message; the queue holds 16 of them.
+	/// is that size plus headers (names, shapes, signature), and a global model under server
+	/// momentum twice that (its velocity), so twice the size plus 64 KiB fits every real
+	/// message; the queue holds 16 of them.
 	pub fn for_model(model_bytes: usize) -> Self {
 		let max_message = model_bytes.saturating_mul(2).saturating_add(64 << 10).min(MAX_MESSAGE);
 		Limits { max_message, max_queued_bytes: max_message.saturating_mul(16) }
@@ -555,6 +557,13 @@ mod tests {
 		let response = Response::Update(WireUpdate { worker: [1; 32], update }).encode();
 		assert!(response.len() <= limits.max_message, "{} > {}", response.len(), limits.max_message);
 		assert!(Response::Model(model.encode()).encode().len() <= limits.max_message);
+		// A global model under server momentum carries a velocity tensor per parameter tensor.
+		let rule = agg::AggregationRule::Median;
+		let one = [agg::Contribution { num_samples: 1, update: &model }];
+		let moving = agg::next_global_with_momentum(&rule, 700_000, &zero, &one).unwrap();
+		assert!(moving.has_velocity());
+		let served = Response::Model(moving.encode()).encode().len();
+		assert!(served <= limits.max_message, "{served} > {}", limits.max_message);
 		assert!(limits.max_message < 3 * model.encode().len(), "not much above what is needed");
 		assert!(Request::Update { round: u32::MAX, worker: [1; 32] }.encode().len() <= MAX_REQUEST);
 		assert!(Request::Model { hash: [1; 32] }.encode().len() <= MAX_REQUEST);

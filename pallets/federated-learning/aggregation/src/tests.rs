@@ -226,7 +226,7 @@ fn momentum_checks_its_inputs() {
 	assert_eq!(step(MAX_MOMENTUM_PPM + 1, &base, &[model(&[1, 1, 1])]), Err(Error::InvalidRule));
 	assert!(step(MAX_MOMENTUM_PPM, &base, &[model(&[1, 1, 1])]).is_ok());
 	// Updates are against the parameters: one that carries the velocity's layout is rejected.
-	assert_eq!(step(500_000, &base, &[base.clone()]), Err(Error::LayoutMismatch));
+	assert_eq!(step(500_000, &base, core::slice::from_ref(&base)), Err(Error::LayoutMismatch));
 	assert_eq!(step(500_000, &base, &[model(&[1, 1])]), Err(Error::LayoutMismatch));
 	assert_eq!(step(500_000, &base, &[]), Err(Error::NoUpdates));
 	let bad = AggregationRule::TrimmedMean { trim_ppm: PPM };
