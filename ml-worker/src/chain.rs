@@ -181,6 +181,21 @@ impl Chain {
 			.transpose()
 	}
 
+	/// The server momentum of `round` (parts per million) at block `at`, from
+	/// `FederatedLearning::RoundMomentum`: 0 when the round has none, and on a runtime from
+	/// before server momentum (runtime 114), which has no such map.
+	pub async fn round_momentum(&self, at: H256, round: RoundIndex) -> Result<u32> {
+		let key = pallet_federated_learning::RoundMomentum::<Runtime>::hashed_key_for(round);
+		let raw: Option<String> = self
+			.client
+			.request("state_getStorage", rpc_params![hex0x(&key), at])
+			.await
+			.context("state_getStorage(FederatedLearning::RoundMomentum)")?;
+		raw.map(|hex| u32::decode(&mut &unhex(&hex)?[..]).context("cannot decode FederatedLearning::RoundMomentum"))
+			.transpose()
+			.map(|m| m.unwrap_or(0))
+	}
+
 	/// The chain's genesis hash.
 	pub fn genesis(&self) -> H256 {
 		self.genesis

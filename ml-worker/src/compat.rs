@@ -2,7 +2,8 @@
 //!
 //! The worker is compiled against `gridbrain-runtime` and encodes its transactions and decodes
 //! the runtime API's answers with those types. What it depends on is small: five
-//! `FederatedLearning` calls and `Dispatch::submit_plan`, one storage map (`ActsFor`), four
+//! `FederatedLearning` calls and `Dispatch::submit_plan`, two storage maps (`ActsFor`, and
+//! `RoundMomentum` where the runtime has it: see [`OPTIONAL`]), four
 //! `FederatedLearningApi` methods, two `EnergyDataApi` and three `DispatchApi` methods, and the
 //! extrinsic format and transaction extensions it signs. [`Surface::of`] hashes exactly
 //! those from a runtime's metadata V15, and [`Surface::check`] compares the surface of the
@@ -40,7 +41,11 @@ pub const CALLS: [(&str, &str); 6] = [
 	("Dispatch", "submit_plan"),
 ];
 /// The storage entries the worker reads, by pallet.
-pub const STORAGE: [(&str, &str); 1] = [(PALLET, "ActsFor")];
+pub const STORAGE: [(&str, &str); 2] = [(PALLET, "ActsFor"), (PALLET, "RoundMomentum")];
+/// Items the worker uses when the node's runtime has them and otherwise does without:
+/// `RoundMomentum` is absent before runtime 114, where every round's momentum is 0. Present,
+/// it must be unchanged like every other item.
+pub const OPTIONAL: [&str; 1] = ["FederatedLearning::RoundMomentum"];
 /// The runtime API methods the worker calls, by API.
 pub const API_METHODS: [(&str, &str); 9] = [
 	(API, "current_round"),
@@ -241,10 +246,17 @@ impl Surface {
 		Surface(items)
 	}
 
-	/// The items of `self` (what the worker was built with) that `node` lacks or has changed,
-	/// in order.
+	/// The items of `self` (what the worker was built with) that `node` has changed, or lacks
+	/// and the worker cannot do without ([`OPTIONAL`]), in order.
 	pub fn changed(&self, node: &Surface) -> Vec<String> {
-		self.0.iter().filter(|(item, hash)| node.0.get(*item) != Some(hash)).map(|(item, _)| item.clone()).collect()
+		self.0
+			.iter()
+			.filter(|(item, hash)| match node.0.get(*item) {
+				Some(theirs) => theirs != *hash,
+				None => !OPTIONAL.contains(&item.as_str()),
+			})
+			.map(|(item, _)| item.clone())
+			.collect()
 	}
 
 	/// `Ok` when the node's runtime (version `spec_version`, surface `node`) is one this worker
@@ -302,6 +314,16 @@ mod tests {
 		let surface = Surface::built().unwrap();
 		assert_eq!(surface.len(), 2 + CALLS.len() + STORAGE.len() + API_METHODS.len(), "{surface:?}");
 		check(node_metadata(|_| {})).unwrap();
+	}
+
+	#[test]
+	fn a_runtime_from_before_server_momentum_is_compatible() {
+		// Runtime 113 has no `RoundMomentum`: the worker reads 0 for every round there.
+		check(node_metadata(|m| {
+			let storage = m.pallets.iter_mut().find(|p| p.name == PALLET).unwrap().storage.as_mut().unwrap();
+			storage.entries.retain(|e| e.name != "RoundMomentum");
+		}))
+		.unwrap();
 	}
 
 	#[test]
@@ -388,6 +410,14 @@ mod tests {
 		}))
 		.to_string();
 		assert!(msg.contains("FederatedLearning::ActsFor"), "{msg}");
+		// The optional round momentum with another value type.
+		let msg = err(node_metadata(|m| {
+			let storage = m.pallets.iter_mut().find(|p| p.name == PALLET).unwrap().storage.as_mut().unwrap();
+			let acts_for = storage.entries.iter().find(|e| e.name == "ActsFor").unwrap().ty.clone();
+			storage.entries.iter_mut().find(|e| e.name == "RoundMomentum").unwrap().ty = acts_for;
+		}))
+		.to_string();
+		assert!(msg.contains("FederatedLearning::RoundMomentum"), "{msg}");
 		// Two fields of a struct the runtime API returns swap places (same types, so a
 		// by-name hash would not notice; SCALE decoding would read one as the other).
 		let msg = err(node_metadata(|m| {

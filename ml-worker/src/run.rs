@@ -583,6 +583,7 @@ impl Worker {
 		at: (H256, BlockNumber),
 	) -> Result<()> {
 		let r = round.index;
+		let momentum_ppm = chain.round_momentum(at.0, r).await?;
 		let mut updates: Vec<(u64, agg::Model)> = Vec::with_capacity(set.len());
 		for who in set {
 			let reveal = subs.reveals.iter().find(|(a, _)| account_bytes(a) == *who).map(|(_, rv)| rv);
@@ -592,7 +593,7 @@ impl Worker {
 		}
 		// Every update was checked on arrival (layout included), so this cannot fail on a
 		// peer's input; if it fails anyway the round is sat out, the loop goes on.
-		let next = match aggregate(&round.rule, round.momentum_ppm, base, &updates) {
+		let next = match aggregate(&round.rule, momentum_ppm, base, &updates) {
 			Ok(next) => next,
 			Err(e) => {
 				self.say_once(r, "aggregate-failed", || format!("round {r}: aggregation failed ({e:#}); no vote this round"));
@@ -611,7 +612,7 @@ impl Worker {
 			aggregate_hash: H256(hash),
 			included: accounts.try_into().map_err(|_| anyhow::anyhow!("more included workers than MaxWorkers"))?,
 		};
-		println!("round {r}: aggregate {} of {} updates ({:?}, momentum {} ppm)", short(&hash), set.len(), round.rule, round.momentum_ppm);
+		println!("round {r}: aggregate {} of {} updates ({:?}, momentum {momentum_ppm} ppm)", short(&hash), set.len(), round.rule);
 		self.send(chain, call, at, Tx::Aggregate, "aggregate", r).await;
 		if let Some(s) = self.state.as_mut().filter(|s| s.round == r) {
 			s.aggregate = Some((hash, set.to_vec()));

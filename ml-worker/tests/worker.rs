@@ -7,7 +7,7 @@ use gridbrain_aggregation::{self as agg, AggregationRule};
 use gridbrain_dispatch::{predict::Ridge, scenario::shard_hours, Grid, Profiles};
 use gridbrain_ml_worker::{
 	data::{evaluate, Dataset, ToTensors},
-	federated::{aggregate, check_update, from_safetensors, make_update, to_safetensors, verify_update},
+	federated::{aggregate, check_update, from_safetensors, make_update, sign_update, to_safetensors, verify_update, Rejected},
 	model::DispatchNet,
 	select_device,
 	simulate::sign_flipped,
@@ -167,6 +167,10 @@ fn under_server_momentum_the_global_model_carries_its_velocity_and_workers_still
 		}
 		global = next;
 	}
+	// An update shaped like the global model (velocity tensors included) is refused on arrival:
+	// a worker cannot push the velocity directly.
+	let forged = sign_update(2, to_safetensors(&global).unwrap(), 100, &key);
+	assert_eq!(check_update(&forged, &key.verifying_key(), &global).err(), Some(Rejected::WrongLayout));
 }
 
 #[test]

@@ -562,7 +562,6 @@ impl<T: Config> Pallet<T> {
 			index,
 			participants: r.participants.into_inner(),
 			rule: r.rule,
-			momentum_ppm: RoundMomentum::<T>::get(index).unwrap_or(0),
 			phase: r.phase,
 			opened_at: r.opened_at,
 			commit_end: r.commit_end,

@@ -306,7 +306,9 @@ pub mod pallet {
 	pub type ServerMomentum<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The server momentum of each of the last `HistoryDepth` rounds that opened with one
-	/// (absent: 0), pruned with its round.
+	/// (absent: 0), pruned with its round. Workers read it here (not in the round's runtime-API
+	/// view), so that a worker built before it keeps decoding the rounds of a chain that
+	/// upgraded, and a new worker reads 0 from a chain that has not.
 	#[pallet::storage]
 	pub type RoundMomentum<T: Config> = StorageMap<_, Twox64Concat, RoundIndex, u32>;
 

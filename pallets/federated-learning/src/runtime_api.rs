@@ -28,9 +28,10 @@ pub struct WorkerView<AccountId, Balance, BlockNumber> {
 
 sp_api::decl_runtime_apis! {
 	/// Queries of federated learning. Version 2: rounds have an attest phase (`attest_end`,
-	/// `available`) and submissions carry the availability attestations. Version 3: rounds
-	/// carry their server momentum (`momentum_ppm`).
-	#[api_version(3)]
+	/// `available`) and submissions carry the availability attestations. A round's server
+	/// momentum is in storage (`FederatedLearning::RoundMomentum`), so that workers built
+	/// before it still decode every answer.
+	#[api_version(2)]
 	pub trait FederatedLearningApi<AccountId: Codec, Balance: Codec, BlockNumber: Codec> {
 		/// The latest round (open, or closed until the next one opens).
 		fn current_round() -> Option<RoundView<AccountId, BlockNumber>>;

@@ -208,8 +208,6 @@ pub struct RoundView<AccountId, BlockNumber> {
 	pub participants: alloc::vec::Vec<AccountId>,
 	/// The rule of the round.
 	pub rule: AggregationRule,
-	/// The round's server momentum, parts per million (0: none).
-	pub momentum_ppm: u32,
 	/// Current phase.
 	pub phase: Phase,
 	/// Block of opening.
