@@ -172,13 +172,7 @@ impl Chain {
 	/// from `FederatedLearning::ActsFor`.
 	pub async fn acts_for(&self, at: H256) -> Result<Option<AccountId>> {
 		let key = pallet_federated_learning::ActsFor::<Runtime>::hashed_key_for(&self.signer_account);
-		let raw: Option<String> = self
-			.client
-			.request("state_getStorage", rpc_params![hex0x(&key), at])
-			.await
-			.context("state_getStorage(FederatedLearning::ActsFor)")?;
-		raw.map(|hex| AccountId::decode(&mut &unhex(&hex)?[..]).context("cannot decode FederatedLearning::ActsFor"))
-			.transpose()
+		self.storage(at, &key, "FederatedLearning::ActsFor").await
 	}
 
 	/// The server momentum of `round` (parts per million) at block `at`, from
@@ -186,14 +180,19 @@ impl Chain {
 	/// before server momentum (runtime 114), which has no such map.
 	pub async fn round_momentum(&self, at: H256, round: RoundIndex) -> Result<u32> {
 		let key = pallet_federated_learning::RoundMomentum::<Runtime>::hashed_key_for(round);
+		Ok(self.storage(at, &key, "FederatedLearning::RoundMomentum").await?.unwrap_or(0))
+	}
+
+	/// The storage value at `key` (the item `name`, for messages) at block `at`, decoded;
+	/// `None` when absent.
+	async fn storage<T: Decode>(&self, at: H256, key: &[u8], name: &str) -> Result<Option<T>> {
 		let raw: Option<String> = self
 			.client
-			.request("state_getStorage", rpc_params![hex0x(&key), at])
+			.request("state_getStorage", rpc_params![hex0x(key), at])
 			.await
-			.context("state_getStorage(FederatedLearning::RoundMomentum)")?;
-		raw.map(|hex| u32::decode(&mut &unhex(&hex)?[..]).context("cannot decode FederatedLearning::RoundMomentum"))
+			.with_context(|| format!("state_getStorage({name})"))?;
+		raw.map(|hex| T::decode(&mut &unhex(&hex)?[..]).with_context(|| format!("cannot decode {name}")))
 			.transpose()
-			.map(|m| m.unwrap_or(0))
 	}
 
 	/// The chain's genesis hash.

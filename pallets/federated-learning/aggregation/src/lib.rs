@@ -74,6 +74,13 @@ pub const ENCODING_VERSION: u32 = 1;
 /// Prefix of the velocity tensors a global model carries under server momentum (see the
 /// crate docs): `velocity/l1.weight` is the velocity of `l1.weight`.
 pub const VELOCITY_PREFIX: &str = "velocity/";
+/// The name of the velocity tensor of parameter tensor `param`.
+fn velocity_name(param: &str) -> String {
+	let mut name = String::from(VELOCITY_PREFIX);
+	name.push_str(param);
+	name
+}
+
 /// Highest accepted server momentum, parts per million (β = 0.99).
 pub const MAX_MOMENTUM_PPM: u32 = 990_000;
 
@@ -298,9 +305,7 @@ impl Model {
 			.iter()
 			.filter(|t| !t.name.starts_with(VELOCITY_PREFIX))
 			.map(|p| {
-				let mut name = String::from(VELOCITY_PREFIX);
-				name.push_str(&p.name);
-				match self.tensor(&name) {
+				match self.tensor(&velocity_name(&p.name)) {
 					Some(v) if v.shape == p.shape => Tensor { name: p.name.clone(), shape: p.shape.clone(), values: v.values.clone() },
 					_ => Tensor { name: p.name.clone(), shape: p.shape.clone(), values: alloc::vec![0; p.values.len()] },
 				}
@@ -554,12 +559,7 @@ pub fn next_global_with_momentum(
 	})?;
 	let next = params.apply(&carried)?;
 	let mut tensors = next.tensors;
-	tensors.extend(carried.tensors.into_iter().map(|mut t| {
-		let mut name = String::from(VELOCITY_PREFIX);
-		name.push_str(&t.name);
-		t.name = name;
-		t
-	}));
+	tensors.extend(carried.tensors.into_iter().map(|t| Tensor { name: velocity_name(&t.name), ..t }));
 	Model::new(tensors)
 }
 
