@@ -1,10 +1,10 @@
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-11-25 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
+//! DATE: 2026-12-05 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor @ 2.80GHz`
 //!
 //! DATABASE: `ParityDb`, RUNTIME: `gridbrain development`
-//! BLOCK-NUM: `Number(67)`
+//! BLOCK-NUM: `Number(54)`
 //! SKIP-WRITE: `false`, SKIP-READ: `false`, WARMUPS: `1`
 //! STATE-VERSION: `V1`, STATE-CACHE-SIZE: ``
 //! WEIGHT-PATH: `runtime/src/db_weights.rs`
@@ -16,7 +16,7 @@
 //   storage
 //   --dev
 //   --base-path
-//   /tmp/sbench
+//   /tmp/tmp.7fcP3cln1b/db
 //   --state-version
 //   1
 //   --batch-size
@@ -44,31 +44,31 @@ pub mod constants {
 			// Calculated by multiplying the *Average* of all values with `2.0` and adding `0`.
 			//
 			// Stats nanoseconds:
-			//   Min, Max: 684, 5_498_478
-			//   Average:  4_353
-			//   Median:   3_760
-			//   Std-Dev:  24289.12
+			//   Min, Max: 837, 4_408_187
+			//   Average:  4_719
+			//   Median:   3_877
+			//   Std-Dev:  21195.3
 			//
 			// Percentiles nanoseconds:
-			//   99th: 6_635
-			//   95th: 5_573
-			//   75th: 4_365
-			read: 8_706 * constants::WEIGHT_REF_TIME_PER_NANOS,
+			//   99th: 9_860
+			//   95th: 6_800
+			//   75th: 4_968
+			read: 9_438 * constants::WEIGHT_REF_TIME_PER_NANOS,
 
 			// Time to write one storage item.
 			// Calculated by multiplying the *Average* of all values with `2.0` and adding `0`.
 			//
 			// Stats nanoseconds:
-			//   Min, Max: 8_635, 10_186
-			//   Average:  9_053
-			//   Median:   8_744
-			//   Std-Dev:  527.74
+			//   Min, Max: 8_976, 11_367
+			//   Average:  9_851
+			//   Median:   9_517
+			//   Std-Dev:  710.55
 			//
 			// Percentiles nanoseconds:
-			//   99th: 10_186
-			//   95th: 10_186
-			//   75th: 9_080
-			write: 18_106 * constants::WEIGHT_REF_TIME_PER_NANOS,
+			//   99th: 11_367
+			//   95th: 11_367
+			//   75th: 10_171
+			write: 19_702 * constants::WEIGHT_REF_TIME_PER_NANOS,
 		};
 	}
 

@@ -364,3 +364,34 @@ fn a_kept_fill_is_charged_less_than_a_closing_one_and_more_than_a_transfer() {
 	assert!(kept.ref_time() < closing.ref_time(), "a kept fill touches fewer items than a closing one");
 	assert!(transfer.ref_time() < kept.ref_time());
 }
+
+/// Every order reads `PriceLimits` and reads and writes `NextOrderId`. The benchmarks do not
+/// count them (`#[pallet::whitelist_storage]`, as they do not count the signer's account,
+/// which the transaction payment reads and writes first): the market's block hook reads both
+/// in every block and charges their reads and one write there. Removing the hook's charge or
+/// whitelisting without it fails here.
+#[test]
+fn values_every_order_uses_are_whitelisted_and_charged_by_the_block_hook() {
+	use frame_support::traits::{Hooks, WhitelistedStorageKeys};
+	use gridbrain_runtime::AllPalletsWithSystem;
+	use pallet_energy_market::{NextOrderId, Pallet as Market, PriceLimits};
+	let keys: Vec<Vec<u8>> =
+		AllPalletsWithSystem::whitelisted_storage_keys().into_iter().map(|k| k.key).collect();
+	for key in [NextOrderId::<Runtime>::hashed_key(), PriceLimits::<Runtime>::hashed_key()] {
+		assert!(keys.contains(&key.to_vec()), "{} not whitelisted", sp_core::hexdisplay::HexDisplay::from(&key));
+	}
+	let db = <Runtime as frame_system::Config>::DbWeight::get();
+	let warm = sp_io::TestExternalities::default().execute_with(Market::<Runtime>::warm_hot_values);
+	assert_eq!(warm, db.reads_writes(2, 1));
+	let hook = sp_io::TestExternalities::default().execute_with(|| <Market<Runtime> as Hooks<u32>>::on_initialize(1));
+	let work = sp_io::TestExternalities::default().execute_with(Market::<Runtime>::expire_and_settle);
+	assert_eq!(hook, work.saturating_add(db.reads_writes(2, 1)));
+	// The one call that writes `PriceLimits` is charged the write its benchmark no longer counts.
+	use frame_support::dispatch::GetDispatchInfo;
+	use pallet_energy_market::{weights::SubstrateWeight, WeightInfo};
+	let band = gridbrain_runtime::RuntimeCall::EnergyMarket(pallet_energy_market::Call::set_price_band { floor: 1, cap: 2 });
+	assert_eq!(
+		band.get_dispatch_info().call_weight,
+		SubstrateWeight::<Runtime>::set_price_band().saturating_add(db.writes(1))
+	);
+}

@@ -32,11 +32,21 @@ const FUNDS: Money = 1_000_000_000_000_000_000_000;
 
 /// An account funded in both pallets' currencies (the same `Balances` in the runtime).
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
-	let who: T::AccountId = account(name, i, 0);
+	fund::<T>(account(name, i, 0))
+}
+
+fn fund<T: Config>(who: T::AccountId) -> T::AccountId {
 	let deposits = <T as pallet_energy_data::Config>::DeviceDeposit::get() * 1000u32.into();
 	let _ = <T as pallet_energy_data::Config>::Currency::set_balance(&who, deposits);
 	let _ = <T as Config>::Currency::set_balance(&who, FUNDS);
 	who
+}
+
+/// The signer of the measured call, funded: FRAME's `whitelisted_caller`, whose account the
+/// benchmarks do not count, since the transaction payment has read and written it before the
+/// call (and charged that in its own weight).
+fn caller<T: Config>() -> T::AccountId {
+	fund::<T>(whitelisted_caller())
 }
 
 /// Registers a producing device of `who` in `zone` with `capacity_w`; `salt` keeps meter keys
@@ -205,7 +215,7 @@ mod benches {
 			place::<T>(&funded::<T>("taker", k), Side::Buy, 0, interval, lot::<T>(), price::<T>(10));
 		}
 		fill_book::<T>(Side::Buy, interval, 0, max - f, price::<T>(1), 1);
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		add_device::<T>(&caller, 0, u32::MAX, 999_999);
 		let id = pallet::NextOrderId::<T>::get();
 
@@ -239,7 +249,7 @@ mod benches {
 			place::<T>(&seller::<T>(200_000 + k, 0), Side::Sell, 0, interval, lot::<T>(), price::<T>(1));
 		}
 		fill_book::<T>(Side::Sell, interval, 0, max - f, price::<T>(50), 3);
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		let id = pallet::NextOrderId::<T>::get();
 
 		#[extrinsic_call]
@@ -272,7 +282,7 @@ mod benches {
 		fill_book::<T>(Side::Buy, interval, 0, max - 1, price::<T>(1), 1);
 		let resting = ZoneBooks::<T>::get((interval, 0, Side::Buy))[0].id;
 		let on_hold = <T as Config>::Currency::total_balance_on_hold(&maker);
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		add_device::<T>(&caller, 0, u32::MAX, 999_999);
 		let id = pallet::NextOrderId::<T>::get();
 
@@ -297,7 +307,7 @@ mod benches {
 		fill_book::<T>(Side::Sell, interval, 0, max - 1, price::<T>(50), 3);
 		let resting = ZoneBooks::<T>::get((interval, 0, Side::Sell))[0].id;
 		let on_hold = <T as Config>::Currency::total_balance_on_hold(&maker);
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		let id = pallet::NextOrderId::<T>::get();
 
 		#[extrinsic_call]
@@ -316,7 +326,7 @@ mod benches {
 		let max = T::MaxOrdersPerBook::get();
 		fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
 		let worst = ZoneBooks::<T>::get((interval, 0, Side::Sell)).last().map(|r| r.id).unwrap();
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		let device = add_device::<T>(&caller, 0, u32::MAX, 999_999);
 		let id = pallet::NextOrderId::<T>::get();
 		pallet::NextOrderId::<T>::put(id + 1);
@@ -422,7 +432,7 @@ mod benches {
 			fill_book::<T>(Side::Buy, interval, y as ZoneId, max - crossing[y as usize], price::<T>(1), 1);
 		}
 		fill_book::<T>(Side::Sell, interval, 0, max, price::<T>(50), 2);
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		add_device::<T>(&caller, 0, u32::MAX, 999_999);
 		let id = pallet::NextOrderId::<T>::get();
 
@@ -444,7 +454,7 @@ mod benches {
 		d: Linear<1, { <T as pallet_energy_data::Config>::MaxDevicesPerAccount::get() }>,
 	) -> Result<(), BenchmarkError> {
 		let interval = open_interval::<T>();
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		for k in 1..d {
 			// 1 W: bound below one lot, so the scan reads the device and its slot and moves on.
 			add_device::<T>(&caller, 0, 1, 900_000 + k);
@@ -467,7 +477,7 @@ mod benches {
 	fn cancel_order() -> Result<(), BenchmarkError> {
 		let interval = open_interval::<T>();
 		let max = T::MaxOrdersPerBook::get();
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 		let own = T::MaxOpenOrdersPerAccount::get().min(max);
 		let per_device = T::MaxOrdersPerDeviceInterval::get();
 		let devices = own.div_ceil(per_device).min(<T as pallet_energy_data::Config>::MaxDevicesPerAccount::get());
@@ -496,7 +506,7 @@ mod benches {
 	#[benchmark]
 	fn settle(n: Linear<1, { T::MaxSettledPerCall::get() }>) -> Result<(), BenchmarkError> {
 		let interval = trades_sealed::<T>(n);
-		let caller = funded::<T>("caller", 0);
+		let caller = caller::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), interval, n);

@@ -177,6 +177,25 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
+	/// The block hook's work after [`Self::warm_hot_values`]: expiry of orders whose gate
+	/// closed, then settlement of sealed intervals.
+	pub fn expire_and_settle() -> Weight {
+		let current = pallet_energy_data::Pallet::<T>::current_interval();
+		Self::expire_orders(current).saturating_add(Self::settle_sealed())
+	}
+
+	/// Reads the two values every order uses, `PriceLimits` and `NextOrderId`, at the start of
+	/// every block, and charges them there: their reads and one write of `NextOrderId` (however
+	/// many orders write it, a value is committed once per block). Both are
+	/// `#[pallet::whitelist_storage]`, so the orders' benchmarks do not count them again: after
+	/// this read, an order reads them from the block's cache, as the transaction payment has
+	/// already read its signer's account (also whitelisted in the benchmarks).
+	pub fn warm_hot_values() -> Weight {
+		let _ = PriceLimits::<T>::get();
+		let _ = NextOrderId::<T>::get();
+		T::DbWeight::get().reads_writes(2, 1)
+	}
+
 	/// Picks the seller's device in `zone` that can produce and has room for `quantity_wh`
 	/// more in `interval`; also returns how many devices it looked at (for the weight).
 	pub(crate) fn pick_device(

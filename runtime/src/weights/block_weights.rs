@@ -1,6 +1,6 @@
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-04 (Y/M/D)
+//! DATE: 2026-12-05 (Y/M/D)
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor @ 2.80GHz`
 //!
 //! SHORT-NAME: `block`, LONG-NAME: `BlockExecution`, RUNTIME: `gridbrain`
@@ -29,17 +29,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 360_938, 677_074
-	///   Average:  459_350
-	///   Median:   407_416
-	///   Std-Dev:  100133.7
+	///   Min, Max: 317_793, 642_878
+	///   Average:  357_778
+	///   Median:   333_412
+	///   Std-Dev:  69887.71
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 677_074
-	///   95th: 641_476
-	///   75th: 560_477
+	///   99th: 642_878
+	///   95th: 422_275
+	///   75th: 353_164
 	pub const BlockExecutionWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(459_350), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(357_778), 0);
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-04 (Y/M/D)
+//! DATE: 2026-12-05 (Y/M/D)
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor @ 2.80GHz`
 //!
 //! SHORT-NAME: `extrinsic`, LONG-NAME: `ExtrinsicBase`, RUNTIME: `gridbrain`
@@ -29,17 +29,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 141_227, 219_896
-	///   Average:  190_412
-	///   Median:   194_125
-	///   Std-Dev:  19690.0
+	///   Min, Max: 131_167, 186_837
+	///   Average:  143_439
+	///   Median:   137_321
+	///   Std-Dev:  14196.03
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 219_896
-	///   95th: 215_708
-	///   75th: 205_471
+	///   99th: 186_837
+	///   95th: 174_875
+	///   75th: 146_936
 	pub const ExtrinsicBaseWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(190_412), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(143_439), 0);
 }
 
 #[cfg(test)]
