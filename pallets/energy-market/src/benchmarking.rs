@@ -35,6 +35,7 @@ fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	fund::<T>(account(name, i, 0))
 }
 
+/// Funds `who` in both pallets' currencies.
 fn fund<T: Config>(who: T::AccountId) -> T::AccountId {
 	let deposits = <T as pallet_energy_data::Config>::DeviceDeposit::get() * 1000u32.into();
 	let _ = <T as pallet_energy_data::Config>::Currency::set_balance(&who, deposits);
