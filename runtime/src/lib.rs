@@ -88,7 +88,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gridbrain"),
 	impl_name: Cow::Borrowed("gridbrain-node"),
 	authoring_version: 1,
-	spec_version: 115,
+	spec_version: 116,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -197,6 +197,8 @@ type Migrations = (
 	pallet_federated_learning::migrations::v2::MigrateV1ToV2<Runtime>,
 	// 113: an interval's trade count is its statistics' (EnergyMarket 3 -> 4: TradeCount gone).
 	pallet_energy_market::migrations::v4::MigrateV3ToV4<Runtime>,
+	// 116: a sell's fills count against its device's slot (EnergyMarket 4 -> 5).
+	pallet_energy_market::migrations::v5::MigrateV4ToV5<Runtime>,
 );
 
 /// Executive: dispatches to the pallets.

@@ -152,3 +152,22 @@ const README_TABLE: [&str; 5] = [
 	"readings: 100000.000 locked",
 	"block space: 1.500 by weight, 1.967 by length per block; 15.000 per interval of 10 blocks",
 ];
+
+/// Fills are limited per taker, an account's buys or a device's sells (runtime 116): no pair
+/// of accounts can exhaust an interval's trades, even holding the most devices each (two
+/// accounts and their 128 devices are 130 takers; 157 are needed). Three accounts could, with
+/// 154 certified devices between them: 1,540 GRID of device deposits.
+#[test]
+fn no_pair_of_accounts_can_exhaust_an_interval_even_with_the_most_devices() {
+	let max_trades: u32 = <M as pallet_energy_market::Config>::MaxTradesPerInterval::get();
+	let taker: u32 = <M as pallet_energy_market::Config>::MaxTakerTradesPerInterval::get();
+	let devices: u32 = <M as pallet_energy_data::Config>::MaxDevicesPerAccount::get();
+	let device_deposit: Balance = <M as pallet_energy_data::Config>::DeviceDeposit::get();
+	let takers = max_trades.div_ceil(taker);
+	let takers_of = |accounts: u32| accounts * (1 + devices);
+	assert!(takers_of(2) < takers, "two accounts with {devices} devices each reach {takers} takers");
+	assert!(takers_of(3) >= takers);
+	let devices_for_three = takers - 3;
+	assert_eq!((takers, devices_for_three), (157, 154));
+	assert_eq!(grid(Balance::from(devices_for_three) * device_deposit), "1540.000");
+}

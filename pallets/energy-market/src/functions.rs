@@ -197,17 +197,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Picks the seller's device in `zone` that can produce and has room for `quantity_wh`
-	/// more in `interval`; also returns how many devices it looked at (for the weight).
+	/// more in `interval`, preferring one whose sells may still take fills
+	/// (`taker_trades < MaxTakerTradesPerInterval`; without one, an order that would trade
+	/// fails with `TakerTradeLimit`, one that rests does not); also returns the device's slot
+	/// for the interval and how many devices it looked at (for the weight).
 	pub(crate) fn pick_device(
 		who: &T::AccountId,
 		zone: ZoneId,
 		interval: IntervalIndex,
 		quantity_wh: u64,
-	) -> Result<(DeviceId, u32), Error<T>> {
+	) -> Result<(DeviceId, DeviceSlot, u32), Error<T>> {
 		let mut any_producer = false;
 		let mut any_certified = false;
 		let mut any_order_room = false;
 		let mut scanned = 0u32;
+		let mut without_taker_room = None;
 		for id in DevicesByOwner::<T>::get(who) {
 			scanned = scanned.saturating_add(1);
 			let Some(device) = pallet_energy_data::Devices::<T>::get(id) else { continue };
@@ -228,8 +232,14 @@ impl<T: Config> Pallet<T> {
 			any_order_room = true;
 			let bound = pallet_energy_data::Pallet::<T>::physical_bound_wh(device.capacity_w);
 			if slot.offered_wh.checked_add(quantity_wh).is_some_and(|o| o <= bound) {
-				return Ok((id, scanned));
+				if slot.taker_trades < T::MaxTakerTradesPerInterval::get() {
+					return Ok((id, slot, scanned));
+				}
+				without_taker_room = without_taker_room.or(Some((id, slot)));
 			}
+		}
+		if let Some((id, slot)) = without_taker_room {
+			return Ok((id, slot, scanned));
 		}
 		Err(match (any_producer, any_certified, any_order_room) {
 			(false, _, _) => Error::<T>::NoProducingDevice,
@@ -446,12 +456,14 @@ impl<T: Config> Pallet<T> {
 		// `MaxOpenOrdersPerAccount` binds when a remainder rests (`rest`): an order that fills
 		// completely opens nothing, and is not made to read the account's open orders.
 
-		let (device, devices) = match side {
+		// Fills taken so far in the interval: a sell's by its device (in the slot it reads and
+		// writes anyway), a buy's by its account.
+		let (device, devices, taken) = match side {
 			Side::Sell => {
-				let (d, scanned) = Self::pick_device(&who, zone, interval, quantity_wh)?;
-				(Some(d), scanned)
+				let (d, slot, scanned) = Self::pick_device(&who, zone, interval, quantity_wh)?;
+				(Some(d), scanned, slot.taker_trades)
 			},
-			Side::Buy => (None, 0),
+			Side::Buy => (None, 0, TakerTrades::<T>::get(interval, &who)),
 		};
 		// One read for every pair the order can use (the index of `ZonePairs`); a buy reserves
 		// the highest fee into its zone.
@@ -492,7 +504,6 @@ impl<T: Config> Pallet<T> {
 		let mut stats = Stats::<T>::get(interval).unwrap_or_default();
 		let trade_count = stats.trades;
 		let interval_room = T::MaxTradesPerInterval::get().saturating_sub(trade_count);
-		let taken = TakerTrades::<T>::get(interval, &who);
 		let taker_room = T::MaxTakerTradesPerInterval::get().saturating_sub(taken);
 		let incoming = Incoming { owner: who.clone(), side, zone, price, quantity_wh, max_fee };
 		let outcome = clearing::match_in_lots(
@@ -618,7 +629,9 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			Self::write_back_books(interval, side.opposite(), &touched, &merged, &origin)?;
-			TakerTrades::<T>::insert(interval, &who, taken.saturating_add(fills));
+			if side == Side::Buy {
+				TakerTrades::<T>::insert(interval, &who, taken.saturating_add(fills));
+			}
 			Stats::<T>::insert(interval, stats);
 		}
 
@@ -635,6 +648,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(device) = device {
 			Self::update_slot(interval, device, |s| {
 				s.offered_wh = s.offered_wh.checked_add(filled_wh)?.checked_add(order.remaining_wh)?;
+				s.taker_trades = s.taker_trades.checked_add(fills)?;
 				if rests {
 					s.open_orders = s.open_orders.checked_add(1)?;
 				}
@@ -1160,9 +1174,37 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		for (_, _, taken) in TakerTrades::<T>::iter() {
-			ensure!(taken <= T::MaxTakerTradesPerInterval::get(), "taker trade limit exceeded");
+		// Fills taken, by taker: a buy's account, a sell's device. Trades leave storage only
+		// when settled, after the interval's orders expired, so a record counts at least the
+		// unsettled trades its taker took (the taker is the later order, with the higher id).
+		// `TakerTrades` is cleared when the interval's orders expire (gate closure): it is
+		// compared while the gate is open. A slot lives until its device's last trade settles.
+		let current = pallet_energy_data::Pallet::<T>::current_interval();
+		let mut account_takes: BTreeMap<(IntervalIndex, T::AccountId), u32> = BTreeMap::new();
+		let mut device_takes: BTreeMap<(IntervalIndex, DeviceId), u32> = BTreeMap::new();
+		for (interval, _, t) in Trades::<T>::iter() {
+			if t.buy_order > t.sell_order {
+				if Self::gate_open(current, interval) {
+					let e = account_takes.entry((interval, t.buyer)).or_default();
+					*e = e.saturating_add(1);
+				}
+			} else {
+				let e = device_takes.entry((interval, t.device)).or_default();
+				*e = e.saturating_add(1);
+			}
 		}
+		for (interval, who, taken) in TakerTrades::<T>::iter() {
+			ensure!(taken <= T::MaxTakerTradesPerInterval::get(), "taker trade limit exceeded");
+			let took = account_takes.remove(&(interval, who)).unwrap_or_default();
+			ensure!(taken >= took, "an account took more fills than TakerTrades counts");
+		}
+		ensure!(account_takes.is_empty(), "fills taken by buys without a TakerTrades record");
+		for (interval, device, slot) in DeviceSlots::<T>::iter() {
+			ensure!(slot.taker_trades <= T::MaxTakerTradesPerInterval::get(), "device taker limit exceeded");
+			let took = device_takes.remove(&(interval, device)).unwrap_or_default();
+			ensure!(slot.taker_trades >= took, "a device took more fills than its slot counts");
+		}
+		ensure!(device_takes.is_empty(), "fills taken by sells without a device slot");
 		for (who, ids) in OpenOrders::<T>::iter() {
 			let mut listed: Vec<OrderId> = ids.into_inner();
 			listed.sort_unstable();

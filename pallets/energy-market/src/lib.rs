@@ -29,8 +29,9 @@
 //!
 //! **Matching** happens at placement (see `gridbrain-clearing`): price–time priority; a trade
 //! executes at the resting order's price; partial fills in whole lots; at most
-//! `MaxFillsPerOrder` fills per call, `MaxTakerTradesPerInterval` fills per account (as the
-//! incoming order) and interval, and `MaxTradesPerInterval` trades per interval. An incoming buy
+//! `MaxFillsPerOrder` fills per call, `MaxTakerTradesPerInterval` fills taken per interval by
+//! the incoming orders of one account (buys) or of one device (sells: the device backing them),
+//! and `MaxTradesPerInterval` trades per interval. An incoming buy
 //! takes the lowest *landed* price first (ask + grid fee of the zone pair) over the asks of its
 //! zone and of the zones with a pair into it (an incoming sell: the bids of its zone and of the
 //! zones it has a pair to). Energy can flow from zone `a` to zone `b ≠ a` only over a configured
@@ -69,12 +70,15 @@
 //! - `ZoneBooks[(interval, zone, side)]`: a bounded vector of [`RestingOrder`]s in priority order
 //!   (`MaxOrdersPerBook`); matching reads the books of the zones it can trade with (at most
 //!   `MaxZones`) and merges them. Empty books are removed.
-//! - `TakerTrades[(interval, account)]`: fills taken; cleared with the interval's expiry.
+//! - `TakerTrades[(interval, account)]`: fills taken by the account's buys; cleared with the
+//!   interval's expiry. A sell's fills are counted in its device's slot (`taker_trades`), which
+//!   the sell reads and writes anyway.
 //! - `Orders[id]`: open orders; `OpenOrders[account]`: their ids (`MaxOpenOrdersPerAccount`).
 //! - `Trades[(interval, index)]`: unsettled trades; `Stats[i].trades` counts the interval's
 //!   trades and `SettledUpTo[i]` the settled ones (both kept once all are settled).
 //! - `DeviceSlots[(interval, device)]`: offered Wh, open orders, unsettled trades, allocated
-//!   production; removed once the device has neither open orders nor unsettled trades.
+//!   production, fills taken by the device's sells; removed once the device has neither open
+//!   orders nor unsettled trades.
 //! - `ZonePairs[(from, to)]`: grid terms; `RoutesFrom[from]` and `RoutesInto[to]` index them
 //!   (one read per order instead of one per zone); a buy reserves the highest fee in
 //!   `RoutesInto[zone]`.
@@ -92,7 +96,9 @@
 //! - Every account's held balance for [`HoldReason::OrderDeposit`] equals Σ deposit of its
 //!   open orders.
 //! - Within a zone, a best bid and best ask never cross unless the zone's own fee rose above
-//!   what the bid reserved; no account took more than `MaxTakerTradesPerInterval` fills.
+//!   what the bid reserved; no account (buys) or device (sells) took more than
+//!   `MaxTakerTradesPerInterval` fills, and each record counts at least the unsettled trades
+//!   its taker took (accounts while the gate is open: their records go with the expiry).
 //! - Trades exist exactly for indices `SettledUpTo[i] .. Stats[i].trades`.
 //! - An interval with unsettled trades is at or after `NextToSettle`, and its raw readings are
 //!   not pruned (EnergyData keeps them while [`pallet_energy_data::ReadingsInUse`] says so).
@@ -156,7 +162,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -221,8 +227,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type OrderDeposit: Get<Money>;
 
-		/// Fills an account's incoming orders may take per delivery interval (trades against
-		/// its resting orders don't count: someone else's order took them).
+		/// Fills that the incoming buys of one account, or the incoming sells backed by one
+		/// device, may take per delivery interval (trades against resting orders don't count:
+		/// someone else's order took them). To exhaust an interval's `MaxTradesPerInterval`
+		/// takes at least `MaxTradesPerInterval / MaxTakerTradesPerInterval` takers: accounts,
+		/// or certified devices (each with its deposit).
 		#[pallet::constant]
 		type MaxTakerTradesPerInterval: Get<u32>;
 
@@ -360,13 +369,15 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Fills taken by an account's incoming orders per interval (cleared when the interval's
-	/// orders expire).
+	/// Fills taken by an account's incoming buy orders per interval (cleared when the
+	/// interval's orders expire). Sells count theirs in their device's slot
+	/// ([`DeviceSlot::taker_trades`]).
 	#[pallet::storage]
 	pub type TakerTrades<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
-	/// Per device and interval: offered Wh, open orders, unsettled trades, allocated production.
+	/// Per device and interval: offered Wh, open orders, unsettled trades, allocated production,
+	/// fills taken by the device's sells.
 	#[pallet::storage]
 	pub type DeviceSlots<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, IntervalIndex, Twox64Concat, DeviceId, DeviceSlot>;
@@ -525,8 +536,8 @@ pub mod pallet {
 		BelowMinimumQuantity,
 		/// The order's value at its own price is below `MinOrderValue`.
 		BelowMinimumValue,
-		/// The order would trade, but the account took `MaxTakerTradesPerInterval` fills in
-		/// this interval already.
+		/// The order would trade, but its taker took `MaxTakerTradesPerInterval` fills in this
+		/// interval already: the account for a buy, the device picked to back it for a sell.
 		TakerTradeLimit,
 		/// The order would trade, but the interval has `MaxTradesPerInterval` trades.
 		IntervalTradeLimit,

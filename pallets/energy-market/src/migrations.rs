@@ -380,3 +380,140 @@ pub mod v4 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 4 → 5: the fills an incoming sell takes count against the device backing it, in its
+/// slot (`DeviceSlot::taker_trades`), which the sell reads and writes anyway; `TakerTrades`
+/// counts buys only. A kept one-fill sell no longer reads and writes `TakerTrades`.
+///
+/// - Every `DeviceSlots` entry gets `taker_trades`: the unsettled trades of the device and
+///   interval in which the sell was the incoming order (the later one, with the higher id).
+///   While an interval's gate is open, the only time the count is used, none of its trades is
+///   settled, so the count is exact there.
+/// - `TakerTrades` stays as it is: for the intervals open at the upgrade it still counts the
+///   sells an account took, so its buys may take fewer fills there than after the upgrade
+///   (tighter, never looser), until those intervals expire.
+///
+/// One read per unsettled trade and one read and write per slot, in one block: at most
+/// `MaxTradesPerInterval` trades per interval with unsettled trades (a few intervals ahead of
+/// the chain's time and a few behind it, being settled); the chains this runs on hold a few
+/// hundred.
+pub mod v5 {
+	use crate::{
+		pallet::{Config, Pallet, Trades},
+		types::*,
+	};
+	use alloc::collections::BTreeMap;
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use codec::{Decode, Encode, MaxEncodedLen};
+	use frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, storage_alias, traits::UncheckedOnRuntimeUpgrade,
+	};
+	use scale_info::TypeInfo;
+
+	/// A device slot as stored in version 4 (no `taker_trades`).
+	#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
+	pub struct DeviceSlotV4 {
+		/// Wh offered in sell orders.
+		pub offered_wh: u64,
+		/// Open sell orders.
+		pub open_orders: u32,
+		/// Trades not settled yet.
+		pub unsettled_trades: u32,
+		/// Metered production allocated to settled trades.
+		pub allocated_wh: u64,
+	}
+
+	impl DeviceSlotV4 {
+		/// The slot in version 5's layout, with the fills its device's sells took.
+		pub fn upgraded(self, taker_trades: u32) -> DeviceSlot {
+			DeviceSlot {
+				offered_wh: self.offered_wh,
+				open_orders: self.open_orders,
+				unsettled_trades: self.unsettled_trades,
+				allocated_wh: self.allocated_wh,
+				taker_trades,
+			}
+		}
+	}
+
+	/// Version 4's device slots.
+	#[storage_alias]
+	pub type DeviceSlots<T: Config> =
+		StorageDoubleMap<Pallet<T>, Twox64Concat, IntervalIndex, Twox64Concat, DeviceId, DeviceSlotV4>;
+
+	/// The unsettled trades each device's sells took, by interval and device; also returns how
+	/// many trades it read.
+	pub fn taken_by_devices<T: Config>() -> (BTreeMap<(IntervalIndex, DeviceId), u32>, u64) {
+		let mut took: BTreeMap<(IntervalIndex, DeviceId), u32> = BTreeMap::new();
+		let mut read = 0u64;
+		for (interval, _, t) in Trades::<T>::iter() {
+			read = read.saturating_add(1);
+			if t.sell_order > t.buy_order {
+				let e = took.entry((interval, t.device)).or_default();
+				*e = e.saturating_add(1);
+			}
+		}
+		(took, read)
+	}
+
+	/// The unversioned step (use [`MigrateV4ToV5`]).
+	pub struct InnerMigrateV4ToV5<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (took, trades) = taken_by_devices::<T>();
+			let mut slots = 0u64;
+			crate::pallet::DeviceSlots::<T>::translate::<DeviceSlotV4, _>(|interval, device, old| {
+				slots = slots.saturating_add(1);
+				Some(old.upgraded(took.get(&(interval, device)).copied().unwrap_or_default()))
+			});
+			log::info!(
+				target: "runtime::energy-market",
+				"storage version 5: {slots} device slots count their sells' fills ({trades} unsettled trades read)"
+			);
+			T::DbWeight::get().reads_writes(trades.saturating_add(slots), slots)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			let slots: Vec<((IntervalIndex, DeviceId), DeviceSlotV4)> =
+				DeviceSlots::<T>::iter().map(|(i, d, s)| ((i, d), s)).collect();
+			// `iter` skips what does not decode: every stored slot must decode as version 4's.
+			ensure!(
+				slots.len() == DeviceSlots::<T>::iter_keys().count(),
+				"a device slot does not decode as version 4's"
+			);
+			Ok(slots.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			let before: Vec<((IntervalIndex, DeviceId), DeviceSlotV4)> =
+				Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
+			let (took, _) = taken_by_devices::<T>();
+			ensure!(
+				crate::pallet::DeviceSlots::<T>::iter_keys().count() == before.len(),
+				"device slots added or lost"
+			);
+			for ((interval, device), old) in before {
+				let new = crate::pallet::DeviceSlots::<T>::get(interval, device).ok_or("a device slot lost")?;
+				let taken = took.get(&(interval, device)).copied().unwrap_or_default();
+				ensure!(new == old.upgraded(taken), "a device slot changed or miscounted");
+			}
+			ensure!(Pallet::<T>::on_chain_storage_version() == 5, "storage version not set to 5");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Migrates EnergyMarket from storage version 4 to 5 (only when on-chain version is 4).
+	pub type MigrateV4ToV5<T> = VersionedMigration<
+		4,
+		5,
+		InnerMigrateV4ToV5<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

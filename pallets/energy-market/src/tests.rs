@@ -1299,31 +1299,92 @@ fn an_evicted_sell_gives_its_device_offer_back() {
 }
 
 #[test]
-fn one_account_cannot_take_more_than_its_trade_limit_in_an_interval() {
+fn one_device_cannot_take_more_than_its_trade_limit_in_an_interval() {
 	build_and_execute(|| {
-		device(ALICE, DeviceKind::Producer, 0);
+		let dev = device(ALICE, DeviceKind::Producer, 0);
 		device(CHARLIE, DeviceKind::Producer, 0);
 		// Wash trading: BOB rests a big bid, ALICE sells into it one lot at a time.
 		assert_ok!(buy(BOB, 0, 2_000, 100));
 		for _ in 0..MAX_TAKER_TRADES {
 			assert_ok!(sell(ALICE, 0, 100, 100));
 		}
-		assert_eq!(TakerTrades::<Test>::get(I, ALICE), MAX_TAKER_TRADES);
+		// A sell's fills count against its device, in the slot it writes anyway.
+		assert_eq!(DeviceSlots::<Test>::get(I, dev).map(|s| s.taker_trades), Some(MAX_TAKER_TRADES));
+		assert!(!TakerTrades::<Test>::contains_key(I, ALICE), "a sell writes no account record");
 		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::TakerTradeLimit);
 		// She may still rest an order that does not cross, and others may still take BOB's bid.
 		assert_ok!(sell(ALICE, 0, 100, 150));
 		assert_ok!(sell(CHARLIE, 0, 100, 100));
 		assert_eq!(trades_executed().len(), MAX_TAKER_TRADES as usize + 1);
-		// The limit is per interval: the records go when the interval's orders expire.
+		// The limit is per interval: the next one starts from nothing.
+		assert_ok!(EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I + 1, 100, 100));
+		assert_ok!(EnergyMarket::place_order(RuntimeOrigin::signed(ALICE), Side::Sell, 0, I + 1, 100, 100));
+		assert_eq!(DeviceSlots::<Test>::get(I + 1, dev).map(|s| s.taker_trades), Some(1));
+	});
+}
+
+#[test]
+fn one_account_cannot_buy_more_than_its_trade_limit_in_an_interval() {
+	build_and_execute(|| {
+		device(BOB, DeviceKind::Producer, 0);
+		// BOB rests a big ask, ALICE buys from it one lot at a time.
+		assert_ok!(sell(BOB, 0, 1_000, 100));
+		for _ in 0..MAX_TAKER_TRADES {
+			assert_ok!(buy(ALICE, 0, 100, 100));
+		}
+		assert_eq!(TakerTrades::<Test>::get(I, ALICE), MAX_TAKER_TRADES);
+		assert_noop!(buy(ALICE, 0, 100, 100), Error::<Test>::TakerTradeLimit);
+		// Fills against her resting orders are not hers to count: CHARLIE takes her bid.
+		assert_ok!(buy(ALICE, 0, 100, 50));
+		device(CHARLIE, DeviceKind::Producer, 0);
+		assert_ok!(sell(CHARLIE, 0, 100, 50));
+		assert_eq!(TakerTrades::<Test>::get(I, ALICE), MAX_TAKER_TRADES);
+		// The records go when the interval's orders expire.
 		run_to_interval(I);
 		assert_eq!(TakerTrades::<Test>::iter_prefix(I).count(), 0);
 	});
 }
 
 #[test]
+fn a_seller_at_one_devices_limit_sells_from_another_and_each_taker_has_its_own_limit() {
+	build_and_execute(|| {
+		let first = device(ALICE, DeviceKind::Producer, 0);
+		let second = device(ALICE, DeviceKind::Producer, 0);
+		device(BOB, DeviceKind::Producer, 0);
+		assert_ok!(buy(BOB, 0, 2_000, 100));
+		for _ in 0..MAX_TAKER_TRADES {
+			assert_ok!(sell(ALICE, 0, 100, 100));
+		}
+		// The first device is at its limit: the next sell is backed by the second.
+		assert_ok!(sell(ALICE, 0, 100, 100));
+		let slot = |d| DeviceSlots::<Test>::get(I, d).map(|s| (s.taker_trades, s.unsettled_trades));
+		assert_eq!(slot(first), Some((MAX_TAKER_TRADES, MAX_TAKER_TRADES)));
+		assert_eq!(slot(second), Some((1, 1)));
+		assert_eq!(Trades::<Test>::get(I, MAX_TAKER_TRADES).map(|t| t.device), Some(second));
+		for _ in 1..MAX_TAKER_TRADES {
+			assert_ok!(sell(ALICE, 0, 100, 100));
+		}
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::TakerTradeLimit);
+		// An order that rests is still backed (by the first device with room to offer).
+		assert_ok!(sell(ALICE, 0, 100, 150));
+		assert_eq!(Orders::<Test>::get(NextOrderId::<Test>::get() - 1).and_then(|o| o.device), Some(first));
+		// Her buys have their own limit, per account: every taker, a device for its sells or an
+		// account for its buys, takes at most `MaxTakerTradesPerInterval` fills, so exhausting
+		// an interval takes `MaxTradesPerInterval / MaxTakerTradesPerInterval` of them, and the
+		// cheapest are accounts (a device needs a certificate and a deposit).
+		assert_ok!(sell(BOB, 0, 1_000, 120));
+		for _ in 0..MAX_TAKER_TRADES {
+			assert_ok!(buy(ALICE, 0, 100, 120));
+		}
+		assert_noop!(buy(ALICE, 0, 100, 120), Error::<Test>::TakerTradeLimit);
+		assert_eq!(trades_executed().len(), 3 * MAX_TAKER_TRADES as usize);
+	});
+}
+
+#[test]
 fn a_taker_at_its_limit_fills_what_it_may_and_releases_the_rest() {
 	build_and_execute(|| {
-		device(ALICE, DeviceKind::Producer, 0);
+		let dev = device(ALICE, DeviceKind::Producer, 0);
 		// BOB's bid takes ALICE's first five sells; then three bids of one lot each.
 		assert_ok!(buy(BOB, 0, 500, 100));
 		for a in MANY.take(3) {
@@ -1339,7 +1400,7 @@ fn a_taker_at_its_limit_fills_what_it_may_and_releases_the_rest() {
 			e,
 			Event::OrderPlaced { filled_wh: 100, resting_wh: 0, quantity_wh: 300, .. }
 		)));
-		assert_eq!(TakerTrades::<Test>::get(I, ALICE), MAX_TAKER_TRADES);
+		assert_eq!(DeviceSlots::<Test>::get(I, dev).map(|s| s.taker_trades), Some(MAX_TAKER_TRADES));
 	});
 }
 
@@ -1729,5 +1790,65 @@ fn migration_v3_to_v4_drops_trade_count_and_keeps_every_unsettled_trade() {
 		MigrateV3ToV4::<Test>::on_runtime_upgrade();
 		assert!(!SettledUpTo::<Test>::contains_key(I));
 		SettledUpTo::<Test>::insert(I, 2);
+	});
+}
+
+#[test]
+fn migration_v4_to_v5_counts_each_devices_taken_fills_in_its_slot() {
+	use crate::migrations::v5::{DeviceSlotV4, DeviceSlots as DeviceSlotsV4, MigrateV4ToV5};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	build_and_execute(|| {
+		let alice = device(ALICE, DeviceKind::Producer, 0);
+		let bob = device(BOB, DeviceKind::Producer, 0);
+		// ALICE's sells take 3 fills of CHARLIE's bid; BOB's ask is taken twice by DAVE's buys
+		// (fills of a resting order are not its device's to count); ALICE rests one more sell.
+		assert_ok!(buy(CHARLIE, 0, 1_000, 100));
+		for _ in 0..3 {
+			assert_ok!(sell(ALICE, 0, 100, 100));
+		}
+		assert_ok!(sell(BOB, 0, 500, 120));
+		for _ in 0..2 {
+			assert_ok!(buy(DAVE, 0, 100, 120));
+		}
+		assert_ok!(sell(ALICE, 0, 100, 150));
+
+		// Version 4's layout: slots without `taker_trades`.
+		let slots: Vec<_> = DeviceSlots::<Test>::iter().collect();
+		assert_eq!(slots.len(), 2);
+		for (interval, device, s) in slots {
+			DeviceSlotsV4::<Test>::insert(interval, device, DeviceSlotV4 {
+				offered_wh: s.offered_wh,
+				open_orders: s.open_orders,
+				unsettled_trades: s.unsettled_trades,
+				allocated_wh: s.allocated_wh,
+			});
+		}
+		StorageVersion::new(4).put::<EnergyMarket>();
+		assert!(DeviceSlots::<Test>::get(I, alice).is_none(), "version 4's slots do not decode as version 5's");
+
+		#[cfg(feature = "try-runtime")]
+		let state = <MigrateV4ToV5<Test> as OnRuntimeUpgrade>::pre_upgrade().unwrap();
+		MigrateV4ToV5::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		<MigrateV4ToV5<Test> as OnRuntimeUpgrade>::post_upgrade(state).unwrap();
+
+		assert_eq!(EnergyMarket::on_chain_storage_version(), 5);
+		assert_eq!(
+			DeviceSlots::<Test>::get(I, alice),
+			Some(DeviceSlot { offered_wh: 400, open_orders: 1, unsettled_trades: 3, allocated_wh: 0, taker_trades: 3 })
+		);
+		assert_eq!(
+			DeviceSlots::<Test>::get(I, bob),
+			Some(DeviceSlot { offered_wh: 500, open_orders: 1, unsettled_trades: 2, allocated_wh: 0, taker_trades: 0 })
+		);
+		// The migrated count binds: ALICE's device takes the 3 fills left to it, then no more.
+		for _ in 0..MAX_TAKER_TRADES - 3 {
+			assert_ok!(sell(ALICE, 0, 100, 100));
+		}
+		assert_noop!(sell(ALICE, 0, 100, 100), Error::<Test>::TakerTradeLimit);
+		// Running it again does nothing (version 5 already).
+		let before: Vec<_> = DeviceSlots::<Test>::iter().collect();
+		MigrateV4ToV5::<Test>::on_runtime_upgrade();
+		assert_eq!(DeviceSlots::<Test>::iter().collect::<Vec<_>>(), before);
 	});
 }

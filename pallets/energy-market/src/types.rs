@@ -100,6 +100,11 @@ pub struct DeviceSlot {
 	pub unsettled_trades: u32,
 	/// Metered production already allocated to settled trades.
 	pub allocated_wh: u64,
+	/// Fills taken by the device's incoming sell orders in the interval, limited by
+	/// `MaxTakerTradesPerInterval` (a buy's fills count against its account, `TakerTrades`).
+	/// Kept here rather than per account because a sell reads and writes its device's slot
+	/// anyway: the limit costs a selling order no storage access of its own.
+	pub taker_trades: u32,
 }
 
 /// Running statistics of a delivery interval (kept after settlement).
