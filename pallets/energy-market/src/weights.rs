@@ -27,9 +27,9 @@
 // --output-analysis
 // min-squares
 // --template
-// scripts/frame-weight-template.hbs
+// /work/main/scripts/frame-weight-template.hbs
 // --output
-// pallets/energy-market/src/weights.rs
+// /work/main/pallets/energy-market/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -66,7 +66,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:0)
 	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
@@ -75,8 +75,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:16 w:16)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::OpenOrders` (r:16 w:16)
@@ -90,16 +88,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11957 + f * (475 ±0)`
 		//  Estimated: `13994 + f * (3037 ±0)`
-		// Minimum execution time: 240_799_000 picoseconds.
-		Weight::from_parts(167_411_733, 13994)
-			// Standard Error: 250_609
-			.saturating_add(Weight::from_parts(74_205_718, 0).saturating_mul(f.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 237_987_000 picoseconds.
+		Weight::from_parts(172_244_481, 13994)
+			// Standard Error: 253_263
+			.saturating_add(Weight::from_parts(72_946_846, 0).saturating_mul(f.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
+	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
+	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::RoutesInto` (r:1 w:0)
 	/// Proof: `EnergyMarket::RoutesInto` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
@@ -108,12 +108,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:16 w:16)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:16 w:16)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::OpenOrders` (r:16 w:16)
 	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:16 w:16)
@@ -123,12 +121,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `f` is `[1, 16]`.
 	fn place_order_buy(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12385 + f * (561 ±0)`
+		//  Measured:  `12385 + f * (565 ±0)`
 		//  Estimated: `13994 + f * (3037 ±0)`
-		// Minimum execution time: 277_850_000 picoseconds.
-		Weight::from_parts(179_926_660, 13994)
-			// Standard Error: 344_378
-			.saturating_add(Weight::from_parts(117_404_348, 0).saturating_mul(f.into()))
+		// Minimum execution time: 277_168_000 picoseconds.
+		Weight::from_parts(176_006_999, 13994)
+			// Standard Error: 670_613
+			.saturating_add(Weight::from_parts(122_135_311, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -140,7 +138,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:0)
 	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -149,8 +147,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:1 w:1)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Trades` (r:0 w:1)
@@ -159,11 +155,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11849`
 		//  Estimated: `13994`
-		// Minimum execution time: 176_612_000 picoseconds.
-		Weight::from_parts(184_884_000, 13994)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 166_402_000 picoseconds.
+		Weight::from_parts(181_047_000, 13994)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
+	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
+	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::RoutesInto` (r:1 w:0)
 	/// Proof: `EnergyMarket::RoutesInto` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -172,20 +170,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::ZoneBooks` (`max_values`: None, `max_size`: Some(10529), added: 13004, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:1 w:1)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Trades` (r:0 w:1)
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	fn place_order_buy_kept() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12200`
+		//  Measured:  `12204`
 		//  Estimated: `13994`
-		// Minimum execution time: 205_640_000 picoseconds.
-		Weight::from_parts(218_385_000, 13994)
+		// Minimum execution time: 213_116_000 picoseconds.
+		Weight::from_parts(227_744_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -196,17 +192,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::OpenOrders` (r:2 w:2)
 	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn rest_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12858`
+		//  Measured:  `12862`
 		//  Estimated: `13994`
-		// Minimum execution time: 217_776_000 picoseconds.
-		Weight::from_parts(226_828_000, 13994)
+		// Minimum execution time: 223_546_000 picoseconds.
+		Weight::from_parts(232_072_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -221,10 +217,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `30 + z * (10575 ±0)`
 		//  Estimated: `13994 + z * (13004 ±0)`
-		// Minimum execution time: 58_067_000 picoseconds.
-		Weight::from_parts(58_914_000, 13994)
-			// Standard Error: 490_585
-			.saturating_add(Weight::from_parts(43_964_275, 0).saturating_mul(z.into()))
+		// Minimum execution time: 59_151_000 picoseconds.
+		Weight::from_parts(62_111_000, 13994)
+			// Standard Error: 507_043
+			.saturating_add(Weight::from_parts(43_423_157, 0).saturating_mul(z.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(z.into())))
@@ -235,7 +231,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyData::Devices` (r:1 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:2 w:2)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::RoutesFrom` (r:1 w:0)
 	/// Proof: `EnergyMarket::RoutesFrom` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:18 w:18)
@@ -246,8 +242,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::CapacityUsed` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Stats` (r:1 w:1)
 	/// Proof: `EnergyMarket::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EnergyMarket::TakerTrades` (r:1 w:1)
-	/// Proof: `EnergyMarket::TakerTrades` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::Orders` (r:17 w:18)
 	/// Proof: `EnergyMarket::Orders` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::OpenOrders` (r:18 w:18)
@@ -258,28 +252,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EnergyMarket::Trades` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	fn place_order_spread() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `198684`
+		//  Measured:  `198688`
 		//  Estimated: `222058`
-		// Minimum execution time: 2_537_721_000 picoseconds.
-		Weight::from_parts(2_758_978_000, 222058)
-			.saturating_add(T::DbWeight::get().reads(109_u64))
-			.saturating_add(T::DbWeight::get().writes(123_u64))
+		// Minimum execution time: 2_550_787_000 picoseconds.
+		Weight::from_parts(2_762_515_000, 222058)
+			.saturating_add(T::DbWeight::get().reads(108_u64))
+			.saturating_add(T::DbWeight::get().writes(122_u64))
 	}
 	/// Storage: `EnergyData::DevicesByOwner` (r:1 w:0)
 	/// Proof: `EnergyData::DevicesByOwner` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyData::Devices` (r:64 w:0)
 	/// Proof: `EnergyData::Devices` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:64 w:0)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
 	fn pick_device(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `202 + d * (141 ±0)`
 		//  Estimated: `4027 + d * (2604 ±0)`
-		// Minimum execution time: 14_283_000 picoseconds.
-		Weight::from_parts(7_075_259, 4027)
-			// Standard Error: 7_880
-			.saturating_add(Weight::from_parts(7_010_777, 0).saturating_mul(d.into()))
+		// Minimum execution time: 14_577_000 picoseconds.
+		Weight::from_parts(6_743_752, 4027)
+			// Standard Error: 19_406
+			.saturating_add(Weight::from_parts(7_338_148, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
@@ -291,15 +285,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::OpenOrders` (r:1 w:1)
 	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:1 w:1)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12831`
+		//  Measured:  `12835`
 		//  Estimated: `13994`
-		// Minimum execution time: 168_105_000 picoseconds.
-		Weight::from_parts(178_538_000, 13994)
+		// Minimum execution time: 172_247_000 picoseconds.
+		Weight::from_parts(185_057_000, 13994)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -314,7 +308,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyData::Readings` (r:500 w:0)
 	/// Proof: `EnergyData::Readings` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:500 w:500)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1000 w:1000)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1001 w:1001)
@@ -322,12 +316,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn settle(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `525 + n * (596 ±0)`
+		//  Measured:  `525 + n * (600 ±0)`
 		//  Estimated: `9167 + n * (5206 ±0)`
-		// Minimum execution time: 286_065_000 picoseconds.
-		Weight::from_parts(288_123_000, 9167)
-			// Standard Error: 1_976_777
-			.saturating_add(Weight::from_parts(290_977_070, 0).saturating_mul(n.into()))
+		// Minimum execution time: 522_580_000 picoseconds.
+		Weight::from_parts(6_040_084_541, 9167)
+			// Standard Error: 5_386_493
+			.saturating_add(Weight::from_parts(286_471_862, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -343,7 +337,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyMarket::OpenOrders` (r:128 w:128)
 	/// Proof: `EnergyMarket::OpenOrders` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:128 w:128)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:128 w:128)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:128 w:128)
@@ -352,12 +346,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[1, 10]`.
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `381 + n * (511 ±0)`
+		//  Measured:  `381 + n * (515 ±0)`
 		//  Estimated: `133494 + i * (4153 ±3_548) + n * (3037 ±0)`
-		// Minimum execution time: 41_568_000 picoseconds.
-		Weight::from_parts(598_889_937, 133494)
-			// Standard Error: 1_119_275
-			.saturating_add(Weight::from_parts(122_211_150, 0).saturating_mul(n.into()))
+		// Minimum execution time: 40_507_000 picoseconds.
+		Weight::from_parts(557_182_443, 133494)
+			// Standard Error: 685_220
+			.saturating_add(Weight::from_parts(118_247_355, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -378,7 +372,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EnergyData::Readings` (r:500 w:0)
 	/// Proof: `EnergyData::Readings` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `EnergyMarket::DeviceSlots` (r:500 w:500)
-	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `EnergyMarket::DeviceSlots` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1000 w:1000)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1001 w:1001)
@@ -387,14 +381,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[1, 10]`.
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `628 + n * (596 ±0)`
-		//  Estimated: `21221 + i * (1414 ±83) + n * (5206 ±0)`
-		// Minimum execution time: 310_720_000 picoseconds.
-		Weight::from_parts(318_384_000, 21221)
-			// Standard Error: 3_282_957
-			.saturating_add(Weight::from_parts(280_147_358, 0).saturating_mul(n.into()))
-			// Standard Error: 162_162_793
-			.saturating_add(Weight::from_parts(225_797_855, 0).saturating_mul(i.into()))
+		//  Measured:  `628 + n * (600 ±0)`
+		//  Estimated: `21221 + i * (1414 ±302) + n * (5206 ±0)`
+		// Minimum execution time: 315_045_000 picoseconds.
+		Weight::from_parts(318_811_000, 21221)
+			// Standard Error: 1_233_604
+			.saturating_add(Weight::from_parts(288_517_931, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -414,8 +406,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `790`
 		//  Estimated: `3892`
-		// Minimum execution time: 30_557_000 picoseconds.
-		Weight::from_parts(33_252_000, 3892)
+		// Minimum execution time: 30_757_000 picoseconds.
+		Weight::from_parts(33_075_000, 3892)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -423,25 +415,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_153_000 picoseconds.
-		Weight::from_parts(8_937_000, 0)
+		// Minimum execution time: 8_363_000 picoseconds.
+		Weight::from_parts(9_128_000, 0)
 	}
 }
 
 // For tests and mock runtimes: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn place_order(f: u32, ) -> Weight {
-		Weight::from_parts(167_411_733, 13994)
-			.saturating_add(Weight::from_parts(74_205_718, 0).saturating_mul(f.into()))
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
+		Weight::from_parts(172_244_481, 13994)
+			.saturating_add(Weight::from_parts(72_946_846, 0).saturating_mul(f.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(f.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(f.into())))
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
 	fn place_order_buy(f: u32, ) -> Weight {
-		Weight::from_parts(179_926_660, 13994)
-			.saturating_add(Weight::from_parts(117_404_348, 0).saturating_mul(f.into()))
+		Weight::from_parts(176_006_999, 13994)
+			.saturating_add(Weight::from_parts(122_135_311, 0).saturating_mul(f.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(f.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -449,48 +441,48 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(f.into()))
 	}
 	fn place_order_kept() -> Weight {
-		Weight::from_parts(184_884_000, 13994)
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+		Weight::from_parts(181_047_000, 13994)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn place_order_buy_kept() -> Weight {
-		Weight::from_parts(218_385_000, 13994)
+		Weight::from_parts(227_744_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn rest_order() -> Weight {
-		Weight::from_parts(226_828_000, 13994)
+		Weight::from_parts(232_072_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn zone_books(z: u32, ) -> Weight {
-		Weight::from_parts(58_914_000, 13994)
-			.saturating_add(Weight::from_parts(43_964_275, 0).saturating_mul(z.into()))
+		Weight::from_parts(62_111_000, 13994)
+			.saturating_add(Weight::from_parts(43_423_157, 0).saturating_mul(z.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(z.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(z.into())))
 			.saturating_add(Weight::from_parts(0, 13004).saturating_mul(z.into()))
 	}
 	fn place_order_spread() -> Weight {
-		Weight::from_parts(2_758_978_000, 222058)
-			.saturating_add(RocksDbWeight::get().reads(109_u64))
-			.saturating_add(RocksDbWeight::get().writes(123_u64))
+		Weight::from_parts(2_762_515_000, 222058)
+			.saturating_add(RocksDbWeight::get().reads(108_u64))
+			.saturating_add(RocksDbWeight::get().writes(122_u64))
 	}
 	fn pick_device(d: u32, ) -> Weight {
-		Weight::from_parts(7_075_259, 4027)
-			.saturating_add(Weight::from_parts(7_010_777, 0).saturating_mul(d.into()))
+		Weight::from_parts(6_743_752, 4027)
+			.saturating_add(Weight::from_parts(7_338_148, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2604).saturating_mul(d.into()))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(178_538_000, 13994)
+		Weight::from_parts(185_057_000, 13994)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn settle(n: u32, ) -> Weight {
-		Weight::from_parts(288_123_000, 9167)
-			.saturating_add(Weight::from_parts(290_977_070, 0).saturating_mul(n.into()))
+		Weight::from_parts(6_040_084_541, 9167)
+			.saturating_add(Weight::from_parts(286_471_862, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -498,8 +490,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(598_889_937, 133494)
-			.saturating_add(Weight::from_parts(122_211_150, 0).saturating_mul(n.into()))
+		Weight::from_parts(557_182_443, 133494)
+			.saturating_add(Weight::from_parts(118_247_355, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -508,9 +500,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(n.into()))
 	}
 	fn on_initialize_settle(n: u32, i: u32, ) -> Weight {
-		Weight::from_parts(318_384_000, 21221)
-			.saturating_add(Weight::from_parts(280_147_358, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(225_797_855, 0).saturating_mul(i.into()))
+		Weight::from_parts(318_811_000, 21221)
+			.saturating_add(Weight::from_parts(288_517_931, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -519,11 +510,11 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn set_zone_pair() -> Weight {
-		Weight::from_parts(33_252_000, 3892)
+		Weight::from_parts(33_075_000, 3892)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn set_price_band() -> Weight {
-		Weight::from_parts(8_937_000, 0)
+		Weight::from_parts(9_128_000, 0)
 	}
 }
