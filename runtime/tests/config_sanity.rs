@@ -146,8 +146,8 @@ fn energy_market_calls_fit_in_a_block() {
 	use pallet_energy_market::Side;
 	type Market = pallet_energy_market::Pallet<Runtime>;
 	for (name, w) in [
-		("place_order(sell, max fills, all zones, all devices)", Market::place_order_max(Side::Sell)),
-		("place_order(buy, max fills, all zones)", Market::place_order_max(Side::Buy)),
+		("place_order(sell, max fills, all zones, all devices)", Market::place_order_max(Side::Sell, u64::MAX)),
+		("place_order(buy, max fills, all zones)", Market::place_order_max(Side::Buy, u64::MAX)),
 		("settle(max)", W::settle(n)),
 	] {
 		assert!(w.all_lte(normal), "{name} ({w:?}) exceeds {normal:?}");

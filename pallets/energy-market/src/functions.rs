@@ -158,9 +158,14 @@ impl<T: Config> Pallet<T> {
 		w
 	}
 
-	/// What `place_order` on `side` is charged before it runs: every part at its maximum.
-	pub fn place_order_max(side: Side) -> Weight {
-		let fills = T::MaxFillsPerOrder::get();
+	/// What `place_order` on `side` of `quantity_wh` is charged before it runs: every part at
+	/// its maximum. Every fill is at least a lot, so an order of `k` lots makes at most `k`
+	/// fills: a small order is not charged up front (and a block is not packed as if it were)
+	/// for `MaxFillsPerOrder` fills it cannot make. At least one fill is charged, as
+	/// [`Self::place_order_weight`] does.
+	pub fn place_order_max(side: Side, quantity_wh: u64) -> Weight {
+		let lots = quantity_wh.checked_div(T::TradeLotWh::get()).unwrap_or(u64::MAX);
+		let fills = T::MaxFillsPerOrder::get().min(u32::try_from(lots).unwrap_or(u32::MAX)).max(1);
 		Self::place_order_weight(
 			side,
 			&PlaceWork {

@@ -585,7 +585,7 @@ pub mod pallet {
 		/// zone)`; sells need a certified producing device of the caller in `zone` and hold
 		/// `value_of(quantity, ImbalancePrice)`. Crossing orders of the other side (in this zone
 		/// and in zones linked to it by a zone pair) trade at their own price, best first, in
-		/// whole lots, up to `MaxFillsPerOrder` fills (and the account's and the interval's
+		/// whole lots, up to `MaxFillsPerOrder` fills (and the taker's and the interval's
 		/// trade limits). The rest rests in the book of `(interval, zone, side)` until filled,
 		/// cancelled or expired at gate closure, and holds `OrderDeposit` meanwhile; if the book
 		/// is full it evicts the worst order when priced better than it (`OrderEvicted`),
@@ -595,7 +595,8 @@ pub mod pallet {
 		/// with `MaxOpenOrdersPerAccount` open orders can still place orders that fill
 		/// completely; one that would rest fails with `TooManyOpenOrders` (its fills undone).
 		///
-		/// Charged for `MaxFillsPerOrder` fills that each close their maker, `MaxZones` books, a
+		/// Charged for `min(MaxFillsPerOrder, lots)` fills (every fill is at least a lot) that
+		/// each close their maker, `MaxZones` books, a
 		/// resting remainder with an eviction and (a sell) a scan of `MaxDevicesPerAccount`
 		/// devices, and refunded down to what the call did (a single fill that leaves its maker
 		/// open with nothing of its hold released is charged as such: [`PlaceWork`]).
@@ -610,7 +611,7 @@ pub mod pallet {
 		/// ## Events
 		/// `TradeExecuted` per fill, `OrderEvicted` if it evicts, then `OrderPlaced`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(Pallet::<T>::place_order_max(*side))]
+		#[pallet::weight(Pallet::<T>::place_order_max(*side, *quantity_wh))]
 		pub fn place_order(
 			origin: OriginFor<T>,
 			side: Side,

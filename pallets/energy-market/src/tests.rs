@@ -205,7 +205,19 @@ fn place_order_is_charged_for_max_fills_and_refunded_to_the_fills_made() {
 		// MaxFillsPerOrder = 3, the books of MaxZones − 1 = 3 other zones, 3 fills in them, a
 		// rest (a buy scans no device).
 		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_weight(Side::Buy, &work(3, 3, 3, 1, 0)));
-		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_max(Side::Buy));
+		assert_eq!(call.get_dispatch_info().call_weight, EnergyMarket::place_order_max(Side::Buy, 1000));
+		// An order of two lots can make two fills at most, and is charged for two (in the other
+		// zones' books too); an order below a lot (rejected) for one.
+		let two_lots = Call::<Test>::place_order { side: Side::Sell, zone: 0, interval: I, quantity_wh: 200, price_per_kwh: 100 };
+		let max_devices = <<Test as pallet_energy_data::Config>::MaxDevicesPerAccount as frame_support::traits::Get<u32>>::get();
+		assert_eq!(
+			two_lots.get_dispatch_info().call_weight,
+			EnergyMarket::place_order_weight(Side::Sell, &work(2, 3, 2, 1, max_devices))
+		);
+		assert_eq!(
+			EnergyMarket::place_order_max(Side::Sell, 50),
+			EnergyMarket::place_order_weight(Side::Sell, &work(1, 3, 1, 1, max_devices))
+		);
 		// Nothing to match: charged for 0 fills, no other zone's book, no device.
 		let info =
 			EnergyMarket::place_order(RuntimeOrigin::signed(BOB), Side::Buy, 0, I, 1000, 100).unwrap();
@@ -949,6 +961,11 @@ mod properties {
 							let result = EnergyMarket::place_order(RuntimeOrigin::signed(accounts[who]), side, zone, current + ahead, qty, price);
 							if dust {
 								prop_assert!(result.is_err(), "a dust order was accepted");
+							}
+							// What the order did never weighs more than it was charged up front.
+							if let Ok(info) = result {
+								let charged = EnergyMarket::place_order_max(side, qty);
+								prop_assert!(info.actual_weight.is_some_and(|w| w.all_lte(charged)), "refund above the charge");
 							}
 						},
 						Op::Register { who, zone } => {
