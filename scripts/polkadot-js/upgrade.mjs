@@ -131,6 +131,10 @@ if (marketVersionAfter < marketVersionBefore) fail('the market storage version w
 const books = await api.query.energyMarket.zoneBooks.entries();
 const orders = books.reduce((n, [, b]) => n + b.length, 0);
 log(`ZoneBooks decode: ${books.length} books, ${orders} resting orders`);
+// Storage version 5 (runtime 116) gave every device slot the fills its device's sells took.
+const slots = await api.query.energyMarket.deviceSlots.entries();
+const takenBySells = slots.reduce((n, [, s]) => n + (s.isSome ? s.unwrap().takerTrades.toNumber() : 0), 0);
+log(`DeviceSlots decode: ${slots.length} slots, ${takenBySells} fills taken by sells`);
 // Runtime APIs through state_call (not api.call, whose decoration predates the upgrade).
 const interval = Math.floor(best / 10);
 const at = (await api.rpc.chain.getFinalizedHead()).toHex();
