@@ -1188,13 +1188,11 @@ impl<T: Config> Pallet<T> {
 		let mut account_takes: BTreeMap<(IntervalIndex, T::AccountId), u32> = BTreeMap::new();
 		let mut device_takes: BTreeMap<(IntervalIndex, DeviceId), u32> = BTreeMap::new();
 		for (interval, _, t) in Trades::<T>::iter() {
-			if t.buy_order > t.sell_order {
-				if Self::gate_open(current, interval) {
-					let e = account_takes.entry((interval, t.buyer)).or_default();
-					*e = e.saturating_add(1);
-				}
-			} else {
+			if t.taken_by_sell() {
 				let e = device_takes.entry((interval, t.device)).or_default();
+				*e = e.saturating_add(1);
+			} else if Self::gate_open(current, interval) {
+				let e = account_takes.entry((interval, t.buyer)).or_default();
 				*e = e.saturating_add(1);
 			}
 		}

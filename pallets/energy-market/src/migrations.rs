@@ -449,7 +449,7 @@ pub mod v5 {
 		let mut read = 0u64;
 		for (interval, _, t) in Trades::<T>::iter() {
 			read = read.saturating_add(1);
-			if t.sell_order > t.buy_order {
+			if t.taken_by_sell() {
 				let e = took.entry((interval, t.device)).or_default();
 				*e = e.saturating_add(1);
 			}

@@ -67,6 +67,15 @@ pub struct Trade<AccountId> {
 	pub collateral: Money,
 }
 
+impl<AccountId> Trade<AccountId> {
+	/// Whether the sell was the incoming order that took this fill (the later order, with the
+	/// higher id): its device counts the fill (`DeviceSlot::taker_trades`); otherwise the
+	/// buyer's account does (`TakerTrades`).
+	pub fn taken_by_sell(&self) -> bool {
+		self.sell_order > self.buy_order
+	}
+}
+
 /// Grid terms of energy flowing from one zone to another.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
