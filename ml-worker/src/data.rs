@@ -70,7 +70,7 @@ impl std::fmt::Display for Metrics {
 pub fn evaluate(grid: &Grid, data: &Dataset, mut predict: impl FnMut(&[f32]) -> Result<Vec<f32>>) -> Result<Metrics> {
 	let start = std::time::Instant::now();
 	let rows: Vec<Vec<f32>> = data.x.iter().map(|x| predict(x)).collect::<Result<_>>()?;
-	let e = compare::evaluate(grid, data, &rows, start.elapsed().as_secs_f64())?;
+	let e = compare::evaluate(grid, data, &rows, start.elapsed().as_secs_f64(), None)?;
 	let before = data
 		.scenarios
 		.iter()

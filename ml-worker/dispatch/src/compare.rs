@@ -5,7 +5,7 @@
 
 use crate::{
 	opf::{line_tolerance, WarmStart},
-	Error, Grid, Profiles, Scenario,
+	Basis, BasisLibrary, Error, Grid, Profiles, Scenario,
 };
 use std::{io::Write, time::Instant};
 
@@ -22,6 +22,8 @@ pub struct Solved {
 	pub cost: Vec<f64>,
 	/// Branches at their rating in the optimum (|flow| ≥ 99.99 % of the rating).
 	pub binding: Vec<usize>,
+	/// The optimum's basis ([`Basis::of`]).
+	pub bases: Vec<Basis>,
 	/// Seconds spent solving (warm-started, in hour order).
 	pub solve_seconds: f64,
 }
@@ -43,6 +45,7 @@ impl Solved {
 					.filter(|(f, br)| br.limit_mw.is_some_and(|lim| f.abs() >= 0.9999 * lim))
 					.count(),
 			);
+			d.bases.push(Basis::of(&grid.problem, &opt.pg_mw, &s.loads_mw, &s.pmax_mw));
 			d.x.push(grid.features(&s));
 			d.y.push(grid.fractions(&opt.pg_mw, &s));
 			d.cost.push(opt.cost);
@@ -68,6 +71,7 @@ impl Solved {
 			d.y.extend(p.y.iter().cloned());
 			d.cost.extend(p.cost.iter().copied());
 			d.binding.extend(p.binding.iter().copied());
+			d.bases.extend(p.bases.iter().cloned());
 			d.solve_seconds += p.solve_seconds;
 		}
 		d
@@ -86,6 +90,16 @@ impl Solved {
 	/// Share of scenarios whose optimum has a branch at its rating.
 	pub fn binding_share(&self) -> f64 {
 		self.binding.iter().filter(|&&b| b > 0).count() as f64 / self.len().max(1) as f64
+	}
+
+	/// The library of this set's optimal bases.
+	pub fn library(&self) -> BasisLibrary {
+		BasisLibrary::from_bases(&self.bases)
+	}
+
+	/// Share of these scenarios whose optimal basis is in `library`.
+	pub fn covered_share(&self, library: &BasisLibrary) -> f64 {
+		self.bases.iter().filter(|b| library.contains(b)).count() as f64 / self.len().max(1) as f64
 	}
 
 	/// Mean number of branches at their rating.
@@ -113,6 +127,9 @@ pub struct Evaluation {
 	pub infeasible_after: f64,
 	/// Share that needed the solver fallback.
 	pub fallback: f64,
+	/// Share the repair returned as the certified optimum without the solver (a library basis
+	/// that is primal and dual feasible).
+	pub optimal: f64,
 	/// Mean redispatch moves per scenario.
 	pub moves: f64,
 	/// Seconds per scenario predicting (batched when the predictor was called on all rows).
@@ -126,13 +143,14 @@ impl core::fmt::Display for Evaluation {
 		write!(
 			f,
 			"mean gap {:.3} % (repaired alone {:.3} %), worst {:.3} %, overloaded before repair {:.1} %, infeasible after {:.1} %, \
-			 fallback {:.1} %, moves {:.1}, predict {:.4} ms + repair {:.4} ms ({} scenarios)",
+			 fallback {:.1} %, certified optimum {:.1} %, moves {:.1}, predict {:.4} ms + repair {:.4} ms ({} scenarios)",
 			100.0 * self.mean_gap,
 			100.0 * self.repaired_gap,
 			100.0 * self.worst_gap,
 			100.0 * self.overloaded_before,
 			100.0 * self.infeasible_after,
 			100.0 * self.fallback,
+			100.0 * self.optimal,
 			self.moves,
 			1e3 * self.predict_seconds,
 			1e3 * self.repair_seconds,
@@ -142,8 +160,15 @@ impl core::fmt::Display for Evaluation {
 }
 
 /// Evaluates predictions `rows` (one per scenario of `test`, positions between the limits)
-/// made in `predict_seconds` in all.
-pub fn evaluate(grid: &Grid, test: &Solved, rows: &[Vec<f32>], predict_seconds: f64) -> Result<Evaluation, Error> {
+/// made in `predict_seconds` in all, repaired with `library` when given
+/// ([`crate::DispatchProblem::repair_with`]) and with the line-safe repair alone otherwise.
+pub fn evaluate(
+	grid: &Grid,
+	test: &Solved,
+	rows: &[Vec<f32>],
+	predict_seconds: f64,
+	library: Option<&BasisLibrary>,
+) -> Result<Evaluation, Error> {
 	if rows.len() != test.len() {
 		return Err(Error::Input(format!("{} predictions for {} scenarios", rows.len(), test.len())));
 	}
@@ -153,6 +178,7 @@ pub fn evaluate(grid: &Grid, test: &Solved, rows: &[Vec<f32>], predict_seconds: 
 	}
 	let p = &grid.problem;
 	let (mut gaps, mut feasible, mut over, mut infeasible, mut fallback, mut moves) = (0.0, 0usize, 0, 0, 0, 0);
+	let mut optimal = 0;
 	let (mut own_gaps, mut own) = (0.0, 0usize);
 	let mut repair_seconds = 0.0;
 	let mut warm = WarmStart::default();
@@ -168,8 +194,14 @@ pub fn evaluate(grid: &Grid, test: &Solved, rows: &[Vec<f32>], predict_seconds: 
 			over += 1;
 		}
 		let start = Instant::now();
-		let r = p.repair(&pg, &s.loads_mw, &s.pmax_mw, &mut warm)?;
+		let r = match library {
+			Some(lib) => p.repair_with(lib, &pg, &s.loads_mw, &s.pmax_mw, &mut warm)?,
+			None => p.repair(&pg, &s.loads_mw, &s.pmax_mw, &mut warm)?,
+		};
 		repair_seconds += start.elapsed().as_secs_f64();
+		if r.optimal && !r.fallback {
+			optimal += 1;
+		}
 		moves += r.moves;
 		if r.fallback {
 			fallback += 1;
@@ -193,6 +225,7 @@ pub fn evaluate(grid: &Grid, test: &Solved, rows: &[Vec<f32>], predict_seconds: 
 	e.overloaded_before = over as f64 / n;
 	e.infeasible_after = infeasible as f64 / n;
 	e.fallback = fallback as f64 / n;
+	e.optimal = optimal as f64 / n;
 	e.moves = moves as f64 / n;
 	e.predict_seconds = predict_seconds / n;
 	e.repair_seconds = repair_seconds / n;

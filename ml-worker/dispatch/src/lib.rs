@@ -25,6 +25,7 @@
 //! gap to [`opf::DispatchProblem::solve`] and its limit violations
 //! ([`opf::DispatchProblem::violation`]).
 
+pub mod basis;
 pub mod compare;
 pub mod matpower;
 pub mod network;
@@ -38,6 +39,7 @@ mod tests;
 
 pub use matpower::Case;
 pub use opf::{Dispatch, DispatchProblem, Violation, WarmStart};
+pub use basis::{Basis, BasisLibrary};
 pub use repair::Repaired;
 pub use scenario::{Grid, Profiles, Scenario};
 

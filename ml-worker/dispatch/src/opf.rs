@@ -33,6 +33,8 @@ pub struct DispatchProblem {
 	/// `gen_ptdf[g][l]`: flow on branch `l` per MW of generator `g` (taken at the reference
 	/// bus).
 	pub gen_ptdf: Vec<Vec<f64>>,
+	/// Lower limit of each in-service generator, MW (the case's, cached).
+	pmin: Vec<f64>,
 }
 
 /// An optimal dispatch.
@@ -102,7 +104,8 @@ impl DispatchProblem {
 		let mut by_bus = std::collections::BTreeMap::<usize, Vec<f64>>::new();
 		let gen_ptdf =
 			gen_bus.iter().map(|&b| by_bus.entry(b).or_insert_with(|| network.ptdf_column(b)).clone()).collect();
-		Ok(DispatchProblem { case, network, gen_bus, gen_index, gen_ptdf })
+		let pmin = gen_index.iter().filter_map(|&i| case.gens.get(i)).map(|g| g.pmin_mw).collect();
+		Ok(DispatchProblem { case, network, gen_bus, gen_index, gen_ptdf, pmin })
 	}
 
 	/// Number of in-service generators.
@@ -132,6 +135,11 @@ impl DispatchProblem {
 			.filter_map(|&i| self.case.gens.get(i))
 			.map(|g| (g.pmin_mw, g.pmax_mw))
 			.unzip()
+	}
+
+	/// The generators' lower limits, MW (as [`DispatchProblem::base_limits`], without a copy).
+	pub fn pmin(&self) -> &[f64] {
+		&self.pmin
 	}
 
 	/// Generation cost of `pg_mw`.

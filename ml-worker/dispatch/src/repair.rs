@@ -80,6 +80,9 @@ pub struct Repaired {
 	pub moves: usize,
 	/// Whether the repair failed its certificate and the solver's optimum was used instead.
 	pub fallback: bool,
+	/// Whether the result is known to be the optimum: a dual feasible basis that passed the
+	/// certificate ([`DispatchProblem::repair_with`]) or the solver's fallback.
+	pub optimal: bool,
 }
 
 impl DispatchProblem {
@@ -92,7 +95,7 @@ impl DispatchProblem {
 	/// (a shortfall is taken by the cheapest generators with room, a surplus is shed by the
 	/// dearest), ignoring branches.
 	pub fn repair_balance(&self, pg_mw: &[f64], loads_mw: &[f64], pmax_mw: &[f64]) -> Vec<f64> {
-		let (pmin, _) = self.base_limits();
+		let pmin = self.pmin();
 		let mut p: Vec<f64> = pg_mw
 			.iter()
 			.zip(pmin.iter().zip(pmax_mw))
@@ -130,6 +133,17 @@ impl DispatchProblem {
 		if pg_mw.len() != self.gen_count() {
 			return Err(Error::Input(format!("{} set-points for {} generators", pg_mw.len(), self.gen_count())));
 		}
+		let (best, moves) = self.line_passes(pg_mw, loads_mw, pmax_mw);
+		if let Some((_, p)) = best {
+			return Ok(Repaired { pg_mw: p, moves, fallback: false, optimal: false });
+		}
+		let opt = self.solve_warm(loads_mw, pmax_mw, warm)?;
+		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true, optimal: true })
+	}
+
+	/// Steps 1 to 3 of the repair and the certificate: the cheapest certified candidate with its
+	/// cost (`None` when no candidate passes), and the work done.
+	pub(crate) fn line_passes(&self, pg_mw: &[f64], loads_mw: &[f64], pmax_mw: &[f64]) -> (Option<(f64, Vec<f64>)>, usize) {
 		let balanced = self.repair_balance(pg_mw, loads_mw, pmax_mw);
 		let mut moves = 0;
 		let mut best: Option<(f64, Vec<f64>)> = None;
@@ -161,11 +175,7 @@ impl DispatchProblem {
 			moves += self.redispatch(&mut p, loads_mw, pmax_mw, min_share);
 			keep(p, &mut best);
 		}
-		if let Some((_, p)) = best {
-			return Ok(Repaired { pg_mw: p, moves, fallback: false });
-		}
-		let opt = self.solve_warm(loads_mw, pmax_mw, warm)?;
-		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true })
+		(best, moves)
 	}
 
 	/// The smallest change (least squares, MW) of the free generators that keeps the balance and
@@ -180,7 +190,7 @@ impl DispatchProblem {
 	/// linear system). Without `basis`, every generator is free and only overloaded branches are
 	/// held.
 	fn project(&self, p: &mut [f64], loads_mw: &[f64], pmax_mw: &[f64], basis: bool) -> usize {
-		let (pmin, _) = self.base_limits();
+		let pmin = self.pmin();
 		let lo = |g: usize| pmin.get(g).copied().unwrap_or(0.0);
 		let hi = |g: usize| pmax_mw.get(g).copied().unwrap_or(0.0).max(lo(g));
 		let mut free = Vec::new();
@@ -314,7 +324,7 @@ impl DispatchProblem {
 	/// relieve the branch at least `min_share` as much as the strongest pair, the one with the
 	/// least marginal cost per MW of relief (`min_share` 1: the strongest pair, fewest MW moved).
 	fn redispatch(&self, p: &mut [f64], loads_mw: &[f64], pmax_mw: &[f64], min_share: f64) -> usize {
-		let (pmin, _) = self.base_limits();
+		let pmin = self.pmin();
 		let mut flows = self.flows(p, loads_mw);
 		let mut moves = 0;
 		while moves < MAX_MOVES {
@@ -403,7 +413,7 @@ impl DispatchProblem {
 	/// Whether `pg_mw` meets every limit under `loads_mw` and `pmax_mw`, with flows recomputed
 	/// from scratch.
 	pub fn certify(&self, pg_mw: &[f64], loads_mw: &[f64], pmax_mw: &[f64]) -> bool {
-		let (pmin, _) = self.base_limits();
+		let pmin = self.pmin();
 		if pg_mw.len() != pmin.len()
 			|| pg_mw.iter().zip(pmin.iter().zip(pmax_mw)).any(|(p, (lo, hi))| !(p >= lo && p <= hi))
 		{

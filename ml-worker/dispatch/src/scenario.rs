@@ -139,10 +139,12 @@ impl Grid {
 		for g in &mut case.gens {
 			g.pmin_mw = g.pmin_mw.min(0.0);
 		}
-		for r in &renewables {
+		for (k, r) in renewables.iter().enumerate() {
 			case.gens.push(Gen { bus: r.bus, pg_mw: 0.0, pmax_mw: r.capacity_mw, pmin_mw: 0.0, in_service: true });
-			// A tiny quadratic cost makes the split among renewables unique.
-			case.costs.push(Cost { c2: 1e-4, c1: 0.0, c0: 0.0 });
+			// A tiny linear cost, distinct per unit (0.001 to 0.002 $/MWh), makes the order in
+			// which renewables are curtailed unique and keeps a grid with linear costs an LP
+			// (whose optimum is a vertex, see `basis`).
+			case.costs.push(Cost { c2: 0.0, c1: 1e-3 * (1.0 + k as f64 / units as f64), c0: 0.0 });
 		}
 		Ok(Grid { problem: DispatchProblem::new(case)?, load_series, renewables, conventional })
 	}
