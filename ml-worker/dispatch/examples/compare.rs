@@ -7,7 +7,7 @@
 //! (the learned model joins this comparison in `gridbrain-ml-worker compare`).
 
 use gridbrain_dispatch::{
-	compare::{evaluate, solver_seconds, Solved},
+	compare::{evaluate, simplex_seconds, solver_seconds, Solved},
 	predict::{Knn, Ridge},
 	scenario::{shard_hours, test_hours},
 	Error, Grid, Profiles,
@@ -48,6 +48,16 @@ fn main() -> Result<(), Error> {
 	);
 	let lp = solver_seconds(&grid, &test)?;
 	println!("warm-started solver: {:.3} ms per scenario", 1e3 * lp);
+	for warm in [false, true] {
+		let (t, unsolved) = simplex_seconds(&grid, &test, warm)?;
+		println!(
+			"dual simplex from {}: {:.4} ms per scenario ({:.1}x faster than the interior-point solver; {:.1} % left to it)",
+			if warm { "the previous hour's basis" } else { "the merit order" },
+			1e3 * t,
+			lp / t,
+			100.0 * unsolved
+		);
+	}
 	let start = Instant::now();
 	let ridge = Ridge::fit(&train.x, &train.y, 1e-3)?;
 	eprintln!("ridge fitted in {:.1} s", start.elapsed().as_secs_f64());

@@ -13,21 +13,21 @@ fn main() {
 	let pgs: Vec<Vec<f64>> = test.scenarios.iter().zip(&test.y).map(|(s, y)| grid.setpoints(y, s)).collect();
 	let n = pgs.len() as f64;
 	let t = Instant::now();
-	for s in &test.scenarios { std::hint::black_box(p.flows(&vec![0.0; p.gen_count()], &s.loads_mw)); }
-	println!("power flow {:.2} us", t.elapsed().as_secs_f64() / n * 1e6);
+	for _ in 0..20 { for s in &test.scenarios { std::hint::black_box(p.flows(&vec![0.0; p.gen_count()], &s.loads_mw)); } }
+	println!("power flow {:.2} us", t.elapsed().as_secs_f64() / n / 20.0 * 1e6);
 	let t = Instant::now();
-	for (s, pg) in test.scenarios.iter().zip(&pgs) { std::hint::black_box(lib.nearest(p, pg, &s.pmax_mw, 12)); }
-	println!("nearest {:.2} us", t.elapsed().as_secs_f64() / n * 1e6);
+	for _ in 0..20 { for (s, pg) in test.scenarios.iter().zip(&pgs) { std::hint::black_box(lib.nearest(p, pg, &s.pmax_mw, 2)); } }
+	println!("nearest {:.2} us", t.elapsed().as_secs_f64() / n / 20.0 * 1e6);
 	let t = Instant::now();
 	for (s, pg) in test.scenarios.iter().zip(&pgs) { std::hint::black_box(p.certify(pg, &s.loads_mw, &s.pmax_mw)); }
 	println!("certify {:.2} us", t.elapsed().as_secs_f64() / n * 1e6);
 	let lf: Vec<Vec<f64>> = test.scenarios.iter().map(|s| p.flows(&vec![0.0; p.gen_count()], &s.loads_mw)).collect();
 	let t = Instant::now();
-	for ((s, b), l) in test.scenarios.iter().zip(&test.bases).zip(&lf) { std::hint::black_box(p.solve_basis(b, &s.loads_mw, &s.pmax_mw, l)); }
-	println!("solve_basis (own) {:.2} us", t.elapsed().as_secs_f64() / n * 1e6);
+	for _ in 0..20 { for ((s, b), l) in test.scenarios.iter().zip(&test.bases).zip(&lf) { std::hint::black_box(p.solve_basis(b, &s.loads_mw, &s.pmax_mw, l)); } }
+	println!("solve_basis (own) {:.2} us", t.elapsed().as_secs_f64() / n / 20.0 * 1e6);
 	let t = Instant::now();
 	for _ in 0..std::env::var("REP").ok().and_then(|v| v.parse().ok()).unwrap_or(1) { for (s, pg) in test.scenarios.iter().zip(&pgs) { std::hint::black_box(p.repair_with(&lib, pg, &s.loads_mw, &s.pmax_mw, &mut Default::default()).unwrap()); } }
-	println!("repair_with {:.2} us", t.elapsed().as_secs_f64() / n * 1e6);
+	println!("repair_with {:.2} us", t.elapsed().as_secs_f64() / n / std::env::var("REP").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(1.0) * 1e6);
 	let mut ranks = std::collections::BTreeMap::<i64, usize>::new();
 	let mut movesd = std::collections::BTreeMap::<usize, usize>::new();
 	for ((s, pg), b) in test.scenarios.iter().zip(&pgs).zip(&test.bases) {

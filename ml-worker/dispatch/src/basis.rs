@@ -55,6 +55,10 @@ pub const TRIES: usize = 2;
 /// optimum.
 pub const MAX_PIVOTS: usize = 8;
 
+/// Most dual simplex pivots of the solver ([`DispatchProblem::solve_simplex`], the repair's
+/// fallback).
+pub const COLD_PIVOTS: usize = 64;
+
 /// Smallest pivot a dual simplex step takes (a smaller one would make the next basis nearly
 /// singular).
 const PIVOT_TOLERANCE: f64 = 1e-7;
@@ -62,6 +66,9 @@ const PIVOT_TOLERANCE: f64 = 1e-7;
 /// A held branch's row (its PTDF over the free generators) whose part independent of the
 /// earlier rows is smaller than this share of it is dependent (see `drop_dependent_held`).
 const DEPENDENT: f64 = 1e-6;
+
+/// A held branch is aimed this share of its rating inside it.
+const HELD_MARGIN: f64 = 1e-9;
 
 /// Regularization of the KKT system (keeps degenerate bases solvable; far below the
 /// certificate's tolerances).
@@ -381,6 +388,17 @@ pub struct BasisSolution {
 	pub dual_feasible: bool,
 }
 
+/// The optimum found by the dual simplex.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vertex {
+	/// Set-points, MW (primal and dual feasible; certify before use).
+	pub pg_mw: Vec<f64>,
+	/// Its basis (the warm start of a similar scenario).
+	pub basis: Basis,
+	/// Pivots made.
+	pub pivots: usize,
+}
+
 /// What leaves the basis in a dual simplex pivot: the worst primal violation.
 enum Leaving {
 	/// A free generator above its upper limit.
@@ -473,9 +491,10 @@ impl DispatchProblem {
 			// Flow of the held branch with the free generators at 0.
 			let base = load_flows.get(h).copied().unwrap_or(0.0)
 				+ p.iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(g, x)| x * self.ptdf(h, g)).sum::<f64>();
-			// Aim a hair inside the rating so rounding cannot leave it over.
+			// Aim a hair inside the rating (far below the certificate's tolerance, far above
+			// rounding) so the flows recomputed from scratch cannot come out over it.
 			if let Some(x) = b.get_mut(nf + 1 + j) {
-				*x = lim - 0.25 * line_tolerance(lim) - s * base;
+				*x = lim - HELD_MARGIN * lim.max(1.0) - s * base;
 			}
 		}
 		let lu = Lu::factor(a, n)?;
@@ -570,6 +589,33 @@ impl DispatchProblem {
 		};
 		orthogonalize(vec![1.0; free.len()]);
 		basis.held.retain(|&(l, _)| orthogonalize(free.iter().map(|&g| self.ptdf(l as usize, g)).collect()));
+	}
+
+	/// The merit-order basis: the cheapest generators at their upper limit, the dearest at their
+	/// lower, one marginal generator free, no branch held. It is dual feasible (every generator
+	/// cheaper than the marginal one would gain by producing more, every dearer one would lose),
+	/// so the dual simplex can start from it without knowing anything about the scenario.
+	pub fn merit_basis(&self, loads_mw: &[f64], pmax_mw: &[f64]) -> Basis {
+		let pmin = self.pmin();
+		let words = self.gen_count().div_ceil(64);
+		let (mut lower, mut upper) = (vec![0; words], vec![0; words]);
+		let mut order: Vec<usize> = (0..self.gen_count()).collect();
+		order.sort_by(|&a, &b| self.cost_coefficients(a).0.total_cmp(&self.cost_coefficients(b).0).then(a.cmp(&b)));
+		let mut need = self.demand(loads_mw) - pmin.iter().sum::<f64>();
+		let mut marginal_found = false;
+		for g in order {
+			let (lo, hi) = self.limits(pmin, pmax_mw, g);
+			let span = hi - lo;
+			if marginal_found || span <= 1e-9 {
+				set(&mut lower, g);
+			} else if need >= span {
+				set(&mut upper, g);
+				need -= span;
+			} else {
+				marginal_found = true;
+			}
+		}
+		Basis { lower, upper, held: Vec::new() }
 	}
 
 	/// One crossover step (see [`Basis::of`]) on `p` and its `basis`; `false` when the basis has
@@ -683,7 +729,7 @@ impl DispatchProblem {
 	/// (then it is the optimum) or `max_pivots`: each pivot puts the worst violated limit (a
 	/// free generator outside its range, or a branch over its rating) into the basis and takes
 	/// out the status whose reduced cost (or congestion price) reaches zero first, so the basis
-	/// stays dual feasible. Returns the optimum and the pivots made, or `None`.
+	/// stays dual feasible. Returns the optimum, or `None`.
 	pub fn dual_simplex(
 		&self,
 		basis: &Basis,
@@ -691,7 +737,7 @@ impl DispatchProblem {
 		pmax_mw: &[f64],
 		load_flows: &[f64],
 		max_pivots: usize,
-	) -> Option<(Vec<f64>, usize)> {
+	) -> Option<Vertex> {
 		let pmin = self.pmin();
 		let mut basis = basis.clone();
 		for pivots in 0..=max_pivots {
@@ -723,7 +769,9 @@ impl DispatchProblem {
 					}
 				}
 				if leaving.is_none() {
-					return self.dual_feasible(&basis, &k, &pmin, pmax_mw).then_some((p, pivots));
+					return self
+						.dual_feasible(&basis, &k, &pmin, pmax_mw)
+						.then_some(Vertex { pg_mw: p, basis, pivots });
 				}
 			}
 			if pivots == max_pivots {
@@ -799,13 +847,17 @@ impl DispatchProblem {
 		None
 	}
 
-	/// The repair of `pg_mw` with a library of optimal bases: the [`TRIES`] bases nearest to
-	/// the statuses `pg_mw` suggests are solved in turn, and the first whose solution passes the
-	/// certificate and is dual feasible is returned: the exact optimum. Otherwise up to
-	/// [`MAX_PIVOTS`] dual simplex pivots from the nearest dual feasible one, certified the same
-	/// way. When neither gives the optimum, the cheapest certified solution of a library basis,
-	/// compared with the line-safe repair's ([`DispatchProblem::repair`], which falls back to the
-	/// solver when nothing certifies).
+	/// The repair of `pg_mw` with a library of optimal bases:
+	/// 1. the [`TRIES`] library bases nearest to the statuses `pg_mw` suggests are solved in
+	///    turn; the first that is dual feasible and passes the certificate is the optimum;
+	/// 2. else up to [`MAX_PIVOTS`] dual simplex pivots from the nearest dual feasible one (or
+	///    the nearest), certified the same way.
+	///
+	/// When neither gives the certified optimum, the repair **falls back** (counted in
+	/// [`Repaired::fallback`]) to the solver: the dual simplex from the merit-order basis
+	/// ([`DispatchProblem::solve_simplex`]), then, should that fail, the interior-point solver
+	/// warm-started from `warm`. Every result is the optimum (within the certificate's
+	/// tolerances); what the prediction decides is how much work that takes.
 	pub fn repair_with(
 		&self,
 		library: &BasisLibrary,
@@ -820,50 +872,58 @@ impl DispatchProblem {
 		}
 		let pmin = self.pmin();
 		let load_flows = self.flows(&vec![0.0; self.gen_count()], loads_mw);
-		let mut backup: Option<(f64, Vec<f64>)> = None;
 		let mut start: Option<(bool, &Basis)> = None;
 		let mut tried = 0;
 		for basis in library.nearest(self, pg_mw, pmax_mw, TRIES) {
 			tried += 1;
-			let Some(k) = self.kkt(basis, loads_mw, pmax_mw, &pmin, &load_flows) else { continue };
-			let dual = self.dual_feasible(basis, &k, &pmin, pmax_mw);
+			let Some(k) = self.kkt(basis, loads_mw, pmax_mw, pmin, &load_flows) else { continue };
+			let dual = self.dual_feasible(basis, &k, pmin, pmax_mw);
 			// The dual simplex starts from the nearest dual feasible basis, or else the nearest.
 			if start.is_none_or(|(feasible, _)| dual && !feasible) {
 				start = Some((dual, basis));
 			}
-			let Some(p) = self.within_limits(&k, &pmin, pmax_mw) else { continue };
-			// A dual feasible basis first (cheap), then the certificate (a power flow).
-			if dual {
+			if !dual {
+				continue;
+			}
+			if let Some(p) = self.within_limits(&k, pmin, pmax_mw) {
 				if self.certify(&p, loads_mw, pmax_mw) {
 					return Ok(Repaired { pg_mw: p, moves: tried, fallback: false, optimal: true });
 				}
-				continue;
-			}
-			if backup.is_some() || !self.certify(&p, loads_mw, pmax_mw) {
-				continue;
-			}
-			let c = self.cost(&p);
-			if backup.as_ref().is_none_or(|(b, _)| c < *b) {
-				backup = Some((c, p));
 			}
 		}
-		if let Some((p, pivots)) =
-			start.and_then(|(_, b)| self.dual_simplex(b, loads_mw, pmax_mw, &load_flows, MAX_PIVOTS))
-		{
-			if self.certify(&p, loads_mw, pmax_mw) {
-				return Ok(Repaired { pg_mw: p, moves: tried + pivots, fallback: false, optimal: true });
+		if let Some(v) = start.and_then(|(_, b)| self.dual_simplex(b, loads_mw, pmax_mw, &load_flows, MAX_PIVOTS)) {
+			if self.certify(&v.pg_mw, loads_mw, pmax_mw) {
+				return Ok(Repaired { pg_mw: v.pg_mw, moves: tried + v.pivots, fallback: false, optimal: true });
 			}
 		}
-		let (passes, moves) = self.line_passes(pg_mw, loads_mw, pmax_mw);
-		let moves = moves.saturating_add(tried).saturating_add(MAX_PIVOTS);
-		let best = match (backup, passes) {
-			(Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-			(a, b) => a.or(b),
-		};
-		if let Some((_, p)) = best {
-			return Ok(Repaired { pg_mw: p, moves, fallback: false, optimal: false });
+		let moves = tried + MAX_PIVOTS;
+		if let Some(v) = self.simplex_from(&self.merit_basis(loads_mw, pmax_mw), loads_mw, pmax_mw, &load_flows) {
+			return Ok(Repaired { pg_mw: v.pg_mw, moves: moves + v.pivots, fallback: true, optimal: true });
 		}
 		let opt = self.solve_warm(loads_mw, pmax_mw, warm)?;
 		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true, optimal: true })
+	}
+
+	/// Up to [`COLD_PIVOTS`] dual simplex pivots from `start`, certified.
+	fn simplex_from(&self, start: &Basis, loads_mw: &[f64], pmax_mw: &[f64], load_flows: &[f64]) -> Option<Vertex> {
+		self.dual_simplex(start, loads_mw, pmax_mw, load_flows, COLD_PIVOTS)
+			.filter(|v| self.certify(&v.pg_mw, loads_mw, pmax_mw))
+	}
+
+	/// The DC-OPF of an LP grid by the dual simplex: from `warm` (the previous scenario's
+	/// optimal basis) when it is dual feasible here, else from the merit-order basis; `warm`
+	/// is left holding this optimum's basis. `None` when the pivots do not reach a certified
+	/// optimum within [`COLD_PIVOTS`] (the caller then uses [`DispatchProblem::solve_warm`]).
+	pub fn solve_simplex(&self, loads_mw: &[f64], pmax_mw: &[f64], warm: &mut Option<Basis>) -> Result<Option<Vertex>, Error> {
+		self.check_inputs(loads_mw, pmax_mw)?;
+		let load_flows = self.flows(&vec![0.0; self.gen_count()], loads_mw);
+		let mut v = warm.as_ref().and_then(|b| self.simplex_from(b, loads_mw, pmax_mw, &load_flows));
+		if v.is_none() {
+			v = self.simplex_from(&self.merit_basis(loads_mw, pmax_mw), loads_mw, pmax_mw, &load_flows);
+		}
+		if let Some(v) = &v {
+			*warm = Some(v.basis.clone());
+		}
+		Ok(v)
 	}
 }

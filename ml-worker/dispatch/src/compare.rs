@@ -242,3 +242,33 @@ pub fn solver_seconds(grid: &Grid, test: &Solved) -> Result<f64, Error> {
 	}
 	Ok(start.elapsed().as_secs_f64() / test.len().max(1) as f64)
 }
+
+/// Seconds per scenario of the dual simplex ([`crate::DispatchProblem::solve_simplex`]) on
+/// `test` in order, from the previous scenario's optimal basis (`warm`) or from the merit-order
+/// basis every time, and the share of scenarios it did not solve (the interior-point solver
+/// then takes them, its time included). Every solution is checked against the known optimum.
+pub fn simplex_seconds(grid: &Grid, test: &Solved, warm: bool) -> Result<(f64, f64), Error> {
+	let mut basis = None;
+	let mut fallback = 0usize;
+	let mut clarabel = WarmStart::default();
+	let mut seconds = 0.0;
+	for (s, &opt) in test.scenarios.iter().zip(&test.cost) {
+		if !warm {
+			basis = None;
+		}
+		let start = Instant::now();
+		let cost = match grid.problem.solve_simplex(&s.loads_mw, &s.pmax_mw, &mut basis)? {
+			Some(v) => grid.problem.cost(&v.pg_mw),
+			None => {
+				fallback += 1;
+				grid.problem.solve_warm(&s.loads_mw, &s.pmax_mw, &mut clarabel)?.cost
+			},
+		};
+		seconds += start.elapsed().as_secs_f64();
+		if (cost - opt).abs() > 1e-6 * opt.abs().max(1.0) {
+			return Err(Error::Solver(format!("dual simplex cost {cost} against the optimum {opt} (hour {})", s.hour)));
+		}
+	}
+	let n = test.len().max(1) as f64;
+	Ok((seconds / n, fallback as f64 / n))
+}
