@@ -168,7 +168,7 @@ pub struct BasisLibrary {
 }
 
 /// Bases ranked by their generator statuses' distance to a prediction, before the finer score.
-const SHORTLIST: usize = 32;
+const SHORTLIST: usize = 8;
 
 impl BasisLibrary {
 	/// An empty library.
@@ -228,33 +228,28 @@ impl BasisLibrary {
 		let (lower, upper) = statuses(problem, pg_mw, pmax_mw, GUESS_SNAP, 0.0);
 		let words = self.words;
 		let stride = 2 * words;
-		// One sortable key per basis: distance, then count (descending), then position.
-		let mut keys: Vec<u64> = self
-			.bits
-			.chunks_exact(stride.max(1))
-			.zip(&self.counts)
-			.enumerate()
-			.map(|(i, (bits, &c))| {
-				let (bl, bu) = bits.split_at(words);
-				let d: u32 = bl
-					.iter()
-					.zip(bu)
-					.zip(lower.iter().zip(&upper))
-					.map(|((bl, bu), (gl, gu))| ((bl ^ gl) | (bu ^ gu)).count_ones())
-					.sum();
-				(u64::from(d) << 44) | ((0xF_FFFF - (c.min(0xF_FFFF) as u64)) << 24) | (i as u64 & 0xFF_FFFF)
-			})
-			.collect();
-		let short = SHORTLIST.max(n).min(keys.len());
+		// One sortable key per basis: distance, then count (descending), then position; the
+		// `short` smallest kept in order as the scan goes.
+		let pmin = problem.pmin();
+		let short = SHORTLIST.max(n).min(self.bases.len());
 		if short == 0 {
 			return Vec::new();
 		}
-		if short < keys.len() {
-			keys.select_nth_unstable(short - 1);
+		let mut keys: Vec<u64> = Vec::with_capacity(short + 1);
+		for (i, (bits, &c)) in self.bits.chunks_exact(stride.max(1)).zip(&self.counts).enumerate() {
+			let (bl, bu) = bits.split_at(words);
+			let mut d = 0u32;
+			for ((bl, bu), (gl, gu)) in bl.iter().zip(bu).zip(lower.iter().zip(&upper)) {
+				d += ((bl ^ gl) | (bu ^ gu)).count_ones();
+			}
+			let key = (u64::from(d) << 44) | ((0xF_FFFF - (c.min(0xF_FFFF) as u64)) << 24) | (i as u64 & 0xFF_FFFF);
+			if keys.len() == short && keys.last().is_some_and(|&worst| key >= worst) {
+				continue;
+			}
+			let at = keys.partition_point(|&k| k < key);
+			keys.insert(at, key);
 			keys.truncate(short);
 		}
-		// The finer score of the shortlist.
-		let pmin = problem.pmin();
 		// Per generator: the distance of its position to the free interval, and how much more
 		// (or less) the distance to the lower or upper limit is; a basis's score is the first
 		// summed over all generators plus the second over those it puts at a limit.
@@ -373,6 +368,9 @@ struct Kkt {
 	lambda: f64,
 	/// Congestion price of each held branch (≥ 0 when dual feasible).
 	mu: Vec<f64>,
+	/// Per generator, Σ over the held branches of price × direction × PTDF: what congestion
+	/// adds to its reduced cost.
+	congestion: Vec<f64>,
 	/// The factored system (for the sensitivities of a pivot).
 	lu: Lu,
 }
@@ -416,7 +414,7 @@ impl DispatchProblem {
 	}
 
 	fn ptdf(&self, l: usize, g: usize) -> f64 {
-		self.gen_ptdf.get(g).and_then(|c| c.get(l)).copied().unwrap_or(0.0)
+		self.ptdf_row(l).get(g).copied().unwrap_or(0.0)
 	}
 
 	/// Limits of generator `g` under `pmax_mw`.
@@ -490,7 +488,7 @@ impl DispatchProblem {
 			put(nf + 1 + j, nf + 1 + j, -REGULARIZATION);
 			// Flow of the held branch with the free generators at 0.
 			let base = load_flows.get(h).copied().unwrap_or(0.0)
-				+ p.iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(g, x)| x * self.ptdf(h, g)).sum::<f64>();
+				+ p.iter().zip(self.ptdf_row(h)).map(|(x, a)| x * a).sum::<f64>();
 			// Aim a hair inside the rating (far below the certificate's tolerance, far above
 			// rounding) so the flows recomputed from scratch cannot come out over it.
 			if let Some(x) = b.get_mut(nf + 1 + j) {
@@ -503,15 +501,30 @@ impl DispatchProblem {
 			*p.get_mut(g)? = b.get(i).copied()?;
 		}
 		let lambda = b.get(nf).copied()?;
-		let mu = b.iter().skip(nf + 1).copied().collect();
-		Some(Kkt { p, free, held, lambda, mu, lu })
+		let mu: Vec<f64> = b.iter().skip(nf + 1).copied().collect();
+		let congestion = self.congestion(&held, &mu);
+		Some(Kkt { p, free, held, lambda, mu, congestion, lu })
+	}
+
+	/// Σ over `held` of `prices` × direction × the branch's PTDF, per generator.
+	fn congestion(&self, held: &[(usize, f64, f64)], prices: &[f64]) -> Vec<f64> {
+		let mut out = vec![0.0; self.gen_count()];
+		for (&(h, s, _), m) in held.iter().zip(prices) {
+			let f = s * m;
+			if f != 0.0 {
+				for (o, a) in out.iter_mut().zip(self.ptdf_row(h)) {
+					*o += f * a;
+				}
+			}
+		}
+		out
 	}
 
 	/// Reduced cost of generator `g` in `k`: what a MW more of it would change the cost by.
 	fn reduced_cost(&self, k: &Kkt, g: usize) -> f64 {
 		let (c1, c2) = self.cost_coefficients(g);
 		let x = k.p.get(g).copied().unwrap_or(0.0);
-		c1 + 2.0 * c2 * x - k.lambda + k.held.iter().zip(&k.mu).map(|(&(h, s, _), m)| m * s * self.ptdf(h, g)).sum::<f64>()
+		c1 + 2.0 * c2 * x - k.lambda + k.congestion.get(g).copied().unwrap_or(0.0)
 	}
 
 	/// Tolerance of the dual feasibility checks, $/MWh.
@@ -729,7 +742,9 @@ impl DispatchProblem {
 	/// (then it is the optimum) or `max_pivots`: each pivot puts the worst violated limit (a
 	/// free generator outside its range, or a branch over its rating) into the basis and takes
 	/// out the status whose reduced cost (or congestion price) reaches zero first, so the basis
-	/// stays dual feasible. Returns the optimum, or `None`.
+	/// stays dual feasible. Returns the optimum, or `None`. The optimum has passed the
+	/// certificate: the generator limits, the balance, and every branch from a power flow
+	/// from scratch ([`DispatchProblem::certify`]'s checks and tolerances).
 	pub fn dual_simplex(
 		&self,
 		basis: &Basis,
@@ -769,8 +784,10 @@ impl DispatchProblem {
 					}
 				}
 				if leaving.is_none() {
-					return self
-						.dual_feasible(&basis, &k, &pmin, pmax_mw)
+					// What is left of the certificate: the balance (the limits were checked
+					// above and every branch from a power flow from scratch).
+					let balanced = (p.iter().sum::<f64>() - self.demand(loads_mw)).abs() <= crate::repair::BALANCE_TOLERANCE_MW;
+					return (balanced && self.dual_feasible(&basis, &k, &pmin, pmax_mw))
 						.then_some(Vertex { pg_mw: p, basis, pivots });
 				}
 			}
@@ -808,17 +825,19 @@ impl DispatchProblem {
 					pivot = size;
 				}
 			};
+			let mut rates = self.congestion(&k.held, &dmu);
+			if let Leaving::Branch(l, s) = leaving {
+				for (r, a) in rates.iter_mut().zip(self.ptdf_row(l)) {
+					*r += s * a;
+				}
+			}
 			for g in 0..self.gen_count() {
 				let (is_lower, is_upper) = (bit(&basis.lower, g), bit(&basis.upper, g));
 				let (lo, hi) = self.limits(&pmin, pmax_mw, g);
 				if (!is_lower && !is_upper) || hi - lo <= 1e-9 {
 					continue;
 				}
-				let mut rate = -dlambda
-					+ k.held.iter().zip(&dmu).map(|(&(h, s, _), m)| m * s * self.ptdf(h, g)).sum::<f64>();
-				if let Leaving::Branch(l, s) = leaving {
-					rate += s * self.ptdf(l, g);
-				}
+				let rate = rates.get(g).copied().unwrap_or(0.0) - dlambda;
 				let dc = self.reduced_cost(&k, g);
 				if is_lower && rate < -PIVOT_TOLERANCE {
 					consider(dc.max(0.0) / -rate, -rate, true, g);
@@ -854,9 +873,9 @@ impl DispatchProblem {
 	///    the nearest), certified the same way.
 	///
 	/// When neither gives the certified optimum, the repair **falls back** (counted in
-	/// [`Repaired::fallback`]) to the solver: the dual simplex from the merit-order basis
-	/// ([`DispatchProblem::solve_simplex`]), then, should that fail, the interior-point solver
-	/// warm-started from `warm`. Every result is the optimum (within the certificate's
+	/// [`Repaired::fallback`]) to the solver: the dual simplex goes on from that basis up to
+	/// [`COLD_PIVOTS`], then from the merit-order basis ([`DispatchProblem::solve_simplex`]), then,
+	/// should both fail, the interior-point solver warm-started from `warm`. Every result is the optimum (within the certificate's
 	/// tolerances); what the prediction decides is how much work that takes.
 	pub fn repair_with(
 		&self,
@@ -891,12 +910,16 @@ impl DispatchProblem {
 				}
 			}
 		}
-		if let Some(v) = start.and_then(|(_, b)| self.dual_simplex(b, loads_mw, pmax_mw, &load_flows, MAX_PIVOTS)) {
-			if self.certify(&v.pg_mw, loads_mw, pmax_mw) {
-				return Ok(Repaired { pg_mw: v.pg_mw, moves: tried + v.pivots, fallback: false, optimal: true });
+		// The local repair: up to MAX_PIVOTS pivots; the fallback goes on up to COLD_PIVOTS from
+		// the same basis, then from the merit order.
+		let mut moves = tried;
+		if let Some((_, b)) = start {
+			if let Some(v) = self.simplex_from(b, loads_mw, pmax_mw, &load_flows) {
+				let fallback = v.pivots > MAX_PIVOTS;
+				return Ok(Repaired { pg_mw: v.pg_mw, moves: tried + v.pivots, fallback, optimal: true });
 			}
+			moves += COLD_PIVOTS;
 		}
-		let moves = tried + MAX_PIVOTS;
 		if let Some(v) = self.simplex_from(&self.merit_basis(loads_mw, pmax_mw), loads_mw, pmax_mw, &load_flows) {
 			return Ok(Repaired { pg_mw: v.pg_mw, moves: moves + v.pivots, fallback: true, optimal: true });
 		}
@@ -904,10 +927,9 @@ impl DispatchProblem {
 		Ok(Repaired { pg_mw: opt.pg_mw, moves, fallback: true, optimal: true })
 	}
 
-	/// Up to [`COLD_PIVOTS`] dual simplex pivots from `start`, certified.
+	/// Up to [`COLD_PIVOTS`] dual simplex pivots from `start`.
 	fn simplex_from(&self, start: &Basis, loads_mw: &[f64], pmax_mw: &[f64], load_flows: &[f64]) -> Option<Vertex> {
 		self.dual_simplex(start, loads_mw, pmax_mw, load_flows, COLD_PIVOTS)
-			.filter(|v| self.certify(&v.pg_mw, loads_mw, pmax_mw))
 	}
 
 	/// The DC-OPF of an LP grid by the dual simplex: from `warm` (the previous scenario's

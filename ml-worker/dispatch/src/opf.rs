@@ -35,6 +35,9 @@ pub struct DispatchProblem {
 	pub gen_ptdf: Vec<Vec<f64>>,
 	/// Lower limit of each in-service generator, MW (the case's, cached).
 	pmin: Vec<f64>,
+	/// `gen_ptdf` transposed, one branch after another (`[l · gens + g]`): a branch's row over
+	/// the generators is contiguous.
+	ptdf_rows: Vec<f64>,
 }
 
 /// An optimal dispatch.
@@ -105,7 +108,11 @@ impl DispatchProblem {
 		let gen_ptdf =
 			gen_bus.iter().map(|&b| by_bus.entry(b).or_insert_with(|| network.ptdf_column(b)).clone()).collect();
 		let pmin = gen_index.iter().filter_map(|&i| case.gens.get(i)).map(|g| g.pmin_mw).collect();
-		Ok(DispatchProblem { case, network, gen_bus, gen_index, gen_ptdf, pmin })
+		let gen_ptdf: Vec<Vec<f64>> = gen_ptdf;
+		let ptdf_rows = (0..network.branches.len())
+			.flat_map(|l| gen_ptdf.iter().map(move |c| c.get(l).copied().unwrap_or(0.0)))
+			.collect();
+		Ok(DispatchProblem { case, network, gen_bus, gen_index, gen_ptdf, pmin, ptdf_rows })
 	}
 
 	/// Number of in-service generators.
@@ -140,6 +147,13 @@ impl DispatchProblem {
 	/// The generators' lower limits, MW (as [`DispatchProblem::base_limits`], without a copy).
 	pub fn pmin(&self) -> &[f64] {
 		&self.pmin
+	}
+
+	/// Branch `l`'s PTDF over the generators: the flow change per MW of each (empty for an
+	/// unknown branch).
+	pub fn ptdf_row(&self, l: usize) -> &[f64] {
+		let n = self.gen_count();
+		self.ptdf_rows.get(l.saturating_mul(n)..l.saturating_add(1).saturating_mul(n)).unwrap_or(&[])
 	}
 
 	/// Generation cost of `pg_mw`.
