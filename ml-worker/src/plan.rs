@@ -31,7 +31,7 @@
 use crate::{chain::Chain, model::DispatchNet};
 use anyhow::{Context, Result};
 use gridbrain_aggregation::agreement::zone_net_kw;
-use gridbrain_dispatch::{Grid, Profiles, Scenario};
+use gridbrain_dispatch::{BasisLibrary, Grid, Profiles, Scenario};
 use gridbrain_runtime::{BlockNumber, Runtime, RuntimeCall};
 use pallet_dispatch::{runtime_api::GridMapView, ZoneBus};
 use pallet_energy_data::{EnergyDataBlock, IntervalIndex};
@@ -128,11 +128,18 @@ pub fn scenario_for(grid: &Grid, profiles: &Profiles, interval: IntervalIndex, z
 	Ok(s)
 }
 
-/// Set-points in kW of the model's positions `fractions` for scenario `s`, after the line-safe
-/// repair; and whether the repair fell back to the solver.
-pub fn setpoints_kw(grid: &Grid, s: &Scenario, fractions: &[f32]) -> Result<(Vec<i64>, bool)> {
+/// Set-points in kW of the model's positions `fractions` for scenario `s`, after the repair:
+/// with the worker's library of optimal bases when it has one (the certified optimum, see
+/// `gridbrain_dispatch::basis`), the line-safe repair otherwise; and whether the repair fell
+/// back to the solver.
+pub fn setpoints_kw(grid: &Grid, s: &Scenario, fractions: &[f32], library: Option<&BasisLibrary>) -> Result<(Vec<i64>, bool)> {
 	let pg = grid.setpoints(fractions, s);
-	let repaired = grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw, &mut Default::default()).map_err(|e| anyhow::anyhow!("repair: {e:?}"))?;
+	let mut warm = Default::default();
+	let repaired = match library {
+		Some(lib) => grid.problem.repair_with(lib, &pg, &s.loads_mw, &s.pmax_mw, &mut warm),
+		None => grid.problem.repair(&pg, &s.loads_mw, &s.pmax_mw, &mut warm),
+	}
+	.map_err(|e| anyhow::anyhow!("repair: {e:?}"))?;
 	Ok((repaired.pg_mw.iter().map(|p| (p * 1_000.0).round() as i64).collect(), repaired.fallback))
 }
 
@@ -160,6 +167,8 @@ pub struct Planner {
 	said: HashSet<String>,
 	/// Σ |error| of each forecast over the planned intervals sealed so far, and their count.
 	errors: (u64, u64, u64),
+	/// The optimal bases of the worker's training scenarios (the repair's library).
+	library: Option<BasisLibrary>,
 }
 
 impl Planner {
@@ -177,7 +186,14 @@ impl Planner {
 			chain_rows: VecDeque::new(),
 			said: HashSet::new(),
 			errors: (0, 0, 0),
+			library: None,
 		}
+	}
+
+	/// Repairs the plans with `library` (the optimal bases of the worker's training scenarios).
+	pub fn with_library(mut self, library: BasisLibrary) -> Planner {
+		self.library = Some(library);
+		self
 	}
 
 	fn say_once(&mut self, what: String) {
@@ -309,7 +325,7 @@ impl Planner {
 		let s = scenario_for(grid, &self.profiles, i, &self.zones, &forecast)?;
 		let Some((_, net)) = self.model.as_ref() else { return Ok(()) };
 		let fractions = tokio::task::block_in_place(|| net.predict(&grid.features(&s)))?;
-		let (setpoints, fallback) = tokio::task::block_in_place(|| setpoints_kw(grid, &s, &fractions))?;
+		let (setpoints, fallback) = tokio::task::block_in_place(|| setpoints_kw(grid, &s, &fractions, self.library.as_ref()))?;
 		let call = RuntimeCall::Dispatch(pallet_dispatch::Call::submit_plan {
 			interval: i,
 			model_version: version,
@@ -411,7 +427,7 @@ mod tests {
 		let grid = Grid::ieee14().unwrap();
 		let s = scenario_for(&grid, &Profiles::shipped(), 100, &zones(), &[3_000, 500]).unwrap();
 		// Any positions: the repair restores the balance.
-		let (kw, _) = setpoints_kw(&grid, &s, &vec![0.5; grid.problem.gen_count()]).unwrap();
+		let (kw, _) = setpoints_kw(&grid, &s, &vec![0.5; grid.problem.gen_count()], None).unwrap();
 		assert_eq!(kw.len(), grid.problem.gen_count());
 		let demand_kw = grid.problem.demand(&s.loads_mw) * 1_000.0;
 		let total: i64 = kw.iter().sum();

@@ -821,6 +821,8 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 			let limits = p2p::Limits::for_model(initial.encode().len());
 			let net = p2p::start(p2p::identity(secret)?, opts.listen.clone(), opts.peers.clone(), chain.genesis().0, limits)?;
 			let reference = initial.clone();
+			// The repair's library: the optimal bases of this worker's training scenarios.
+			let library = shard.library();
 			let trainer = Trainer {
 				params: opts.training,
 				test_tensors: test.tensors(&device)?,
@@ -854,7 +856,7 @@ pub async fn run(opts: Options, grid: Grid, shard: Dataset, test: Dataset, devic
 				said: HashSet::new(),
 				adopted_version: 0,
 				history: Vec::new(),
-				planner: Planner::new(&opts_grid_name, &opts_base_path),
+				planner: Planner::new(&opts_grid_name, &opts_base_path).with_library(library),
 				chain_used: HashMap::new(),
 				#[cfg(feature = "adversary")]
 				schedule: match opts_attacks_from {

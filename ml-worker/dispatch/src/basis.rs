@@ -305,7 +305,7 @@ impl Lu {
 			let (piv, big) = (k..n)
 				.map(|i| (i, a.get(i * n + k).map_or(0.0, |v| v.abs())))
 				.fold((k, -1.0), |acc, x| if x.1 > acc.1 { x } else { acc });
-			if !(big > 1e-14) {
+			if big.is_nan() || big <= 1e-14 {
 				return None;
 			}
 			if piv != k {
@@ -640,7 +640,7 @@ impl DispatchProblem {
 			.free(self.gen_count())
 			.into_iter()
 			.filter(|&g| {
-				let (lo, hi) = self.limits(&pmin, pmax_mw, g);
+				let (lo, hi) = self.limits(pmin, pmax_mw, g);
 				hi - lo > 1e-9
 			})
 			.collect();
@@ -683,7 +683,7 @@ impl DispatchProblem {
 		let mut step = f64::INFINITY;
 		let mut blocking: Option<(bool, usize, bool)> = None; // (generator, index, upper/positive)
 		for &(g, v) in &d {
-			let (lo, hi) = self.limits(&pmin, pmax_mw, g);
+			let (lo, hi) = self.limits(pmin, pmax_mw, g);
 			let x = p.get(g).copied().unwrap_or(lo);
 			let (room, up) = if v > 1e-12 { (hi - x, true) } else if v < -1e-12 { (x - lo, false) } else { continue };
 			let t = room.max(0.0) / v.abs();
@@ -709,7 +709,7 @@ impl DispatchProblem {
 		}
 		let Some((gen, i, up)) = blocking else { return false };
 		for &(g, v) in &d {
-			let (lo, hi) = self.limits(&pmin, pmax_mw, g);
+			let (lo, hi) = self.limits(pmin, pmax_mw, g);
 			if let Some(x) = p.get_mut(g) {
 				*x = (*x + step * v).clamp(lo, hi);
 			}
@@ -733,9 +733,9 @@ impl DispatchProblem {
 		load_flows: &[f64],
 	) -> Option<BasisSolution> {
 		let pmin = self.pmin();
-		let k = self.kkt(basis, loads_mw, pmax_mw, &pmin, load_flows)?;
-		let pg_mw = self.within_limits(&k, &pmin, pmax_mw)?;
-		Some(BasisSolution { pg_mw, dual_feasible: self.dual_feasible(basis, &k, &pmin, pmax_mw) })
+		let k = self.kkt(basis, loads_mw, pmax_mw, pmin, load_flows)?;
+		let pg_mw = self.within_limits(&k, pmin, pmax_mw)?;
+		Some(BasisSolution { pg_mw, dual_feasible: self.dual_feasible(basis, &k, pmin, pmax_mw) })
 	}
 
 	/// Dual simplex pivots from a dual feasible `basis` until its solution is primal feasible
@@ -756,13 +756,13 @@ impl DispatchProblem {
 		let pmin = self.pmin();
 		let mut basis = basis.clone();
 		for pivots in 0..=max_pivots {
-			let k = self.kkt(&basis, loads_mw, pmax_mw, &pmin, load_flows)?;
+			let k = self.kkt(&basis, loads_mw, pmax_mw, pmin, load_flows)?;
 			// The worst violation: generators first (their flows are meaningless until they are
 			// within their limits), then branches.
 			let mut leaving = None;
 			let mut worst = 0.0;
 			for &g in &k.free {
-				let (lo, hi) = self.limits(&pmin, pmax_mw, g);
+				let (lo, hi) = self.limits(pmin, pmax_mw, g);
 				let x = k.p.get(g).copied()?;
 				let tol = 1e-7 * (hi - lo).max(1.0);
 				if x > hi + tol && x - hi > worst {
@@ -774,7 +774,7 @@ impl DispatchProblem {
 				}
 			}
 			if leaving.is_none() {
-				let p = self.within_limits(&k, &pmin, pmax_mw)?;
+				let p = self.within_limits(&k, pmin, pmax_mw)?;
 				for (l, (f, br)) in self.flows(&p, loads_mw).iter().zip(&self.network.branches).enumerate() {
 					let Some(lim) = br.limit_mw else { continue };
 					let excess = (f.abs() - lim) / lim.max(1.0);
@@ -787,7 +787,7 @@ impl DispatchProblem {
 					// What is left of the certificate: the balance (the limits were checked
 					// above and every branch from a power flow from scratch).
 					let balanced = (p.iter().sum::<f64>() - self.demand(loads_mw)).abs() <= crate::repair::BALANCE_TOLERANCE_MW;
-					return (balanced && self.dual_feasible(&basis, &k, &pmin, pmax_mw))
+					return (balanced && self.dual_feasible(&basis, &k, pmin, pmax_mw))
 						.then_some(Vertex { pg_mw: p, basis, pivots });
 				}
 			}
@@ -833,7 +833,7 @@ impl DispatchProblem {
 			}
 			for g in 0..self.gen_count() {
 				let (is_lower, is_upper) = (bit(&basis.lower, g), bit(&basis.upper, g));
-				let (lo, hi) = self.limits(&pmin, pmax_mw, g);
+				let (lo, hi) = self.limits(pmin, pmax_mw, g);
 				if (!is_lower && !is_upper) || hi - lo <= 1e-9 {
 					continue;
 				}
