@@ -121,6 +121,15 @@ impl DispatchProblem {
 		p
 	}
 
+	/// Checks a scenario and set-points to repair in it.
+	pub(crate) fn check_setpoints(&self, pg_mw: &[f64], loads_mw: &[f64], pmax_mw: &[f64]) -> Result<(), Error> {
+		self.check_inputs(loads_mw, pmax_mw)?;
+		if pg_mw.len() != self.gen_count() {
+			return Err(Error::Input(format!("{} set-points for {} generators", pg_mw.len(), self.gen_count())));
+		}
+		Ok(())
+	}
+
 	/// The line-safe repair of `pg_mw` (see the module docs); `warm` serves the fallback solve.
 	pub fn repair(
 		&self,
@@ -129,10 +138,7 @@ impl DispatchProblem {
 		pmax_mw: &[f64],
 		warm: &mut WarmStart,
 	) -> Result<Repaired, Error> {
-		self.check_inputs(loads_mw, pmax_mw)?;
-		if pg_mw.len() != self.gen_count() {
-			return Err(Error::Input(format!("{} set-points for {} generators", pg_mw.len(), self.gen_count())));
-		}
+		self.check_setpoints(pg_mw, loads_mw, pmax_mw)?;
 		let (best, moves) = self.line_passes(pg_mw, loads_mw, pmax_mw);
 		if let Some((_, p)) = best {
 			return Ok(Repaired { pg_mw: p, moves, fallback: false, optimal: false });

@@ -285,23 +285,11 @@ proptest! {
 		amplitude in prop_oneof![Just(0.0), Just(0.02), Just(0.2), Just(2.0)],
 		nan_at in prop::option::of(0usize..99),
 	) {
-		use crate::scenario::{Grid, Profiles};
-		thread_local! {
-			static GRID: Grid = Grid::pglib300().unwrap();
-			static PROFILES: Profiles = Profiles::shipped();
-		}
-		GRID.with(|grid| PROFILES.with(|profiles| {
+		with_pglib300(|grid, profiles| {
 			let p = &grid.problem;
 			let s = grid.scenario(profiles, hour).unwrap();
 			let opt = p.solve(&s.loads_mw, &s.pmax_mw).unwrap();
-			let mut frac = grid.fractions(&opt.pg_mw, &s);
-			for (f, e) in frac.iter_mut().zip(&noise) {
-				*f += (amplitude * e) as f32;
-			}
-			if let Some(k) = nan_at {
-				frac[k] = f32::NAN;
-			}
-			let guess = grid.setpoints(&frac, &s);
+			let guess = noisy_guess(grid, &s, &opt.pg_mw, &noise, amplitude, nan_at);
 			let r = p.repair(&guess, &s.loads_mw, &s.pmax_mw, &mut Default::default()).unwrap();
 			let v = p.violation(&r.pg_mw, &s.loads_mw, &s.pmax_mw);
 			prop_assert!(v.within(1e-3), "{v:?}");
@@ -311,7 +299,7 @@ proptest! {
 				prop_assert!((p.cost(&r.pg_mw) - opt.cost).abs() <= 1e-6 * opt.cost);
 			}
 			Ok(())
-		}))?;
+		})?;
 	}
 }
 
@@ -391,6 +379,19 @@ fn invert(mut a: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
 		}
 	}
 	Some(inv)
+}
+
+/// A prediction near the optimum `pg_mw`: its positions plus `amplitude` × `noise`, one NaN
+/// where `nan_at` says.
+fn noisy_guess(grid: &crate::Grid, s: &crate::Scenario, pg_mw: &[f64], noise: &[f64], amplitude: f64, nan_at: Option<usize>) -> Vec<f64> {
+	let mut frac = grid.fractions(pg_mw, s);
+	for (f, e) in frac.iter_mut().zip(noise) {
+		*f += (amplitude * e) as f32;
+	}
+	if let Some(k) = nan_at {
+		frac[k] = f32::NAN;
+	}
+	grid.setpoints(&frac, s)
 }
 
 /// Case300 and its profiles, built once per test thread.
@@ -486,14 +487,7 @@ proptest! {
 			}
 			let s = grid.scenario(profiles, hour).unwrap();
 			let opt = p.solve(&s.loads_mw, &s.pmax_mw).unwrap();
-			let mut frac = grid.fractions(&opt.pg_mw, &s);
-			for (f, e) in frac.iter_mut().zip(&noise) {
-				*f += (amplitude * e) as f32;
-			}
-			if let Some(k) = nan_at {
-				frac[k] = f32::NAN;
-			}
-			let guess = grid.setpoints(&frac, &s);
+			let guess = noisy_guess(grid, &s, &opt.pg_mw, &noise, amplitude, nan_at);
 			let r = p.repair_with(&library, &guess, &s.loads_mw, &s.pmax_mw, &mut Default::default()).unwrap();
 			let v = p.violation(&r.pg_mw, &s.loads_mw, &s.pmax_mw);
 			prop_assert!(v.within(1e-3), "{v:?}");
