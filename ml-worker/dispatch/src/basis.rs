@@ -398,7 +398,7 @@ pub struct BasisSolution {
 /// The optimum found by the dual simplex.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vertex {
-	/// Set-points, MW (primal and dual feasible; certify before use).
+	/// Set-points, MW: primal and dual feasible, and they passed the certificate.
 	pub pg_mw: Vec<f64>,
 	/// Its basis (the warm start of a similar scenario).
 	pub basis: Basis,
