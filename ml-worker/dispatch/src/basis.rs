@@ -406,6 +406,13 @@ pub struct Vertex {
 	pub pivots: usize,
 }
 
+/// A generator's limit in a basis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Limit {
+	Lower,
+	Upper,
+}
+
 /// What leaves the basis in a dual simplex pivot: the worst primal violation.
 enum Leaving {
 	/// A free generator above its upper limit.
@@ -438,6 +445,22 @@ impl DispatchProblem {
 				hi - lo > 1e-9
 			})
 			.collect()
+	}
+
+	/// Which limit `basis` holds generator `g` at, when it has a range under `pmax_mw`; `None`
+	/// for a free generator and for one whose limits coincide (it is fixed either way). A basis
+	/// that marks both limits means the lower one.
+	fn at_limit(&self, basis: &Basis, pmin: &[f64], pmax_mw: &[f64], g: usize) -> Option<Limit> {
+		let (lo, hi) = self.limits(pmin, pmax_mw, g);
+		if hi - lo <= 1e-9 {
+			None
+		} else if bit(&basis.lower, g) {
+			Some(Limit::Lower)
+		} else if bit(&basis.upper, g) {
+			Some(Limit::Upper)
+		} else {
+			None
+		}
 	}
 
 	/// Limits of generator `g` under `pmax_mw`.
@@ -555,16 +578,11 @@ impl DispatchProblem {
 		let eps = Self::dual_tolerance(k);
 		k.mu.iter().all(|&m| m >= -eps)
 			&& (0..self.gen_count()).all(|g| {
-				let (lo, hi) = self.limits(pmin, pmax_mw, g);
-				let (is_lower, is_upper) = (bit(&basis.lower, g), bit(&basis.upper, g));
-				if (!is_lower && !is_upper) || hi - lo <= 1e-9 {
-					return true;
-				}
 				let d = self.reduced_cost(k, g);
-				if is_lower {
-					d >= -eps
-				} else {
-					d <= eps
+				match self.at_limit(basis, pmin, pmax_mw, g) {
+					None => true,
+					Some(Limit::Lower) => d >= -eps,
+					Some(Limit::Upper) => d <= eps,
 				}
 			})
 	}
@@ -833,17 +851,13 @@ impl DispatchProblem {
 				}
 			}
 			for g in 0..self.gen_count() {
-				let (is_lower, is_upper) = (bit(&basis.lower, g), bit(&basis.upper, g));
-				let (lo, hi) = self.limits(pmin, pmax_mw, g);
-				if (!is_lower && !is_upper) || hi - lo <= 1e-9 {
-					continue;
-				}
+				let Some(limit) = self.at_limit(&basis, pmin, pmax_mw, g) else { continue };
 				let rate = rates.get(g).copied().unwrap_or(0.0) - dlambda;
 				let dc = self.reduced_cost(&k, g);
-				if is_lower && rate < -PIVOT_TOLERANCE {
-					consider(dc.max(0.0) / -rate, -rate, true, g);
-				} else if is_upper && rate > PIVOT_TOLERANCE {
-					consider((-dc).max(0.0) / rate, rate, true, g);
+				match limit {
+					Limit::Lower if rate < -PIVOT_TOLERANCE => consider(dc.max(0.0) / -rate, -rate, true, g),
+					Limit::Upper if rate > PIVOT_TOLERANCE => consider((-dc).max(0.0) / rate, rate, true, g),
+					_ => {},
 				}
 			}
 			for (j, (m, dm)) in k.mu.iter().zip(&dmu).enumerate() {

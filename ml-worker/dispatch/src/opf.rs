@@ -105,10 +105,9 @@ impl DispatchProblem {
 			return Err(Error::Parse("a generator has no cost".into()));
 		}
 		let mut by_bus = std::collections::BTreeMap::<usize, Vec<f64>>::new();
-		let gen_ptdf =
+		let gen_ptdf: Vec<Vec<f64>> =
 			gen_bus.iter().map(|&b| by_bus.entry(b).or_insert_with(|| network.ptdf_column(b)).clone()).collect();
 		let pmin = gen_index.iter().filter_map(|&i| case.gens.get(i)).map(|g| g.pmin_mw).collect();
-		let gen_ptdf: Vec<Vec<f64>> = gen_ptdf;
 		let ptdf_rows = (0..network.branches.len())
 			.flat_map(|l| gen_ptdf.iter().map(move |c| c.get(l).copied().unwrap_or(0.0)))
 			.collect();
