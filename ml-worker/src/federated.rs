@@ -176,9 +176,19 @@ pub struct TrainParams {
 	pub lr: f64,
 	/// Seed of the initial model; with the round and the worker it also seeds the batch order.
 	pub seed: u64,
+	/// Cosine decay of the learning rate over this many epochs in all, counted from round 0
+	/// (round `r`'s local epoch `j` is epoch `r · epochs + j`), down to
+	/// [`COSINE_FLOOR`](crate::model::COSINE_FLOOR) of `lr` and held there; 0: a constant `lr`.
+	pub decay_epochs: usize,
 }
 
 impl TrainParams {
+	/// The learning rate of local epoch `epoch` of `round`.
+	pub fn lr_at(&self, round: u32, epoch: usize) -> f64 {
+		let global = (round as usize).saturating_mul(self.epochs).saturating_add(epoch);
+		crate::model::cosine_lr(self.lr, global, self.decay_epochs)
+	}
+
 	/// The batch-order seed of `worker` in `round`.
 	pub fn round_seed(&self, round: u32, worker: u64) -> u64 {
 		self.seed ^ (u64::from(round) << 32) ^ worker
@@ -199,7 +209,8 @@ pub fn train_local(
 ) -> Result<(agg::Model, f32)> {
 	let mut net = crate::model::DispatchNet::for_grid(grid, params.seed, device)?;
 	net.load_fixed(base)?;
-	let loss = net.train(x, y, params.epochs, params.batch, params.lr, params.round_seed(round, worker))?;
+	let loss =
+		net.train_scheduled(x, y, params.epochs, params.batch, |e| params.lr_at(round, e), params.round_seed(round, worker))?;
 	Ok((net.to_fixed()?, loss))
 }
 

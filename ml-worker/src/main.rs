@@ -12,7 +12,7 @@ use gridbrain_dispatch::{
 use gridbrain_ml_worker::{
 	data::{evaluate, Dataset, ToTensors},
 	federated::TrainParams,
-	model::DispatchNet,
+	model::{cosine_lr, DispatchNet},
 	plot,
 	select_device,
 	run,
@@ -73,11 +73,21 @@ struct RoundTraining {
 	/// Seed of the initial model: the same on every worker of a chain.
 	#[arg(long, default_value_t = 7)]
 	seed: u64,
+	/// Cosine decay of the learning rate over this many epochs in all (rounds × local epochs,
+	/// counted from round 0) down to 2 % of `--lr`, then held; 0: constant.
+	#[arg(long, default_value_t = 0)]
+	decay_epochs: usize,
 }
 
 impl RoundTraining {
 	fn params(&self) -> TrainParams {
-		TrainParams { epochs: self.epochs, batch: self.batch, lr: self.lr, seed: self.seed }
+		TrainParams {
+			epochs: self.epochs,
+			batch: self.batch,
+			lr: self.lr,
+			seed: self.seed,
+			decay_epochs: self.decay_epochs,
+		}
 	}
 }
 
@@ -518,7 +528,7 @@ fn main() -> Result<()> {
 			println!("cost: model {cost:.2} $/h, LP {:.2} $/h, gap {:.3} %", opt.cost, 100.0 * (cost - opt.cost) / opt.cost);
 		},
 		Command::Simulate { rounds, training, rule, trim_ppm, sign_flip, momentum_ppm, plot } => {
-			let TrainParams { epochs, batch, lr, seed } = training.params();
+			let TrainParams { epochs, batch, lr, seed, decay_epochs } = training.params();
 			let rule = match rule {
 				RuleName::Fedavg => AggregationRule::FedAvg { max_samples: 100_000 },
 				RuleName::TrimmedMean => AggregationRule::TrimmedMean { trim_ppm },
@@ -546,11 +556,12 @@ fn main() -> Result<()> {
 					r.params_hash.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()
 				)
 			})?;
-			// Centralized training with the same number of epochs over all the data.
+			// Centralized training with the same number of epochs (and learning rates) over all
+			// the data.
 			let mut central = DispatchNet::for_grid(&grid, seed, &device)?;
 			let (x, y) = all.tensors(&device)?;
 			let (tx, ty) = test.tensors(&device)?;
-			central.train(&x, &y, rounds * epochs, batch, lr, seed)?;
+			central.train_scheduled(&x, &y, rounds * epochs, batch, |e| cosine_lr(lr, e, decay_epochs), seed)?;
 			let cm = evaluate(&grid, &test, |x| central.predict(x))?;
 			if let Some(last) = reports.last() {
 				println!("federated  : held-out MSE {:.6}, {}", last.test_loss, last.metrics);

@@ -263,3 +263,37 @@ fn plot_writes_a_png_of_the_rounds() {
 	let px: Vec<[u8; 3]> = buf.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
 	assert!(px.contains(&[0, 0, 255]) && px.contains(&[0, 128, 0]));
 }
+
+#[test]
+fn a_cosine_schedule_decays_from_the_rate_to_its_floor_and_rounds_continue_it() {
+	use gridbrain_ml_worker::{federated::TrainParams, model::{cosine_lr, COSINE_FLOOR}};
+	let base = 2e-3;
+	assert_eq!(cosine_lr(base, 0, 100), base);
+	assert!((cosine_lr(base, 50, 100) - base * (1.0 + COSINE_FLOOR) / 2.0).abs() < 1e-15);
+	assert!((cosine_lr(base, 100, 100) - base * COSINE_FLOOR).abs() < 1e-15);
+	assert_eq!(cosine_lr(base, 1_000, 100), cosine_lr(base, 100, 100), "held at the floor after the end");
+	assert_eq!(cosine_lr(base, 77, 0), base, "0 epochs: constant");
+	let rates: Vec<f64> = (0..=100).map(|e| cosine_lr(base, e, 100)).collect();
+	assert!(rates.windows(2).all(|w| w[1] < w[0]), "strictly decreasing over the schedule");
+	// Round r's local epoch j is epoch r · epochs + j of the schedule.
+	let p = TrainParams { epochs: 4, batch: 8, lr: base, seed: 1, decay_epochs: 40 };
+	assert_eq!(p.lr_at(3, 2), cosine_lr(base, 14, 40));
+	assert_eq!(p.lr_at(u32::MAX, usize::MAX), base * COSINE_FLOOR, "saturates, no overflow");
+	let constant = TrainParams { decay_epochs: 0, ..p };
+	assert_eq!(constant.lr_at(9, 3), base);
+}
+
+#[test]
+fn the_scheduled_rate_is_the_one_training_uses() {
+	let (grid, data) = small_data(0, 40);
+	let (x, y) = data.tensors(&Device::Cpu).unwrap();
+	// A rate of 0 (weight decay scales with it) leaves every parameter as it was...
+	let mut m = net(&grid, 3);
+	let before = m.to_fixed().unwrap().hash();
+	m.train_scheduled(&x, &y, 2, 16, |_| 0.0, 5).unwrap();
+	assert_eq!(m.to_fixed().unwrap().hash(), before);
+	// ...and a rate above 0 in a later epoch moves them.
+	let mut a = net(&grid, 3);
+	a.train_scheduled(&x, &y, 3, 16, |e| if e == 0 { 0.0 } else { 1e-3 }, 5).unwrap();
+	assert_ne!(a.to_fixed().unwrap().hash(), before);
+}

@@ -141,15 +141,29 @@ impl DispatchNet {
 		lr: f64,
 		seed: u64,
 	) -> Result<f32> {
+		self.train_scheduled(x, y, epochs, batch, |_| lr, seed)
+	}
+
+	/// As [`train`](Self::train), with the learning rate of epoch `e` (from 0) given by `lr(e)`.
+	pub fn train_scheduled(
+		&mut self,
+		x: &Tensor,
+		y: &Tensor,
+		epochs: usize,
+		batch: usize,
+		lr: impl Fn(usize) -> f64,
+		seed: u64,
+	) -> Result<f32> {
 		let n = x.dim(0)?;
 		if n == 0 {
 			return Err(anyhow::Error::msg("no training samples"));
 		}
-		let params = ParamsAdamW { lr, weight_decay: 1e-4, ..Default::default() };
+		let params = ParamsAdamW { lr: lr(0), weight_decay: 1e-4, ..Default::default() };
 		let mut opt = AdamW::new(self.varmap.all_vars(), params)?;
 		let mut rng = Rng::new(seed);
 		let mut last = 0.0;
-		for _ in 0..epochs {
+		for e in 0..epochs {
+			opt.set_learning_rate(lr(e));
 			let order = rng.permutation(n);
 			let mut sum = 0.0f32;
 			let mut batches = 0usize;
@@ -210,6 +224,19 @@ impl DispatchNet {
 }
 
 /// Converts an aggregation error.
+/// The share of the base learning rate a cosine schedule ends at and keeps after its end.
+pub const COSINE_FLOOR: f64 = 0.02;
+
+/// The learning rate of epoch `epoch` (from 0) under a cosine decay from `base` over `total`
+/// epochs down to `COSINE_FLOOR · base`, held there after its end; `total = 0`: `base` always.
+pub fn cosine_lr(base: f64, epoch: usize, total: usize) -> f64 {
+	if total == 0 {
+		return base;
+	}
+	let t = epoch.min(total) as f64 / total as f64;
+	base * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+}
+
 pub fn agg_err(e: agg::Error) -> anyhow::Error {
 	anyhow::Error::msg(format!("fixed-point model: {e:?}"))
 }
