@@ -223,7 +223,6 @@ impl DispatchNet {
 	}
 }
 
-/// Converts an aggregation error.
 /// The share of the base learning rate a cosine schedule ends at and keeps after its end.
 pub const COSINE_FLOOR: f64 = 0.02;
 
@@ -237,6 +236,7 @@ pub fn cosine_lr(base: f64, epoch: usize, total: usize) -> f64 {
 	base * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
 }
 
+/// Converts an aggregation error.
 pub fn agg_err(e: agg::Error) -> anyhow::Error {
 	anyhow::Error::msg(format!("fixed-point model: {e:?}"))
 }
