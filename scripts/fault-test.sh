@@ -199,4 +199,7 @@ start_node 2
 start_node 3
 wait_finalized $((f2 + 3)) "phase 5: charlie and dave back, finality resumes"
 log "fault test passed"
+# Stop the nodes and workers before removing their directories: removing them while a node
+# still writes its database fails with "Directory not empty" (seen in CI, 2026-12-06).
+cleanup
 [ "$KEEP" -eq 1 ] || rm -rf "$DIR"
